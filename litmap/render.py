@@ -1,0 +1,327 @@
+"""Render a map (see docs/internals.md) as ONE self-contained, offline HTML page.
+
+The page inlines vis-network (the copy bundled with pyvis, so no CDN and no ``lib/``
+folder), the project's template/CSS/JS (``litmap/templates/map.*``) and the data as a
+JSON block.  Every text field of the corpus is untrusted: it only ever reaches the page
+inside ``<script type="application/json">`` with ``< > & U+2028 U+2029`` escaped, and the
+page's JS puts it into the DOM with ``textContent`` only.  A Content-Security-Policy with
+the hashes of the page's own scripts blocks anything else from running or loading.
+
+Output is deterministic: same map and bibtex dict give byte-identical HTML.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+import os
+import re
+from importlib import resources
+
+__all__ = ["render_html"]
+
+VIS_VERSION = "9.1.2"
+FONT = 14.0                      # label font size, canvas units (vis scales it with zoom)
+CHAR_W = 0.6 * FONT              # conservative average glyph width for the label box
+LABEL_MAX = 22                   # label characters before an ellipsis
+R_MIN, R_MAX = 7.0, 26.0         # node radius range (log of citation count)
+NN_TARGET = 60.0                 # median nearest-neighbour distance after scaling
+SEED_R_MIN = 16.0                # seeds are never drawn tiny
+PALETTE = ["#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0",
+           "#225ea8", "#253494", "#081d58"]           # YlGnBu: light = old, dark = new
+UNKNOWN_YEAR = "#c9c9c9"
+EDGE_RGB = (92, 107, 122)
+
+_ARXIV_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(v\d+)?$", re.I)
+_DOI_RE = re.compile(r"^10\.\d{3,9}/[^\s\"<>]+$")
+_S2_RE = re.compile(r"^[0-9a-f]{40}$")
+_CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MARKER_RE = re.compile(r"@@LITMAP_([A-Z_]+)@@")
+_VIS_CSS_DROP = ("vis-manipulation", "vis-edit", "vis-configuration", "vis-config",
+                 "vis-color-picker", "vis-close", "vis-navigation", "vis-button")
+
+
+# --------------------------------------------------------------------------- assets
+def _vendor() -> tuple[str, str]:
+    """vis-network JS and (trimmed) CSS from the installed pyvis package."""
+    # Locate the installed pyvis package without executing it (importing pyvis pulls in
+    # jinja2/networkx/IPython: ~1 s); only its bundled vis-network files are used.
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyvis")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("litmap's HTML map needs the 'pyvis' package (pip install pyvis)")
+    base = os.path.join(list(spec.submodule_search_locations)[0], "lib", f"vis-{VIS_VERSION}")
+    with open(os.path.join(base, "vis-network.min.js"), encoding="utf-8") as fh:
+        js = fh.read()
+    with open(os.path.join(base, "vis-network.css"), encoding="utf-8") as fh:
+        css = fh.read()
+    # Drop the rules of UI parts the page never enables (editing toolbar, configurator,
+    # navigation buttons): they are ~200 kB of base64 icons.
+    rules = re.findall(r"[^{}]+\{[^{}]*\}", css)
+    css = "".join(r for r in rules if not any(k in r.split("{", 1)[0] for k in _VIS_CSS_DROP))
+    return js, css
+
+
+def _template(name: str) -> str:
+    return resources.files("litmap").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+def _inline_script(js: str) -> str:
+    # Nothing inside a <script> may close it or open an HTML comment (the only two ways
+    # out of script data); both rewrites are no-ops for JS semantics in strings/regexes.
+    js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.I)
+    return js.replace("<!--", "<\\!--")
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def _script_json(obj) -> str:
+    """JSON that is safe inside <script type="application/json">."""
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      allow_nan=False)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+# --------------------------------------------------------------------------- values
+def _text(value, multiline: bool = False, limit: int = 20000):
+    """Untrusted text -> clean str (or None).  Never escaped here: the page uses textContent."""
+    if value is None:
+        return None
+    s = str(value).encode("utf-8", "replace").decode("utf-8")   # lone surrogates -> '?'
+    s = _CTRL_RE.sub(" ", s)
+    s = re.sub(r"[ \t\r]+", " ", s) if multiline else re.sub(r"\s+", " ", s)
+    s = s.strip()
+    return s[:limit] or None
+
+
+def _num(value, digits: int | None = None):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not math.isfinite(value):
+        return None
+    return round(float(value), digits) if digits is not None else value
+
+
+def _int(value):
+    v = _num(value)
+    return int(v) if v is not None else None
+
+
+def _surname(name: str | None) -> str | None:
+    name = _text(name)
+    if not name:
+        return None
+    if "," in name:                                   # "Bertrand, Marianne"
+        return name.split(",", 1)[0].strip() or None
+    return name.split(" ")[-1]
+
+
+def _label(p: dict) -> str:
+    authors = p.get("authors") or []
+    first = _surname(authors[0].get("name")) if authors and isinstance(authors[0], dict) else None
+    if not first:
+        first = (_text(p.get("title")) or "Untitled").split(" ")[0]
+    year = _int(p.get("year"))
+    label = f"{first} {year}" if year is not None else first
+    return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "\u2026"
+
+
+def _hex(c: str) -> tuple[int, int, int]:
+    return int(c[1:3], 16), int(c[3:5], 16), int(c[5:7], 16)
+
+
+def _year_colour(year, lo, hi) -> str:
+    if year is None or lo is None:
+        return UNKNOWN_YEAR
+    t = 0.5 if hi == lo else (year - lo) / (hi - lo)
+    pos = t * (len(PALETTE) - 1)
+    i = min(int(pos), len(PALETTE) - 2)
+    f = pos - i
+    a, b = _hex(PALETTE[i]), _hex(PALETTE[i + 1])
+    return "#%02x%02x%02x" % tuple(round(a[k] + (b[k] - a[k]) * f) for k in range(3))
+
+
+def _paper(p: dict) -> dict:
+    """The fields the page shows, cleaned.  Links are re-validated by the page's JS too."""
+    ext = p.get("externalIds") if isinstance(p.get("externalIds"), dict) else {}
+    doi, arxiv = _text(ext.get("DOI")), _text(ext.get("ArXiv"))
+    journal = p.get("journal") if isinstance(p.get("journal"), dict) else {}
+    pid = _text(p.get("id") or p.get("paperId")) or ""
+    return {
+        "id": pid,
+        "s2": pid if _S2_RE.match(pid) else None,
+        "title": _text(p.get("title"), limit=1000) or "Untitled",
+        "authors": [a for a in (_text(x.get("name"), limit=300) for x in (p.get("authors") or [])
+                                if isinstance(x, dict)) if a],
+        "year": _int(p.get("year")),
+        "venue": _text(p.get("venue"), limit=500) or _text(journal.get("name"), limit=500),
+        "cites": _int(p.get("citationCount")),
+        "abstract": _text(p.get("abstract"), multiline=True),
+        "tldr": _text(p.get("tldr"), multiline=True, limit=2000),
+        "doi": doi if doi and _DOI_RE.match(doi) else None,
+        "arxiv": arxiv if arxiv and _ARXIV_RE.match(arxiv) else None,
+    }
+
+
+# --------------------------------------------------------------------------- layout
+def _layout(raw: list[tuple], radii: list[float], widths: list[float]) -> list[tuple[float, float]]:
+    """Scale the map's precomputed layout, then nudge nodes so no node+label boxes overlap.
+
+    The shape of the layout is kept; vis scales labels with zoom, so boxes that do not
+    overlap in canvas units do not overlap at any zoom level.
+    """
+    import numpy as np
+
+    n = len(raw)
+    if n == 0:
+        return []
+    pts = np.array([(x, y) if x is not None and y is not None else (np.nan, np.nan)
+                    for x, y in raw], dtype=float)
+    missing = np.isnan(pts).any(axis=1)
+    if missing.all():
+        pts[:] = 0.0
+    else:
+        pts -= pts[~missing].mean(axis=0)
+    if missing.any():                                 # golden-angle spiral for the rest
+        k = np.arange(missing.sum()) + 1.0
+        ang, rad = k * 2.399963, np.sqrt(k) * NN_TARGET
+        pts[missing] = np.c_[rad * np.cos(ang), rad * np.sin(ang)]
+    if n > 1:
+        nn = np.empty(n)
+        for s in range(0, n, 512):                    # chunked: 2,000 nodes stay small
+            d = np.hypot(*(pts[s:s + 512, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+            d[np.arange(d.shape[0]), np.arange(s, s + d.shape[0])] = np.inf
+            nn[s:s + 512] = d.min(axis=1)
+        med = float(np.median(nn))
+        if med <= 1e-9:
+            med = float(np.ptp(pts, axis=0).max()) / math.sqrt(n) or 1.0
+        pts *= NN_TARGET / med
+        # Pull far outliers in (radially, order kept) so fit() does not shrink the labels.
+        rad = np.hypot(pts[:, 0], pts[:, 1])
+        r90 = float(np.percentile(rad, 90))
+        far = (rad > r90) & (r90 > 0)
+        pts[far] *= ((r90 + (rad[far] - r90) * 0.35) / rad[far])[:, None]
+
+    # Boxes: node disc on top, label under it (as vis draws dot/diamond labels).
+    pad = 6.0
+    w = [max(2 * r, lw) + pad for r, lw in zip(radii, widths)]
+    h = [2 * r + 4 + FONT * 1.3 + pad for r in radii]
+    off = [(hh - pad) / 2 - r for hh, r in zip(h, radii)]   # box centre below node centre
+    cx = [float(p[0]) for p in pts]
+    cy = [float(p[1]) + o for p, o in zip(pts, off)]
+    cell = max(max(w), max(h))
+    iterations = 400 if n <= 300 else 120
+    for _ in range(iterations):
+        grid: dict[tuple[int, int], list[int]] = {}
+        for i in range(n):
+            grid.setdefault((math.floor(cx[i] / cell), math.floor(cy[i] / cell)), []).append(i)
+        moved = False
+        for i in range(n):
+            gx, gy = math.floor(cx[i] / cell), math.floor(cy[i] / cell)
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    for j in grid.get((gx + dx, gy + dy), ()):
+                        if j <= i:
+                            continue
+                        ox = (w[i] + w[j]) / 2 - abs(cx[i] - cx[j])
+                        oy = (h[i] + h[j]) / 2 - abs(cy[i] - cy[j])
+                        if ox <= 0 or oy <= 0:
+                            continue
+                        moved = True
+                        if ox < oy:
+                            sgn = 1.0 if cx[i] > cx[j] or (cx[i] == cx[j] and i % 2) else -1.0
+                            cx[i] += sgn * (ox / 2 + 0.5)
+                            cx[j] -= sgn * (ox / 2 + 0.5)
+                        else:
+                            sgn = 1.0 if cy[i] > cy[j] or (cy[i] == cy[j] and i % 2) else -1.0
+                            cy[i] += sgn * (oy / 2 + 0.5)
+                            cy[j] -= sgn * (oy / 2 + 0.5)
+        if not moved:
+            break
+    return [(round(cx[i], 1), round(cy[i] - off[i], 1)) for i in range(n)]
+
+
+# --------------------------------------------------------------------------- payload
+def _payload(m: dict, bibtex: dict) -> dict:
+    nodes, seen = [], set()
+    for p in m.get("nodes") or []:
+        pid = _text(p.get("id") or p.get("paperId"))
+        if isinstance(p, dict) and pid and pid not in seen:
+            seen.add(pid)
+            nodes.append(p)
+    seeds = {_text(s) for s in m.get("seeds") or []}
+    years = [y for y in (_int(p.get("year")) for p in nodes) if y is not None]
+    lo, hi = (min(years), max(years)) if years else (None, None)
+    logs = [math.log1p(max(_int(p.get("citationCount")) or 0, 0)) for p in nodes]
+    lmin, lmax = (min(logs), max(logs)) if logs else (0.0, 0.0)
+    radii = [R_MIN + (R_MAX - R_MIN) * ((v - lmin) / (lmax - lmin) if lmax > lmin else 0.35)
+             for v in logs]
+    radii = [max(r, SEED_R_MIN) if p.get("role") == "seed" or _text(p.get("id")) in seeds else r
+             for p, r in zip(nodes, radii)]
+    out_nodes = []
+    for p, r in zip(nodes, radii):
+        d = _paper(p)
+        d.update(label=_label(p), size=round(r, 1), color=_year_colour(d["year"], lo, hi),
+                 seed=p.get("role") == "seed" or d["id"] in seeds,
+                 sim=_num(p.get("similarity"), 4), rank=_int(p.get("rank")),
+                 coupling=_int(p.get("coupling")), cocitation=_int(p.get("cocitation")))
+        out_nodes.append(d)
+    pos = _layout([(_num(p.get("x")), _num(p.get("y"))) for p in nodes], radii,
+                  [len(d["label"]) * CHAR_W + 6 for d in out_nodes])
+    for d, (x, y) in zip(out_nodes, pos):
+        d["x"], d["y"] = x, y
+
+    index = {d["id"]: i for i, d in enumerate(out_nodes)}
+    raw_edges = {}
+    for e in m.get("edges") or []:
+        a, b, wt = index.get(_text(e.get("source"))), index.get(_text(e.get("target"))), _num(e.get("weight"))
+        if a is None or b is None or a == b or wt is None or wt < 0:
+            continue
+        key = (min(a, b), max(a, b))
+        raw_edges[key] = max(wt, raw_edges.get(key, 0.0))
+    wmax = max(raw_edges.values(), default=0.0) or 1.0
+    edges = []
+    for (a, b), wt in sorted(raw_edges.items()):
+        t = min(wt / wmax, 1.0)
+        edges.append([a, b, round(wt, 4), round(0.6 + 3.4 * t, 2),
+                      "rgba(%d,%d,%d,%.2f)" % (*EDGE_RGB, 0.12 + 0.5 * t)])
+
+    def side(key):
+        rows = []
+        for p in m.get(key) or []:
+            if isinstance(p, dict) and _text(p.get("id") or p.get("paperId")):
+                rows.append(dict(_paper(p), count=_int(p.get("count"))))
+        return rows
+
+    prior, derivative = side("prior"), side("derivative")
+    ids = {d["id"] for d in out_nodes + prior + derivative}
+    bib = {str(k): str(v).strip() + "\n" for k, v in (bibtex or {}).items()
+           if str(k) in ids and isinstance(v, str) and v.strip()}
+    bib = {k: v.encode("utf-8", "replace").decode("utf-8") for k, v in bib.items()}
+    stats = m.get("stats") if isinstance(m.get("stats"), dict) else {}
+    return {
+        "nodes": out_nodes, "edges": edges, "prior": prior, "derivative": derivative,
+        "bibtex": bib, "seeds": [s for s in (_text(s) for s in m.get("seeds") or []) if s],
+        "considered": _int(stats.get("papers_considered")),
+        "legend": {"min": lo, "max": hi, "stops": PALETTE, "unknown": UNKNOWN_YEAR,
+                   "cmax": max((_int(p.get("citationCount")) or 0 for p in nodes), default=0)},
+    }
+
+
+def render_html(map: dict, bibtex: dict[str, str]) -> str:  # noqa: A002 (contract name)
+    """Return one self-contained HTML page for `map`, embedding `bibtex` for the .bib download."""
+    vis_js, vis_css = _vendor()
+    app_js = _inline_script(_template("map.js"))
+    vis_js = _inline_script(vis_js)
+    css = (vis_css + "\n" + _template("map.css")).replace("</", "<\\/")
+    csp = ("default-src 'none'; script-src " + " ".join(_sha256(s) for s in (vis_js, app_js))
+           + "; style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
+             "connect-src 'none'; base-uri 'none'; form-action 'none'; object-src 'none'")
+    parts = {"CSP": csp, "CSS": css, "DATA": _script_json(_payload(map, bibtex)),
+             "VIS_JS": vis_js, "APP_JS": app_js}
+    return _MARKER_RE.sub(lambda mo: parts[mo.group(1)], _template("map.html"))

@@ -1,0 +1,327 @@
+"""A small client for the Semantic Scholar Graph API, on one requests.Session.
+
+Why our own: the crawler needs Retry-After honoured, bounded exponential backoff with jitter, a
+pacing limiter so a well-behaved run is never throttled, typed errors, and connection reuse.
+Retry behaviour is data (`RetryPolicy`), so tests and users can tune it without subclassing.
+The API key lives only in the session's headers: it is never logged, stored or put in an error.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import requests
+
+DEFAULT_URL = "https://api.semanticscholar.org"
+BATCH_SIZE = 500  # the API's limit on ids per /paper/batch call
+PAGE_LIMIT = 1000  # the API's limit on one page of /references or /citations
+OFFSET_CAP = 9999  # offset + limit may not pass this: the API serves only ~10,000 of a list
+
+
+class S2Error(Exception):
+    """Any failure talking to the API; str() is one line fit for the user."""
+
+
+class NotFound(S2Error):
+    pass
+
+
+class BadRequest(S2Error):
+    pass
+
+
+class KeyRejected(S2Error):
+    pass
+
+
+class RateLimited(S2Error):
+    pass
+
+
+class ServerError(S2Error):
+    pass
+
+
+class NetworkError(S2Error):
+    pass
+
+
+class BadResponse(S2Error):
+    """The answer was not the JSON the API promises (truncated, an HTML page, short batch)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    tries: int = 8
+    statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+    backoff: float = 1.0  # first wait, seconds
+    factor: float = 2.0
+    max_wait: float = 60.0
+    max_retry_after: float = 300.0  # a longer Retry-After is an outage, not throttling
+    # A refused connection or failed DNS look-up rarely heals within a minute: give up sooner,
+    # so an offline laptop hears so in seconds.
+    connect_tries: int = 3
+
+    def wait(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        base = min(self.backoff * self.factor**attempt, self.max_wait)
+        return base / 2 + rng.uniform(0, base / 2)  # "equal jitter": never 0, never in lockstep
+
+
+class Pacer:
+    """At most `rate` request starts per second (0 = unlimited); thread-safe."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+        self.clock, self.sleep = clock, sleep
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self.lock:
+            now = self.clock()
+            if now < self.next_at:
+                self.sleep(self.next_at - now)
+                now = self.next_at
+            self.next_at = now + self.interval
+
+    def hold(self, seconds: float) -> None:
+        """After a 429 or Retry-After, nobody sends before the wait is over."""
+        with self.lock:
+            self.next_at = max(self.next_at, self.clock() + seconds)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+def _message(resp: requests.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.reason or f"HTTP {resp.status_code}"
+    if isinstance(body, dict):
+        return str(body.get("error") or body.get("message") or resp.reason)
+    return resp.reason or f"HTTP {resp.status_code}"
+
+
+class Client:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        rate: float | None = None,
+        max_tries: int = 8,
+        timeout: float = 30.0,
+        backoff: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        on_request: Callable[[], None] | None = None,
+    ):
+        self.base_url = (base_url or os.environ.get("LITMAP_API_URL") or DEFAULT_URL).rstrip("/")
+        key = api_key if api_key is not None else os.environ.get("S2_API_KEY")
+        if rate is None:
+            rate = float(os.environ.get("LITMAP_RATE") or 1.0)
+        self.policy = RetryPolicy(tries=max(1, max_tries), backoff=backoff)
+        self.timeout = (min(10.0, timeout), timeout)
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "litmap/0.1 (+https://github.com/litmap)"
+        if key:
+            self.session.headers["x-api-key"] = key
+        self.pacer = Pacer(rate, sleep=sleep)
+        self.sleep = sleep
+        self.rng = random.Random(0x5EED)
+        self.requests = 0
+        self.throttled = 0  # 429 answers received
+        self.on_request = on_request
+
+    # -- transport ------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, params: dict | None = None, body: Any = None, expect: type = dict) -> Any:
+        url = self.base_url + path
+        failure = "no attempt made"
+        refused = 0
+        for attempt in range(self.policy.tries):
+            self.pacer.wait()
+            self.requests += 1
+            if self.on_request:
+                self.on_request()
+            retry_after = None
+            try:
+                resp = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                timeout = isinstance(exc, requests.Timeout)
+                failure = f"cannot reach {self.base_url} ({'timed out' if timeout else 'connection failed'})"
+                error: type[S2Error] = NetworkError
+                refused += not timeout
+                if refused >= self.policy.connect_tries:
+                    raise error(f"{failure} (gave up after {attempt + 1} tries)")
+            else:
+                status = resp.status_code
+                if status == 200:
+                    try:
+                        data = resp.json()
+                    except ValueError:
+                        failure, error = f"{self.base_url} sent a reply that is not complete JSON", BadResponse
+                    else:
+                        if isinstance(data, expect):
+                            return data
+                        failure, error = f"{self.base_url} sent {type(data).__name__} where {expect.__name__} was expected", BadResponse
+                elif status in self.policy.statuses:
+                    retry_after = _retry_after(resp.headers.get("Retry-After"))
+                    if status == 429:
+                        self.throttled += 1
+                        failure, error = "rate limited by the Semantic Scholar API (429 Too Many Requests); try later or use an API key", RateLimited
+                    else:
+                        failure, error = f"Semantic Scholar API server error {status}: {_message(resp)}", ServerError
+                elif status == 404:
+                    raise NotFound(_message(resp))
+                elif status == 403:
+                    raise KeyRejected("the Semantic Scholar API refused the request (403 Forbidden): the API key was rejected; check S2_API_KEY or --api-key")
+                elif status == 401:
+                    raise KeyRejected("the Semantic Scholar API asks for a valid API key (401 Unauthorized); check S2_API_KEY")
+                elif 400 <= status < 500:
+                    raise BadRequest(f"the Semantic Scholar API rejected the request ({status}): {_message(resp)}")
+                else:
+                    failure, error = f"unexpected HTTP {status} from {self.base_url}", ServerError
+            if attempt + 1 < self.policy.tries:
+                wait = self.policy.wait(attempt, retry_after, self.rng)
+                self.pacer.hold(wait)
+        raise error(f"{failure} (gave up after {self.policy.tries} tries)")
+
+    # -- endpoints ------------------------------------------------------------------------
+
+    def paper(self, paper_id: str, fields: str) -> dict:
+        return self._call("GET", f"/graph/v1/paper/{paper_id}", {"fields": fields})
+
+    def batch(self, ids: Iterable[str], fields: str, chunk: int = BATCH_SIZE) -> list[dict | None]:
+        """Papers for many ids, in input order, None for ids the API does not know."""
+        ids = list(ids)
+        out: list[dict | None] = []
+        for i in range(0, len(ids), chunk):
+            part = ids[i : i + chunk]
+            out.extend(self.batch_chunk(part, fields))
+        return out
+
+    def batch_chunk(self, ids: list[str], fields: str) -> list[dict | None]:
+        for _ in range(self.policy.tries):
+            answer = self._call("POST", "/graph/v1/paper/batch", {"fields": fields}, {"ids": ids}, expect=list)
+            if len(answer) == len(ids) and all(a is None or isinstance(a, dict) for a in answer):
+                return answer
+        raise BadResponse(f"{self.base_url} answered a batch of {len(ids)} ids with {len(answer)} records")
+
+    def _pages(self, paper_id: str, kind: str, fields: str, limit: int) -> tuple[list[dict], bool]:
+        items: list[dict] = []
+        offset = 0
+        while True:
+            size = min(limit, PAGE_LIMIT, OFFSET_CAP - offset)
+            if size <= 0:
+                return items, True  # the API serves no further: the list is truncated
+            page = self._call("GET", f"/graph/v1/paper/{paper_id}/{kind}", {"fields": fields, "offset": offset, "limit": size})
+            data = page.get("data") or []
+            if not isinstance(data, list):
+                raise BadResponse(f"{self.base_url} sent a {kind} page without a data list")
+            items.extend(d for d in data if isinstance(d, dict))
+            nxt = page.get("next")
+            if nxt is None or not data:
+                return items, False
+            offset = int(nxt)
+
+    def references(self, paper_id: str, fields: str, limit: int = PAGE_LIMIT) -> tuple[list[dict], bool]:
+        return self._pages(paper_id, "references", fields, limit)
+
+    def citations(self, paper_id: str, fields: str, limit: int = PAGE_LIMIT) -> tuple[list[dict], bool]:
+        return self._pages(paper_id, "citations", fields, limit)
+
+    def match_title(self, title: str, fields: str) -> dict:
+        answer = self._call("GET", "/graph/v1/paper/search/match", {"query": title, "fields": fields})
+        data = answer.get("data") or []
+        if not data:
+            raise NotFound("Title match not found")
+        return data[0]
+
+    def recommendations(self, paper_id: str, fields: str, limit: int = 100) -> list[dict]:
+        answer = self._call("GET", f"/recommendations/v1/papers/forpaper/{paper_id}", {"fields": fields, "limit": limit})
+        return [p for p in answer.get("recommendedPapers") or [] if isinstance(p, dict)]
+
+
+# -- normalisation --------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = str(value)
+    return value if value.strip() else None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return None if value is None or isinstance(value, bool) else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def normalise_paper(raw: dict) -> dict:
+    """The API's paper JSON as litmap's Paper record (docs/internals.md)."""
+    ext = raw.get("externalIds") or {}
+    tldr = raw.get("tldr")
+    journal = raw.get("journal")
+    if isinstance(journal, dict):
+        journal = {k: _text(journal.get(k)) for k in ("name", "volume", "pages")}
+        if not any(journal.values()):
+            journal = None
+    else:
+        journal = None
+    authors = [
+        {"authorId": _text(a.get("authorId")), "name": str(a.get("name") or "").strip()}
+        for a in raw.get("authors") or []
+        if isinstance(a, dict) and str(a.get("name") or "").strip()
+    ]
+    year = _int(raw.get("year"))
+    return {
+        "paperId": raw.get("paperId"),
+        "corpusId": _int(raw.get("corpusId") or ext.get("CorpusId")),
+        "externalIds": {str(k): str(v) for k, v in sorted(ext.items()) if v not in (None, "")},
+        "title": _text(raw.get("title")),
+        "abstract": _text(raw.get("abstract")),
+        "tldr": _text(tldr.get("text")) if isinstance(tldr, dict) else _text(tldr),
+        "authors": authors,
+        "year": year,
+        "venue": _text(raw.get("venue")),
+        "journal": journal,
+        "publicationTypes": [str(t) for t in raw.get("publicationTypes") or []],
+        "publicationDate": _text(raw.get("publicationDate")),
+        "citationCount": _int(raw.get("citationCount")),
+        "referenceCount": _int(raw.get("referenceCount")),
+        "url": _text(raw.get("url")),
+    }
+
+
+def edges_from_items(paper_id: str, kind: str, items: list[dict]) -> tuple[list[tuple], int]:
+    """Edges (citing, cited, isInfluential, intents JSON) of one paper's list; and how many
+    items named no paper (references the API could not resolve have paperId null)."""
+    other = "citedPaper" if kind == "references" else "citingPaper"
+    edges, unresolved = [], 0
+    for item in items:
+        pid = (item.get(other) or {}).get("paperId")
+        if not pid:
+            unresolved += 1
+            continue
+        intents = item.get("intents")
+        edge = (paper_id, pid) if kind == "references" else (pid, paper_id)
+        edges.append((*edge, item.get("isInfluential"), json.dumps(intents) if intents else None))
+    return edges, unresolved

@@ -1,0 +1,258 @@
+"""The local cache: normalised papers and citation edges in SQLite.
+
+Every API answer is committed in its own short transaction as soon as it arrives, so an
+interrupted run keeps everything it had and a re-run asks only for what is missing. WAL mode
+lets several litmap processes share one cache: readers never block, and writers queue on
+SQLite's lock with a generous busy timeout instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+SCHEMA_VERSION = 1
+DB_NAME = "litmap.sqlite"
+
+# (citing, cited, is_influential or None, intents as JSON text or None)
+Edge = tuple[str, str, "bool | None", "str | None"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS papers (
+    paper_id TEXT PRIMARY KEY,
+    corpus_id INTEGER,
+    data TEXT NOT NULL,
+    full INTEGER NOT NULL DEFAULT 0,
+    fetched_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS edges (
+    citing TEXT NOT NULL,
+    cited TEXT NOT NULL,
+    is_influential INTEGER,
+    intents TEXT,
+    PRIMARY KEY (citing, cited)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS edges_cited ON edges (cited, citing);
+CREATE TABLE IF NOT EXISTS lists (
+    paper_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('references', 'citations')),
+    status TEXT NOT NULL CHECK (status IN ('complete', 'truncated')),
+    total INTEGER,
+    fetched_at REAL NOT NULL,
+    PRIMARY KEY (paper_id, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, paper_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS maps (key TEXT PRIMARY KEY, data TEXT NOT NULL, created_at REAL NOT NULL);
+"""
+
+
+class StoreError(Exception):
+    """The cache cannot be opened or is from an incompatible litmap."""
+
+
+def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
+    return Path(explicit or os.environ.get("LITMAP_CACHE_DIR") or "cache")
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    # Statement by statement: executescript() would COMMIT the caller's transaction.
+    for statement in filter(str.strip, SCHEMA.split(";")):
+        conn.execute(statement)
+    row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None:
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+    elif int(row[0]) != SCHEMA_VERSION:
+        raise StoreError(
+            f"cache schema version {row[0]} is not the {SCHEMA_VERSION} this litmap uses; "
+            "use another LITMAP_CACHE_DIR or run 'litmap cache clear'"
+        )
+
+
+def _chunks(seq: Sequence[str], n: int = 500) -> Iterator[Sequence[str]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+class Store:
+    """One SQLite database; safe to open from several processes at once."""
+
+    def __init__(self, path: str | os.PathLike, readonly: bool = False):
+        self.path = Path(path)
+        try:
+            if readonly:
+                uri = self.path.resolve().as_uri() + "?mode=ro"
+                self.conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+                # WAL: concurrent readers with one writer; NORMAL sync is durable across
+                # process crashes (the case that matters here), only an OS crash may lose
+                # the last commits, never corrupt the file.
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+                with self.transaction():
+                    create_schema(self.conn)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the cache {self.path}: {exc}") from None
+
+    @classmethod
+    def open(cls, directory: str | os.PathLike | None = None) -> "Store":
+        return cls(cache_dir(directory) / DB_NAME)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock up front, so two processes never deadlock
+        # upgrading a read lock; the busy timeout makes the second one wait its turn.
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- papers ---------------------------------------------------------------------------
+
+    def put_papers(self, papers: Iterable[dict], full: bool) -> None:
+        """Store paper records; a stub never overwrites a full record."""
+        now = time.time()
+        rows = [
+            (p["paperId"], p.get("corpusId"), json.dumps(p, sort_keys=True, ensure_ascii=False), int(full), now)
+            for p in papers
+            if p and p.get("paperId")
+        ]
+        if not rows:
+            return
+        sql = (
+            "INSERT INTO papers (paper_id, corpus_id, data, full, fetched_at) VALUES (?,?,?,?,?) "
+            "ON CONFLICT(paper_id) DO UPDATE SET corpus_id = coalesce(excluded.corpus_id, corpus_id), "
+            "data = excluded.data, full = excluded.full, fetched_at = excluded.fetched_at "
+        )
+        if not full:
+            sql += "WHERE papers.full = 0"
+        with self.transaction() as c:
+            c.executemany(sql, rows)
+
+    def get_papers(self, ids: Iterable[str], full_only: bool = False) -> dict[str, dict]:
+        ids = sorted(set(ids))
+        out: dict[str, dict] = {}
+        cond = " AND full = 1" if full_only else ""
+        for chunk in _chunks(ids):
+            q = f"SELECT paper_id, data FROM papers WHERE paper_id IN ({','.join('?' * len(chunk))}){cond}"
+            for pid, data in self.conn.execute(q, list(chunk)):
+                out[pid] = json.loads(data)
+        return out
+
+    def counts(self, ids: Iterable[str]) -> dict[str, tuple[int | None, int | None]]:
+        """(citationCount, referenceCount) of known papers, without decoding whole records."""
+        ids = sorted(set(ids))
+        out: dict[str, tuple] = {}
+        for chunk in _chunks(ids):
+            q = (
+                "SELECT paper_id, json_extract(data, '$.citationCount'), json_extract(data, '$.referenceCount') "
+                f"FROM papers WHERE paper_id IN ({','.join('?' * len(chunk))})"
+            )
+            out.update((r[0], (r[1], r[2])) for r in self.conn.execute(q, list(chunk)))
+        return out
+
+    def full_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = sorted(set(ids))
+        have: set[str] = set()
+        for chunk in _chunks(ids):
+            q = f"SELECT paper_id FROM papers WHERE full = 1 AND paper_id IN ({','.join('?' * len(chunk))})"
+            have.update(r[0] for r in self.conn.execute(q, list(chunk)))
+        return have
+
+    # -- aliases --------------------------------------------------------------------------
+
+    def put_aliases(self, pairs: Iterable[tuple[str, str]]) -> None:
+        rows = [(a, p) for a, p in pairs if a and p]
+        if rows:
+            with self.transaction() as c:
+                c.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?)", rows)
+
+    def resolve(self, alias: str) -> str | None:
+        row = self.conn.execute("SELECT paper_id FROM aliases WHERE alias = ?", (alias,)).fetchone()
+        return row[0] if row else None
+
+    # -- citation lists -------------------------------------------------------------------
+
+    def put_list(self, paper_id: str, kind: str, edges: Iterable[Edge], status: str, total: int | None) -> None:
+        """Store one paper's whole reference or citation list, and say so, atomically."""
+        rows = [(a, b, None if i is None else int(i), t) for a, b, i, t in edges]
+        with self.transaction() as c:
+            c.executemany(
+                "INSERT INTO edges VALUES (?,?,?,?) ON CONFLICT(citing, cited) DO UPDATE SET "
+                "is_influential = coalesce(excluded.is_influential, is_influential), "
+                "intents = coalesce(excluded.intents, intents)",
+                rows,
+            )
+            c.execute(
+                "INSERT OR REPLACE INTO lists VALUES (?,?,?,?,?)", (paper_id, kind, status, total, time.time())
+            )
+
+    def list_status(self, ids: Iterable[str], kind: str) -> dict[str, str]:
+        ids = sorted(set(ids))
+        out: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            q = f"SELECT paper_id, status FROM lists WHERE kind = ? AND paper_id IN ({','.join('?' * len(chunk))})"
+            out.update(self.conn.execute(q, [kind, *chunk]).fetchall())
+        return out
+
+    def list_edges(self, ids: Iterable[str], kind: str) -> list[tuple[str, str]]:
+        """The (citing, cited) edges of the given papers' reference or citation lists."""
+        ids = sorted(set(ids))
+        col = "citing" if kind == "references" else "cited"
+        out: list[tuple[str, str]] = []
+        for chunk in _chunks(ids):
+            q = f"SELECT citing, cited FROM edges WHERE {col} IN ({','.join('?' * len(chunk))})"
+            out.extend(self.conn.execute(q, list(chunk)).fetchall())
+        return out
+
+    # -- maps -----------------------------------------------------------------------------
+
+    def put_map(self, key: str, data: dict) -> None:
+        with self.transaction() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO maps VALUES (?,?,?)",
+                (key, json.dumps(data, sort_keys=True, ensure_ascii=False), time.time()),
+            )
+
+    def get_map(self, key: str) -> dict | None:
+        row = self.conn.execute("SELECT data FROM maps WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    # -- housekeeping ---------------------------------------------------------------------
+
+    def paper_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+
+    def info(self) -> dict[str, int]:
+        count = lambda t, w="": self.conn.execute(f"SELECT count(*) FROM {t} {w}").fetchone()[0]  # noqa: E731
+        return {
+            "papers": count("papers"),
+            "full_papers": count("papers", "WHERE full = 1"),
+            "edges": count("edges"),
+            "lists": count("lists"),
+            "maps": count("maps"),
+            "bytes": sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file()),
+        }
+
+    def integrity(self) -> str:
+        return self.conn.execute("PRAGMA integrity_check").fetchone()[0]

@@ -1,0 +1,365 @@
+/* litmap map page.  Every string in DATA is untrusted corpus text: it reaches the DOM only
+   through textContent / createElement, and hrefs are built only from validated ids on fixed
+   https:// prefixes.  Nothing here uses innerHTML, insertAdjacentHTML or document.write. */
+(function () {
+  'use strict';
+  var API = window.litmap = { ready: false, firstDraw: null };
+  var DATA = JSON.parse(document.getElementById('litmap-data').textContent);
+  var NODES = DATA.nodes, PRIOR = DATA.prior, DERIV = DATA.derivative, BIB = DATA.bibtex;
+  var SEED_BORDER = '#e4572e', BORDER = '#55606c', INK = '#1d2430';
+  var BIG = NODES.length > 500;
+  var S2_RE = /^[0-9a-f]{40}$/, DOI_RE = /^10\.\d{3,9}\/[^\s"<>]+$/;
+  var ARXIV_RE = /^(\d{4}\.\d{4,5}|[a-z][a-z.\-]*\/\d{7})(v\d+)?$/i;
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = String(text);
+    return e;
+  }
+  function fmt(n) { return n == null ? '?' : Number(n).toLocaleString('en-US'); }
+  function rgba(hex, a) {
+    var v = parseInt(hex.slice(1), 16);
+    return 'rgba(' + (v >> 16 & 255) + ',' + (v >> 8 & 255) + ',' + (v & 255) + ',' + a + ')';
+  }
+  function shortAuthors(p) {
+    var a = p.authors || [];
+    if (!a.length) return 'Unknown authors';
+    var s = function (name) { return name.indexOf(',') >= 0 ? name.split(',')[0] : name.split(' ').pop(); };
+    if (a.length === 1) return s(a[0]);
+    if (a.length === 2) return s(a[0]) + ' & ' + s(a[1]);
+    return s(a[0]) + ' et al.';
+  }
+  function encPath(s) { return s.split('/').map(encodeURIComponent).join('/'); }
+
+  // ---------------------------------------------------------------- indexes
+  var byId = new Map(), side = new Map(), adj = new Map(), order = [];
+  NODES.forEach(function (n) { byId.set(n.id, n); adj.set(n.id, new Set()); order.push(n.id); });
+  [['prior', PRIOR], ['derivative', DERIV]].forEach(function (kv) {
+    kv[1].forEach(function (p) { if (!byId.has(p.id) && !side.has(p.id)) { side.set(p.id, p); order.push(p.id); } });
+  });
+  DATA.edges.forEach(function (e) {
+    adj.get(NODES[e[0]].id).add(NODES[e[1]].id);
+    adj.get(NODES[e[1]].id).add(NODES[e[0]].id);
+  });
+  function paper(id) { return byId.get(id) || side.get(id) || null; }
+
+  // ---------------------------------------------------------------- graph
+  function tooltip(n) {
+    var box = el('div', 'tip');
+    box.appendChild(el('div', 'tip-title', n.title));
+    box.appendChild(el('div', 'tip-meta', shortAuthors(n) + ' \u00b7 ' + (n.year == null ? 'n.d.' : n.year) +
+      ' \u00b7 ' + fmt(n.cites) + ' citations'));
+    return box;
+  }
+  function nodeStyle(n, dim) {
+    var bg = dim ? rgba(n.color, 0.16) : n.color;
+    var border = n.seed ? (dim ? rgba(SEED_BORDER, 0.3) : SEED_BORDER) : (dim ? 'rgba(85,96,108,0.18)' : BORDER);
+    return {
+      id: n.id,
+      color: { background: bg, border: border, highlight: { background: bg, border: n.seed ? SEED_BORDER : '#111' },
+               hover: { background: bg, border: n.seed ? SEED_BORDER : '#111' } },
+      font: { color: dim ? 'rgba(29,36,48,0.2)' : INK, strokeColor: dim ? 'rgba(255,255,255,0.2)' : '#ffffff' }
+    };
+  }
+  var visNodes = new vis.DataSet(NODES.map(function (n) {
+    var o = nodeStyle(n, false);
+    o.x = n.x; o.y = n.y; o.label = n.label; o.size = n.size; o.title = tooltip(n);
+    o.shape = n.seed ? 'diamond' : 'dot';
+    o.borderWidth = n.seed ? 4 : 1; o.borderWidthSelected = n.seed ? 5 : 3;
+    return o;
+  }));
+  function edgeStyle(e, k, dim) {
+    return { id: 'e' + k, color: { color: dim ? 'rgba(92,107,122,0.04)' : e[4], highlight: SEED_BORDER, hover: e[4] } };
+  }
+  var visEdges = new vis.DataSet(DATA.edges.map(function (e, k) {
+    var o = edgeStyle(e, k, false);
+    o.from = NODES[e[0]].id; o.to = NODES[e[1]].id; o.width = e[3];
+    return o;
+  }));
+  var network = new vis.Network($('graph'), { nodes: visNodes, edges: visEdges }, {
+    autoResize: true,
+    layout: { improvedLayout: false, randomSeed: 1 },
+    physics: { enabled: false, stabilization: false, solver: 'barnesHut',
+               barnesHut: { gravitationalConstant: -4000, springLength: 140, avoidOverlap: 0.6, damping: 0.3 } },
+    nodes: { shape: 'dot', font: { size: 14, face: 'system-ui, Arial, sans-serif', color: INK, strokeWidth: 3, strokeColor: '#ffffff' } },
+    edges: { smooth: false, selectionWidth: 1.5, hoverWidth: 0 },
+    interaction: { hover: !BIG, tooltipDelay: 200, hideEdgesOnDrag: BIG, hideEdgesOnZoom: BIG, multiselect: false,
+                   keyboard: false, navigationButtons: false, zoomSpeed: 0.8 }
+  });
+  var state = { selected: null, tab: 'map', sort: 'similarity', q: [], ymin: null, ymax: null,
+                checked: new Set(), userMoved: false };
+  network.once('afterDrawing', function () { API.firstDraw = performance.now(); });
+  function fit() {
+    network.fit({ animation: false });
+    // a small margin so the toolbar and legend overlays do not cover border nodes
+    network.moveTo({ scale: Math.min(network.getScale() * 0.93, 1.6) });
+    state.userMoved = false;
+  }
+  fit();
+  network.on('zoom', function () { state.userMoved = true; });
+  network.on('dragEnd', function () { state.userMoved = true; });
+  var resizeTimer = null;
+  window.addEventListener('resize', function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () { if (!state.userMoved) fit(); }, 120);
+  });
+
+  // ---------------------------------------------------------------- filtering
+  var YMIN = DATA.legend.min, YMAX = DATA.legend.max;
+  function matches(p) {
+    if (state.q.length) {
+      var hay = (p.title + ' ' + p.authors.join(' ') + ' ' + (p.venue || '') + ' ' + (p.year == null ? '' : p.year)).toLowerCase();
+      for (var i = 0; i < state.q.length; i++) if (hay.indexOf(state.q[i]) < 0) return false;
+    }
+    var narrowed = (state.ymin != null && state.ymin !== YMIN) || (state.ymax != null && state.ymax !== YMAX);
+    if (p.year == null) return !narrowed;
+    if (state.ymin != null && p.year < state.ymin) return false;
+    if (state.ymax != null && p.year > state.ymax) return false;
+    return true;
+  }
+  var nodeDim = new Map(), edgeDim = new Map();
+  function applyGraphStyle() {
+    var sel = state.selected && byId.has(state.selected) ? state.selected : null;
+    var near = sel ? adj.get(sel) : null;
+    var nUp = [], eUp = [];
+    NODES.forEach(function (n) {
+      var dim = !matches(n) || (sel !== null && n.id !== sel && !near.has(n.id));
+      if ((nodeDim.get(n.id) || false) !== dim) { nodeDim.set(n.id, dim); nUp.push(nodeStyle(n, dim)); }
+    });
+    DATA.edges.forEach(function (e, k) {
+      var a = NODES[e[0]].id, b = NODES[e[1]].id;
+      var dim = (sel !== null && a !== sel && b !== sel) || nodeDim.get(a) && nodeDim.get(b) || false;
+      if ((edgeDim.get(k) || false) !== dim) { edgeDim.set(k, dim); eUp.push(edgeStyle(e, k, dim)); }
+    });
+    if (nUp.length) visNodes.update(nUp);
+    if (eUp.length) visEdges.update(eUp);
+  }
+
+  // ---------------------------------------------------------------- details
+  function link(text, href) {
+    var a = el('a', null, text);
+    a.href = href; a.target = '_blank'; a.rel = 'noopener noreferrer';
+    return a;
+  }
+  function showDetails(p) {
+    var box = $('details');
+    if (!p) { box.hidden = true; return; }
+    box.hidden = false;
+    $('d-title').textContent = p.title;
+    $('d-authors').textContent = p.authors.length ? p.authors.join(', ') : 'Unknown authors';
+    var meta = [p.year == null ? 'Year unknown' : String(p.year)];
+    if (p.venue) meta.push(p.venue);
+    meta.push(fmt(p.cites) + ' citations');
+    if (byId.has(p.id)) {
+      if (p.seed) meta.push('seed paper');
+      else if (p.sim != null) meta.push('similarity ' + p.sim.toFixed(2));
+    } else if (p.count != null) {
+      meta.push(PRIOR.indexOf(p) >= 0 ? 'cited by ' + p.count + ' map papers' : 'cites ' + p.count + ' map papers');
+    }
+    $('d-meta').textContent = meta.join(' \u00b7 ');
+    var links = $('d-links');
+    while (links.firstChild) links.removeChild(links.firstChild);
+    if (typeof p.id === 'string' && S2_RE.test(p.id))
+      links.appendChild(link('Semantic Scholar', 'https://www.semanticscholar.org/paper/' + encodeURIComponent(p.id)));
+    if (typeof p.arxiv === 'string' && ARXIV_RE.test(p.arxiv))
+      links.appendChild(link('arXiv', 'https://arxiv.org/abs/' + encPath(p.arxiv)));
+    if (typeof p.doi === 'string' && DOI_RE.test(p.doi))
+      links.appendChild(link('DOI', 'https://doi.org/' + encPath(p.doi)));
+    $('d-tldr').textContent = p.tldr ? 'TLDR: ' + p.tldr : '';
+    $('d-tldr').hidden = !p.tldr;
+    $('d-abstract').textContent = p.abstract || (p.tldr ? '' : 'No abstract available.');
+    $('d-abstract').hidden = !p.abstract && !!p.tldr;
+  }
+
+  // ---------------------------------------------------------------- list
+  var rows = { map: NODES, prior: PRIOR, derivative: DERIV };
+  var items = { map: new Map(), prior: new Map(), derivative: new Map() };
+  function metaLine(p, tab) {
+    var parts = [shortAuthors(p), p.year == null ? 'n.d.' : String(p.year), fmt(p.cites) + ' cites'];
+    if (tab === 'map' && !p.seed && p.sim != null) parts.push('sim ' + p.sim.toFixed(2));
+    if (tab === 'prior') parts.push('cited by ' + fmt(p.count) + ' in map');
+    if (tab === 'derivative') parts.push('cites ' + fmt(p.count) + ' in map');
+    return parts.join(' \u00b7 ');
+  }
+  function makeItem(p, tab) {
+    var li = el('li');
+    li.setAttribute('role', 'option');
+    var cb = el('input');
+    cb.type = 'checkbox';
+    cb.className = 'pick';
+    if (BIB[p.id] === undefined) { cb.disabled = true; cb.title = 'No BibTeX entry for this paper'; }
+    else cb.setAttribute('aria-label', 'Collect for .bib');
+    cb.checked = state.checked.has(p.id);
+    cb.addEventListener('change', function () {
+      if (cb.checked) state.checked.add(p.id); else state.checked.delete(p.id);
+      syncChecks();
+    });
+    var main = el('div', 'item-main');
+    main.tabIndex = 0;
+    var title = el('span', 'item-title');
+    if (tab === 'map' && p.seed) title.appendChild(el('span', 'seed-badge', 'SEED'));
+    if (tab === 'map') { var dot = el('span', 'dot'); dot.style.background = p.color; title.appendChild(dot); }
+    title.appendChild(document.createTextNode(p.title));
+    main.appendChild(title);
+    main.appendChild(el('span', 'item-meta', metaLine(p, tab)));
+    main.addEventListener('click', function () { select(p.id, 'list'); });
+    main.addEventListener('keydown', function (ev) { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(p.id, 'list'); } });
+    li.appendChild(cb);
+    li.appendChild(main);
+    li._paper = p;
+    return li;
+  }
+  var SORTS = {
+    'similarity': function (a, b) { return (b.seed === true) - (a.seed === true) || (b.sim != null ? b.sim : b.count || 0) - (a.sim != null ? a.sim : a.count || 0); },
+    'year-desc': function (a, b) { return (b.year || -1e9) - (a.year || -1e9); },
+    'year-asc': function (a, b) { return (a.year || 1e9) - (b.year || 1e9); },
+    'citations': function (a, b) { return (b.cites || 0) - (a.cites || 0); }
+  };
+  var shown = [];
+  function renderList() {
+    var tab = state.tab, list = $('list'), cache = items[tab];
+    var ps = rows[tab].filter(matches);
+    var pos = new Map(); rows[tab].forEach(function (p, i) { pos.set(p, i); });
+    var cmp = SORTS[state.sort];
+    ps.sort(function (a, b) { return cmp(a, b) || pos.get(a) - pos.get(b); });
+    var frag = document.createDocumentFragment();
+    ps.forEach(function (p) {
+      var li = cache.get(p.id);
+      if (!li) { li = makeItem(p, tab); cache.set(p.id, li); }
+      li.classList.toggle('selected', p.id === state.selected);
+      li.firstChild.checked = state.checked.has(p.id);
+      frag.appendChild(li);
+    });
+    while (list.firstChild) list.removeChild(list.firstChild);
+    list.appendChild(frag);
+    shown = ps;
+    var total = rows[tab].length;
+    $('list-info').textContent = total === 0 ? 'No papers in this list.' :
+      (ps.length === total ? total + ' papers' : ps.length + ' of ' + total + ' papers shown');
+    syncChecks();
+  }
+  function syncChecks() {
+    var n = 0;
+    order.forEach(function (id) { if (state.checked.has(id) && BIB[id] !== undefined) n++; });
+    var btn = $('btn-bib');
+    btn.textContent = 'Download .bib (' + n + ')';
+    btn.disabled = n === 0;
+    var able = shown.filter(function (p) { return BIB[p.id] !== undefined; });
+    var on = able.filter(function (p) { return state.checked.has(p.id); }).length;
+    var all = $('check-all');
+    all.checked = able.length > 0 && on === able.length;
+    all.indeterminate = on > 0 && on < able.length;
+    all.disabled = able.length === 0;
+  }
+  function bibText(ids) {
+    var want = new Set(ids || Array.from(state.checked));
+    return order.filter(function (id) { return want.has(id) && BIB[id] !== undefined; })
+      .map(function (id) { return BIB[id]; }).join('\n');
+  }
+  function download() {
+    var text = bibText();
+    if (!text) return;
+    var url = URL.createObjectURL(new Blob([text], { type: 'application/x-bibtex;charset=utf-8' }));
+    var a = document.createElement('a');
+    a.href = url; a.download = 'litmap.bib'; a.style.display = 'none';
+    document.body.appendChild(a);
+    a.click();
+    document.body.removeChild(a);
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+  }
+
+  // ---------------------------------------------------------------- selection
+  function select(id, from) {
+    var p = paper(id);
+    state.selected = p ? id : null;
+    showDetails(p);
+    if (p && byId.has(id)) {
+      network.selectNodes([id]);
+      if (from === 'list') network.focus(id, { scale: Math.max(network.getScale(), 0.9), animation: BIG ? false : { duration: 300 } });
+      if (from === 'graph' && state.tab !== 'map') setTab('map');
+    } else {
+      network.unselectAll();
+    }
+    applyGraphStyle();
+    items[state.tab].forEach(function (li, key) { li.classList.toggle('selected', key === state.selected); });
+    var li = items[state.tab].get(id);
+    if (li && from === 'graph' && li.parentNode) li.scrollIntoView({ block: 'nearest' });
+  }
+  network.on('click', function (ev) {
+    if (ev.nodes.length) select(ev.nodes[0], 'graph');
+    else if (!ev.edges.length) select(null, 'graph');
+  });
+
+  // ---------------------------------------------------------------- controls
+  function setTab(tab) {
+    state.tab = tab;
+    Array.prototype.forEach.call(document.querySelectorAll('.tab'), function (b) {
+      b.setAttribute('aria-selected', String(b.getAttribute('data-tab') === tab));
+    });
+    renderList();
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('.tab'), function (b) {
+    b.addEventListener('click', function () { setTab(b.getAttribute('data-tab')); });
+  });
+  var filterTimer = null;
+  function onFilter() {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(function () {
+      state.q = $('search').value.toLowerCase().split(/\s+/).filter(Boolean);
+      var a = parseInt($('year-min').value, 10), b = parseInt($('year-max').value, 10);
+      state.ymin = isNaN(a) ? null : a; state.ymax = isNaN(b) ? null : b;
+      renderList();
+      applyGraphStyle();
+    }, BIG ? 150 : 0);
+  }
+  $('search').addEventListener('input', onFilter);
+  $('year-min').addEventListener('input', onFilter);
+  $('year-max').addEventListener('input', onFilter);
+  $('sort').addEventListener('change', function () { state.sort = $('sort').value; renderList(); });
+  $('check-all').addEventListener('change', function () {
+    var on = $('check-all').checked;
+    shown.forEach(function (p) { if (BIB[p.id] !== undefined) { if (on) state.checked.add(p.id); else state.checked.delete(p.id); } });
+    renderList();
+  });
+  $('btn-bib').addEventListener('click', download);
+  $('details-close').addEventListener('click', function () { select(null, 'list'); });
+  $('btn-fit').addEventListener('click', fit);
+  $('btn-zoom-in').addEventListener('click', function () { network.moveTo({ scale: network.getScale() * 1.3 }); state.userMoved = true; });
+  $('btn-zoom-out').addEventListener('click', function () { network.moveTo({ scale: network.getScale() / 1.3 }); state.userMoved = true; });
+  $('btn-physics').addEventListener('click', function () {
+    var on = $('btn-physics').getAttribute('aria-pressed') !== 'true';
+    network.setOptions({ physics: { enabled: on } });
+    $('btn-physics').setAttribute('aria-pressed', String(on));
+    $('btn-physics').textContent = 'Physics: ' + (on ? 'on' : 'off');
+  });
+
+  // ---------------------------------------------------------------- static text
+  var seeds = NODES.filter(function (n) { return n.seed; });
+  var heading = seeds.length === 1 ? seeds[0].title : seeds.length ? seeds.length + ' seed papers' : 'Literature map';
+  $('map-title').textContent = heading;
+  document.title = 'litmap: ' + heading;
+  var sub = [NODES.length + ' papers', DATA.edges.length + ' similarity links'];
+  if (DATA.considered != null) sub.push(fmt(DATA.considered) + ' papers considered');
+  $('map-sub').textContent = sub.join(' \u00b7 ');
+  $('tab-map').textContent = 'Map (' + NODES.length + ')';
+  $('tab-prior').textContent = 'Prior works (' + PRIOR.length + ')';
+  $('tab-derivative').textContent = 'Derivative works (' + DERIV.length + ')';
+  var L = DATA.legend;
+  $('legend-min').textContent = L.min == null ? '' : String(L.min);
+  $('legend-max').textContent = L.max == null ? '' : String(L.max);
+  $('legend-bar').style.background = 'linear-gradient(to right, ' + L.stops.join(', ') + ')';
+  if (YMIN != null) {
+    $('year-min').value = String(YMIN); $('year-max').value = String(YMAX);
+    $('year-min').min = $('year-max').min = String(YMIN); $('year-min').max = $('year-max').max = String(YMAX);
+    state.ymin = YMIN; state.ymax = YMAX;
+  }
+  renderList();
+
+  API.network = network; API.nodes = visNodes; API.edges = visEdges; API.data = DATA;
+  API.select = function (id) { select(id, 'list'); };
+  API.bibText = bibText; API.checked = state.checked;
+  API.isDimmed = function (id) { return nodeDim.get(id) || false; };
+  API.ready = true;
+})();
