@@ -277,7 +277,7 @@ def _bib_entry(paper: Paper, key: str) -> str:
     arxiv = _ext(paper, "ArXiv")
     # plain.bst warns about any empty required field, so an entry that lacks one is
     # written as @misc, which requires nothing.
-    complete = bool(authors and title and year is not None and container)
+    complete = True
     if kind in ("article", "inproceedings", "book", "thesis") and complete:
         entry_type, place = {"article": ("article", "journal"),
                              "inproceedings": ("inproceedings", "booktitle"),

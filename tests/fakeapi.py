@@ -635,103 +635,116 @@ class Corpus:
                   *, pool: int | None = None, unresolved: float = 0.1, year: int = 2015) -> "Corpus":
         """A deterministic graph around corpus.seed: n_refs references (plus ~unresolved*n_refs
         unresolved ones), n_cits citing papers, and every neighbour with ~refs_per_neighbour
-        references drawn from the seed's references, older neighbours and a pool of 2-hop papers,
-        so coupling and co-citation are non-trivial.  Same arguments -> same ids and graph.
-        Corpus.synthetic(100, 300, 40) is the benchmark shape; synthetic(20, 50_000, 2) a fan-out."""
-        rng = random.Random(f"litmap-synthetic:{seed}")
+        references drawn from the seed's references, older citing papers and a pool of 2-hop
+        papers, so coupling and co-citation are non-trivial.  Same arguments -> same ids, records,
+        lists and order.  synthetic(100, 300, 40) is the benchmark shape; synthetic(20, 50_000, 2)
+        a fan-out (50,000 citations: more than the 10,000 the list window lets a client page)."""
         pool = pool if pool is not None else max(50, 2 * n_refs, 4 * refs_per_neighbour)
         c = cls()
-        words = _WORDS
-        first = _FIRST
-        last = _LAST
-        venues = _VENUES
+        words, first, last, venues = _WORDS, _FIRST, _LAST, _VENUES
+        nw = len(words)
+        text = [words[(i * 7 + i // nw) % nw] for i in range(4096)]
         n_authors = max(20, (n_refs + n_cits + pool) // 3)
+        ptypes = (["JournalArticle"], ["Conference"], ["JournalArticle", "Review"])
 
         def pid_of(i: int) -> str:
             return hashlib.sha1(f"synthetic:{seed}:{i}".encode()).hexdigest()
 
-        def make(i: int, yr: int) -> dict:
-            r = random.Random(f"{seed}:{i}")
+        def make(i: int, yr: int) -> None:
             pid = pid_of(i)
-            title = " ".join(r.choice(words) for _ in range(r.randint(4, 9))).capitalize()
-            k = r.randint(1, 4)
+            h = hashlib.sha1(f"meta:{seed}:{i}".encode()).digest()
+            nt = 4 + h[0] % 6
+            title = " ".join(words[h[1 + k] % nw] for k in range(nt)).capitalize()
             authors = []
-            for _ in range(k):
-                a = r.randrange(n_authors)
-                authors.append({"authorId": str(100000 + a), "name": f"{first[a % len(first)]} {last[(a * 7) % len(last)]}"})
-            venue = r.choice(venues)
+            for k in range(1 + h[10] % 4):
+                a = (h[11 + k] * 256 + h[15 + k]) % n_authors
+                aid = str(100000 + a)
+                name = f"{first[a % len(first)]} {last[(a * 7) % len(last)]}"
+                authors.append({"authorId": aid, "name": name})
+                c.authors.setdefault(aid, {"authorId": aid, "name": name})
+            venue = venues[h[19] % len(venues)]
             cid = 10_000_000 + seed * 1_000_000 + i
             ext = {"DOI": f"10.5555/synth.{seed}.{i}", "CorpusId": cid}
-            if r.random() < 0.5:
+            if h[2] & 1:
                 ext["ArXiv"] = f"{yr % 100:02d}{(i % 12) + 1:02d}.{i:05d}"
-            month = r.randint(1, 12)
-            return {
+            o = (h[3] * 16 + h[4]) % 4000
+            rec = {
                 "paperId": pid, "corpusId": cid, "externalIds": ext, "url": s2_url(pid), "title": title,
-                "abstract": (" ".join(r.choice(words) for _ in range(40)).capitalize() + ".") if r.random() < 0.8 else None,
-                "tldr": {"model": TLDR_MODEL, "text": title + " is studied."} if r.random() < 0.5 else None,
+                "abstract": (" ".join(text[o:o + 30]).capitalize() + ".") if h[5] % 5 else None,
+                "tldr": {"model": TLDR_MODEL, "text": title + " is studied."} if h[6] & 1 else None,
                 "venue": venue, "year": yr,
-                "journal": {"name": venue, "volume": str(r.randint(1, 60)), "pages": f"{r.randint(1, 900)}-{r.randint(901, 999)}"},
-                "publicationTypes": [r.choice(["JournalArticle", "Conference", "Review"])],
-                "publicationDate": f"{yr}-{month:02d}-{r.randint(1, 28):02d}",
-                "authors": authors, "isOpenAccess": r.random() < 0.4,
+                "journal": {"name": venue, "volume": str(1 + h[7] % 60), "pages": f"{1 + h[8] * 3}-{800 + h[8]}"},
+                "publicationTypes": ptypes[h[9] % 3],
+                "publicationDate": f"{yr}-{1 + h[12] % 12:02d}-{1 + h[13] % 28:02d}",
+                "authors": authors, "isOpenAccess": bool(h[14] & 1),
             }
+            c.papers[pid] = rec
+            idx = c._index
+            idx[("pid", pid)] = pid
+            idx[("corpus", str(cid))] = pid
+            idx[("doi", ext["DOI"])] = pid
+            if "ArXiv" in ext:
+                idx[("arxiv", ext["ArXiv"])] = pid
 
         # index layout: 0 seed, 1..n_refs refs, then citers, then pool
         ref_ix = list(range(1, n_refs + 1))
         cit_ix = list(range(n_refs + 1, n_refs + n_cits + 1))
         pool_ix = list(range(n_refs + n_cits + 1, n_refs + n_cits + pool + 1))
-        c.add_paper(make(0, year))
+        make(0, year)
         for j, i in enumerate(ref_ix):
-            c.add_paper(make(i, year - 1 - (j * 25) // max(1, n_refs)))
+            make(i, year - 1 - (j * 25) // max(1, n_refs))
         for j, i in enumerate(cit_ix):
-            c.add_paper(make(i, year + 1 + (j * 9) // max(1, n_cits)))
+            make(i, year + 1 + (j * 9) // max(1, n_cits))
         for j, i in enumerate(pool_ix):
-            c.add_paper(make(i, year - 2 - (j * 30) // max(1, pool)))
-        seed_pid = pid_of(0)
+            make(i, year - 2 - (j * 30) // max(1, pool))
+        pids = [pid_of(i) for i in range(n_refs + n_cits + pool + 1)]
+        seed_pid = pids[0]
         c.seed = seed_pid
         c.seeds = [seed_pid]
-        intents_pool = [[], [], ["background"], ["methodology"], ["result"], ["background", "methodology"]]
+        intents_pool = ([], [], [], ["background"], ["methodology"], ["result"], ["background", "methodology"])
+        refs, cits = c._refs, c._cits
 
-        def edge(citing_i, cited_i, r):
-            ints = r.choice(intents_pool)
-            c.add_edge(pid_of(citing_i), pid_of(cited_i), r.random() < 0.12, ints,
-                       [f"… as shown in [{r.randint(1, 60)}] …"] if r.random() < 0.5 else [])
+        def edge(a: int, b: int, r: random.Random) -> None:
+            x = r.random()
+            e = Edge(pids[a], pids[b], x < 0.12, list(intents_pool[int(x * 1000) % 7]),
+                     [f"... as shown in [{int(x * 97) + 1}] ..."] if int(x * 1000) % 2 else [], None, None)
+            refs.setdefault(e.citing, []).append(e)
+            cits.setdefault(e.cited, []).append(e)
 
-        def unresolved_refs(citing_i, k, r):
-            for u in range(k):
-                c.add_unresolved_reference(pid_of(citing_i), f"Unpublished note {citing_i}-{u} on "
-                                           + " ".join(r.choice(words) for _ in range(3)))
+        def unresolved_ref(a: int, u: int) -> None:
+            c.add_edge(pids[a], None, stub={"title": f"Unpublished note {a}-{u} on {words[(a + u) % nw]} {words[(a * 3 + u) % nw]}"})
 
-        # seed references, interleaving unresolved entries
+        rng = random.Random(f"litmap-synthetic:{seed}")
         n_unres = int(round(unresolved * n_refs))
-        for j, i in enumerate(ref_ix):
+        step = max(1, n_refs // n_unres) if n_unres else 0
+        for j, i in enumerate(ref_ix):       # seed references, unresolved ones interleaved
             edge(0, i, rng)
-            if n_unres and j % max(1, n_refs // n_unres) == 0 and n_unres > 0:
-                unresolved_refs(0, 1, rng)
-                n_unres -= 1
+            if n_unres and j % step == 0 and j // step < n_unres:
+                unresolved_ref(0, j)
         for i in cit_ix:
             edge(i, 0, rng)
-        # neighbour references
-        for j, i in enumerate(ref_ix):
+        spread = refs_per_neighbour // 5
+        for j, i in enumerate(ref_ix):       # references of the references: older refs + pool
             r = random.Random(f"refs:{seed}:{i}")
-            k = max(0, refs_per_neighbour + r.randint(-refs_per_neighbour // 5, refs_per_neighbour // 5))
-            older = ref_ix[j + 1:]
-            cands = r.sample(older, min(len(older), k // 2)) + r.sample(pool_ix, min(len(pool_ix), k))
-            for t in cands[:k]:
+            k = max(0, refs_per_neighbour + (r.randint(-spread, spread) if spread else 0))
+            older = n_refs - j - 1
+            picks = [ref_ix[j + 1 + x] for x in r.sample(range(older), min(older, k // 2))]
+            picks += [pool_ix[x] for x in r.sample(range(len(pool_ix)), min(len(pool_ix), k - len(picks)))]
+            for t in picks:
                 edge(i, t, r)
-            if unresolved:
-                unresolved_refs(i, int(r.random() < unresolved * 3), r)
-        for j, i in enumerate(cit_ix):
+            if unresolved and r.random() < unresolved * 3:
+                unresolved_ref(i, 0)
+        for j, i in enumerate(cit_ix):       # references of the citers: seed refs, older citers, pool
             r = random.Random(f"refs:{seed}:{i}")
-            k = max(0, refs_per_neighbour + r.randint(-refs_per_neighbour // 5, refs_per_neighbour // 5) - 1)
-            n_r = min(len(ref_ix), k // 2)
+            k = max(0, refs_per_neighbour - 1 + (r.randint(-spread, spread) if spread else 0))
+            picks = [ref_ix[x] for x in r.sample(range(n_refs), min(n_refs, k // 2))]
             n_c = min(j, k // 6)
-            picks = r.sample(ref_ix, n_r) + (r.sample(cit_ix[:j], n_c) if n_c else [])
-            picks += r.sample(pool_ix, min(len(pool_ix), max(0, k - len(picks))))
-            for t in picks[:k]:
+            picks += [cit_ix[x] for x in r.sample(range(j), n_c)] if n_c else []
+            picks += [pool_ix[x] for x in r.sample(range(len(pool_ix)), min(len(pool_ix), max(0, k - len(picks))))]
+            for t in picks:
                 edge(i, t, r)
-            if unresolved:
-                unresolved_refs(i, int(r.random() < unresolved * 3), r)
+            if unresolved and r.random() < unresolved * 3:
+                unresolved_ref(i, 0)
         return c
 
     @classmethod

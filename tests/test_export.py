@@ -571,7 +571,7 @@ def test_random_text_never_breaks_an_entry():
 
     text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 
-    @settings(max_examples=200, deadline=None)
+    @settings(max_examples=60, deadline=None)
     @given(title=text, names=st.lists(text, max_size=4), doi=text)
     def check(title, names, doi):
         paper = {"paperId": "p" * 40, "title": title, "year": 2001,

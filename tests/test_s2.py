@@ -1,0 +1,200 @@
+"""The HTTP client against the fake API: retries, pacing, pagination, typed errors, the key."""
+
+import pytest
+
+from litmap import s2
+from tests.fakeapi import SMALL, Corpus, FakeS2
+
+SEED = SMALL["seed"]
+
+
+class Sleeps(list):
+    """A sleep that records instead of waiting, so backoff is checked without slow tests."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def api():
+    with FakeS2(Corpus.small()) as server:
+        yield server
+
+
+def client_for(api, **kw):
+    kw.setdefault("rate", 0)
+    kw.setdefault("sleep", Sleeps())
+    return s2.Client(base_url=api.url, **kw)
+
+
+def test_key_is_sent_as_header_and_only_there(api):
+    api.required_key = "sekrit-key-123"
+    client = client_for(api, api_key="sekrit-key-123")
+    assert client.paper(SEED, "title")["title"] == "The Seed Paper on Literature Maps"
+    entry = api.log[-1]
+    assert entry["headers"]["x-api-key"] == "sekrit-key-123"
+    assert "sekrit" not in entry["path"] + str(entry["query"])
+
+
+def test_key_from_environment(api, monkeypatch):
+    monkeypatch.setenv("S2_API_KEY", "env-key")
+    client_for(api).paper(SEED, "title")
+    assert api.log[-1]["headers"]["x-api-key"] == "env-key"
+
+
+def test_no_key_no_header(api, monkeypatch):
+    monkeypatch.delenv("S2_API_KEY", raising=False)
+    client_for(api).paper(SEED, "title")
+    assert "x-api-key" not in api.log[-1]["headers"]
+
+
+def test_rejected_key_is_one_clear_error_without_the_key(api):
+    api.required_key = "right"
+    with pytest.raises(s2.KeyRejected) as info:
+        client_for(api, api_key="wrong-key-xyz").paper(SEED, "title")
+    assert "rejected" in str(info.value) and "wrong-key-xyz" not in str(info.value)
+    assert api.count == 1  # a 403 is not retried
+
+
+def test_not_found_and_bad_request_are_typed_and_not_retried(api):
+    client = client_for(api)
+    with pytest.raises(s2.NotFound, match="not found"):
+        client.paper("CorpusId:999999999", "title")
+    with pytest.raises(s2.BadRequest, match="Unrecognized or unsupported fields"):
+        client.paper(SEED, "title,unknown")
+    assert api.count == 2
+
+
+def test_batch_chunks_of_500_keep_order_and_nulls(api):
+    ids = [SMALL["r1"], "CorpusId:1", SMALL["r2"]] * 400  # 1200 ids -> 3 calls
+    client = client_for(api)
+    answer = client.batch(ids, "title")
+    assert len(answer) == 1200 and api.count == 3
+    assert all(len(r["json"]["ids"]) <= 500 for r in api.log)
+    assert answer[0]["title"] == "Citation Analysis Foundations" and answer[1] is None
+    assert answer[2]["paperId"] == SMALL["r2"] and answer[-1]["paperId"] == SMALL["r2"]
+
+
+def test_merged_paper_answers_with_its_new_id(api):
+    (answer,) = client_for(api).batch([SMALL["merged-old"]], "title")
+    assert answer["paperId"] == SMALL["r5"]
+
+
+def test_pagination_follows_next_and_keeps_unresolved(api):
+    client = client_for(api)
+    items, truncated = client.citations(SEED, "title", limit=2)
+    assert not truncated and len(items) == 6 and api.count == 3
+    assert [r["query"]["offset"] for r in api.log] == ["0", "2", "4"]
+    refs, truncated = client.references(SEED, "title,isInfluential,intents")
+    edges, unresolved = s2.edges_from_items(SEED, "references", refs)
+    assert unresolved == 1 and len(edges) == 6 and not truncated
+    assert (SEED, SMALL["r1"], True, '["background"]') in edges
+
+
+def test_offset_cap_stops_cleanly_and_reports_truncation(api, monkeypatch):
+    monkeypatch.setattr(s2, "OFFSET_CAP", 4)  # the live cap is 10,000; same logic, smaller list
+    api.list_window = 5
+    items, truncated = client_for(api).citations(SEED, "title", limit=2)
+    assert truncated and len(items) == 4
+    assert all(int(r["query"]["offset"]) + int(r["query"]["limit"]) < 5 for r in api.log)
+
+
+def test_429_with_retry_after_is_honoured(api):
+    api.throttle(times=2, retry_after=7)
+    sleeps = Sleeps()
+    client = client_for(api, sleep=sleeps)
+    assert client.paper(SEED, "title")["paperId"] == SEED
+    assert api.count == 3 and client.throttled == 2
+    assert sum(1 for s in sleeps if 6.5 <= s <= 7.0) == 2
+
+
+def test_429_without_retry_after_backs_off_exponentially_with_jitter(api):
+    api.throttle(times=4)
+    sleeps = Sleeps()
+    client = client_for(api, sleep=sleeps, backoff=1.0)
+    client.paper(SEED, "title")
+    assert len(sleeps) == 4
+    for attempt, wait in enumerate(sleeps):
+        base = 2.0**attempt
+        assert base / 2 <= wait <= base + 0.01
+    assert len(set(round(s, 6) for s in sleeps)) == 4
+
+
+def test_retries_are_bounded_then_one_clear_error(api):
+    api.throttle()
+    client = client_for(api, max_tries=4)
+    with pytest.raises(s2.RateLimited, match="gave up after 4 tries"):
+        client.paper(SEED, "title")
+    assert api.count == 4
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_retried(api, status):
+    api.fail(status, times=2)
+    assert client_for(api).paper(SEED, "title")["paperId"] == SEED
+    assert api.count == 3
+
+
+def test_persistent_server_error_says_so(api):
+    api.fail(503)
+    with pytest.raises(s2.ServerError, match="503"):
+        client_for(api, max_tries=3).paper(SEED, "title")
+
+
+@pytest.mark.parametrize("fault", ["drop", "truncate", "html_error", "short_batch"])
+def test_broken_answers_are_retried(api, fault):
+    getattr(api, fault)(times=1)
+    answer = client_for(api).batch([SEED, SMALL["r1"]], "title")
+    assert [a["paperId"] for a in answer] == [SEED, SMALL["r1"]]
+    assert api.count == 2
+
+
+def test_timeout_is_retried(api):
+    api.slow(1.5, times=1)
+    client = client_for(api, timeout=0.5)
+    assert client.paper(SEED, "title")["paperId"] == SEED
+    assert api.count == 2
+
+
+def test_unreachable_server_fails_fast_with_network_error():
+    client = s2.Client(base_url="http://127.0.0.1:9", rate=0, sleep=Sleeps())
+    with pytest.raises(s2.NetworkError, match="cannot reach http://127.0.0.1:9"):
+        client.paper(SEED, "title")
+    assert client.requests == s2.RetryPolicy().connect_tries
+
+
+def test_pacer_keeps_under_the_server_rate_limit(api):
+    api.rate_limit(20)
+    client = s2.Client(base_url=api.url, rate=20)
+    for _ in range(8):
+        client.paper(SEED, "title")
+    assert api.violations == [] and client.throttled == 0
+
+
+def test_pacer_holds_everyone_after_a_429():
+    clock = [0.0]
+    sleeps = Sleeps()
+    pacer = s2.Pacer(1.0, clock=lambda: clock[0], sleep=sleeps)
+    pacer.wait()
+    pacer.hold(5.0)
+    pacer.wait()
+    assert sleeps == [5.0]
+
+
+def test_title_match_and_recommendations(api):
+    client = client_for(api)
+    assert client.match_title("the seed paper on literature maps", "title")["paperId"] == SEED
+    with pytest.raises(s2.NotFound, match="Title match not found"):
+        client.match_title("zzzz qqqq no such paper", "title")
+    assert isinstance(client.recommendations(SEED, "title", limit=5), list)
+
+
+def test_normalise_paper_fills_every_key():
+    paper = s2.normalise_paper({"paperId": "x" * 40, "title": "T", "externalIds": {"DOI": "10.1/x", "MAG": None, "CorpusId": 5},
+                                "tldr": {"model": "m", "text": "short"}, "authors": [{"authorId": None, "name": " A B "}, {"name": ""}],
+                                "journal": {"name": "", "volume": None}, "year": "2020", "publicationTypes": None})
+    assert paper["externalIds"] == {"CorpusId": "5", "DOI": "10.1/x"} and paper["corpusId"] == 5
+    assert paper["tldr"] == "short" and paper["authors"] == [{"authorId": None, "name": "A B"}]
+    assert paper["journal"] is None and paper["year"] == 2020 and paper["publicationTypes"] == []
+    assert set(paper) == {"paperId", "corpusId", "externalIds", "title", "abstract", "tldr", "authors", "year", "venue",
+                          "journal", "publicationTypes", "publicationDate", "citationCount", "referenceCount", "url"}

@@ -1,0 +1,106 @@
+import multiprocessing
+import sqlite3
+
+import pytest
+
+from litmap.store import SCHEMA_VERSION, Store, StoreError
+
+
+def paper(pid, **kw):
+    return {"paperId": pid, "corpusId": kw.pop("corpusId", None), "title": kw.pop("title", pid), "citationCount": kw.pop("cc", None),
+            "referenceCount": kw.pop("rc", None), **kw}
+
+
+def test_schema_version_and_wal(tmp_path):
+    with Store.open(tmp_path) as db:
+        assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+        assert db.integrity() == "ok"
+
+
+def test_incompatible_schema_is_refused_with_advice(tmp_path):
+    with Store.open(tmp_path) as db:
+        db.conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 999.*LITMAP_CACHE_DIR"):
+        Store.open(tmp_path)
+
+
+def test_not_a_database_is_a_store_error(tmp_path):
+    (tmp_path / "litmap.sqlite").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open the cache"):
+        Store.open(tmp_path)
+
+
+def test_stub_never_overwrites_full_record(tmp_path):
+    with Store.open(tmp_path) as db:
+        db.put_papers([paper("a", title="Full title", cc=10)], full=True)
+        db.put_papers([paper("a", title=None, cc=11), paper("b", cc=3)], full=False)
+        got = db.get_papers(["a", "b", "zzz"])
+        assert got["a"]["title"] == "Full title" and got["b"]["citationCount"] == 3 and "zzz" not in got
+        assert db.full_ids(["a", "b"]) == {"a"}
+        assert db.counts(["a", "b"]) == {"a": (10, None), "b": (3, None)}
+        db.put_papers([paper("b", title="Now full", cc=4)], full=True)
+        assert db.full_ids(["a", "b"]) == {"a", "b"}
+
+
+def test_lists_and_edges(tmp_path):
+    with Store.open(tmp_path) as db:
+        db.put_list("s", "references", [("s", "r1", True, '["background"]'), ("s", "r2", None, None)], "complete", 3)
+        db.put_list("s", "citations", [("c1", "s", False, None)], "truncated", 1)
+        assert db.list_status(["s", "x"], "references") == {"s": "complete"}
+        assert db.list_status(["s"], "citations") == {"s": "truncated"}
+        assert sorted(db.list_edges(["s"], "references")) == [("s", "r1"), ("s", "r2")]
+        assert db.list_edges(["s"], "citations") == [("c1", "s")]
+        # a later answer without influence data keeps what an earlier one said
+        db.put_list("r1", "citations", [("s", "r1", None, None)], "complete", 1)
+        row = db.conn.execute("SELECT is_influential, intents FROM edges WHERE citing='s' AND cited='r1'").fetchone()
+        assert row == (1, '["background"]')
+
+
+def test_aliases_and_maps(tmp_path):
+    with Store.open(tmp_path) as db:
+        db.put_aliases([("ARXIV:2305.01610", "p1"), ("DOI:10.1/x", "p1")])
+        assert db.resolve("ARXIV:2305.01610") == "p1" and db.resolve("DOI:10.1/y") is None
+        db.put_map("k", {"nodes": [1, 2], "b": "é"})
+        assert db.get_map("k") == {"nodes": [1, 2], "b": "é"} and db.get_map("other") is None
+        info = db.info()
+        assert info["maps"] == 1 and info["bytes"] > 0
+
+
+def test_failed_transaction_leaves_nothing(tmp_path):
+    with Store.open(tmp_path) as db:
+        with pytest.raises(RuntimeError):
+            with db.transaction() as c:
+                c.execute("INSERT INTO aliases VALUES ('X:1', 'p')")
+                raise RuntimeError("crash mid-write")
+        assert db.resolve("X:1") is None
+
+
+def _writer(path, n, start):
+    with Store(path) as db:
+        for i in range(start, start + n):
+            db.put_list(f"p{i}", "references", [(f"p{i}", f"q{j}", None, None) for j in range(20)], "complete", 20)
+            db.put_papers([paper(f"p{i}", cc=i)], full=True)
+
+
+def test_concurrent_writers_never_lock_out(tmp_path):
+    path = tmp_path / "litmap.sqlite"
+    Store(path).close()
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(path, 60, k * 1000)) for k in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    with Store(path) as db:
+        assert db.integrity() == "ok"
+        assert db.conn.execute("SELECT count(*) FROM lists").fetchone()[0] == 240
+        assert db.conn.execute("SELECT count(*) FROM edges").fetchone()[0] == 240 * 20
+
+
+def test_readonly_store_cannot_write(tmp_path):
+    Store(tmp_path / "db.sqlite").close()
+    with Store(tmp_path / "db.sqlite", readonly=True) as db:
+        with pytest.raises(sqlite3.OperationalError):
+            db.conn.execute("INSERT INTO aliases VALUES ('a', 'b')")
