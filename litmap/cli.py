@@ -48,7 +48,7 @@ def _crawl_options(f):
     return f
 
 
-def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, quiet=False) -> dict:
+def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, quiet=False) -> tuple[dict, int]:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -85,8 +85,7 @@ def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, quie
             if type(exc).__name__ == "DatasetError":
                 raise _fail(str(exc)) from None
             raise
-    result.setdefault("stats", {})["requests"] = client.requests if client else 0
-    return result
+    return result, (client.requests if client else 0)
 
 
 def _clean(text) -> str:
@@ -151,7 +150,7 @@ def cli() -> None:
 @_crawl_options
 def seed(seeds, output, open_browser, quiet, **options) -> None:
     """Map the papers most related to SEEDS (arXiv id, DOI, S2 id or URL, CorpusId:N, "title")."""
-    result = _build(seeds, quiet=quiet, **options)
+    result, requests_made = _build(seeds, quiet=quiet, **options)
     from litmap import export, render
 
     stem = output.with_suffix("") if output else Path(_default_stem(result))
@@ -169,7 +168,7 @@ def seed(seeds, output, open_browser, quiet, **options) -> None:
     if stats.get("missing"):
         click.echo(f"litmap: note: offline map: {len(stats['missing'])} lists or records are not cached", err=True)
     click.echo(f"wrote {html_path}, {stem.with_suffix('.bib')}, {stem.with_suffix('.json')} "
-               f"({len(papers)} papers, {stats.get('requests', 0)} requests)")
+               f"({len(papers)} papers, {requests_made} requests)")
     if open_browser:
         import webbrowser
 
@@ -184,7 +183,7 @@ def seed(seeds, output, open_browser, quiet, **options) -> None:
 @_crawl_options
 def export_cmd(seeds, fmt, which, output, **options) -> None:
     """Export the map of SEEDS (built or taken from the cache) as bibtex, ris, csl-json, csv, json, graphml or gexf."""
-    result = _build(seeds, quiet=True, **options)
+    result, _ = _build(seeds, quiet=True, **options)
     from litmap import export
 
     func, _ext, takes = export.FORMATS[fmt]

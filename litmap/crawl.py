@@ -111,46 +111,57 @@ class Crawler:
                     continue
                 self.progress(f"{kind} of the seed")
                 fetch = self.client.references if kind == "references" else self.client.citations
-                items, truncated = fetch(pid, EDGE_FIELDS)
-                self._store_items(pid, kind, items, truncated)
+                self._store_items(pid, kind, *fetch(pid, EDGE_FIELDS))
 
-    def _store_items(self, pid: str, kind: str, items: list[dict], truncated: bool) -> None:
+    def _learned(self, pid: str, kind: str, items: list[dict], truncated: bool) -> tuple[list[dict], tuple]:
+        """Stubs and the list row that one paper's list items teach."""
         edges, unresolved = s2.edges_from_items(pid, kind, items)
         other = "citedPaper" if kind == "references" else "citingPaper"
-        stubs = [s2.normalise_paper(i[other]) for i in items if (i.get(other) or {}).get("paperId")]
-        self.store.put_papers(stubs, full=False)
-        self.store.put_list(pid, kind, edges, "truncated" if truncated else "complete", len(edges) + unresolved)
+        stubs = [s2.stub_paper(i[other]) for i in items if (i.get(other) or {}).get("paperId")]
         if truncated:
             self.stats["truncated"].append(f"{pid} {kind}")
+        return stubs, (pid, kind, edges, "truncated" if truncated else "complete", len(edges) + unresolved)
 
-    def ensure_lists(self, pids: list[str], kind: str, counts: dict[str, tuple]) -> None:
-        """Lists of many papers through /paper/batch with nested lists, in budgeted chunks."""
-        have = self.store.list_status(pids, kind)
-        todo = [p for p in pids if p not in have]
+    def _store_items(self, pid: str, kind: str, items: list[dict], truncated: bool) -> None:
+        stubs, row = self._learned(pid, kind, items, truncated)
+        self.store.put_answer(stubs, [row])
+
+    def ensure_lists(self, pids: list[str], kinds: tuple[str, ...], counts: dict[str, tuple]) -> None:
+        """Lists of many papers through /paper/batch with nested lists, in budgeted chunks.
+
+        Asking for both kinds at once costs one request where two would do the same work."""
+        have = {kind: self.store.list_status(pids, kind) for kind in kinds}
+        todo = [p for p in pids if any(p not in have[k] for k in kinds)]
         if not todo:
             return
         if self.client is None:
-            self.stats["missing"].extend(f"{p} {kind}" for p in todo)
+            self.stats["missing"].extend(f"{p} {k}" for p in todo for k in kinds if p not in have[k])
             return
-        col = 0 if kind == "citations" else 1
-        fields = f"{COUNT_FIELDS},{kind}.paperId,{kind}.citationCount,{kind}.referenceCount"
-        for chunk in _budget_chunks(todo, [min((counts.get(p) or (0, 0))[col] or 0, 9999) + 1 for p in todo]):
-            self.progress(f"{kind} of {len(todo)} papers")
+        fields = ",".join([COUNT_FIELDS, *(f"{k}.paperId,{k}.citationCount,{k}.referenceCount" for k in kinds)])
+        sizes = [sum(min((counts.get(p) or (0, 0))[k == "references"] or 0, 9999) + 1 for k in kinds) for p in todo]
+        for chunk in _budget_chunks(todo, sizes):
+            self.progress(f"{' and '.join(kinds)} of {len(todo)} papers")
             answer = self.client.batch_chunk(chunk, fields)
+            stubs, rows, refetch = [], [], []
             for pid, raw in zip(chunk, answer):
-                if raw is None:  # the API no longer knows it: remember, don't ask again
-                    self.store.put_list(pid, kind, [], "truncated", 0)
-                    continue
-                nested = [n for n in raw.get(kind) or [] if isinstance(n, dict)]
-                count = raw.get("citationCount" if kind == "citations" else "referenceCount") or 0
-                if NESTED_SUSPECT <= len(nested) < count <= s2.OFFSET_CAP:
-                    fetch = self.client.references if kind == "references" else self.client.citations
-                    items, truncated = fetch(pid, EDGE_FIELDS)
-                    self._store_items(pid, kind, items, truncated)
-                    continue
-                key = "citedPaper" if kind == "references" else "citingPaper"
-                capped = len(nested) >= NESTED_SUSPECT and len(nested) < count
-                self._store_items(pid, kind, [{key: n} for n in nested], capped)
+                for kind in kinds:
+                    if raw is None:  # the API no longer knows it: remember, don't ask again
+                        rows.append((pid, kind, [], "truncated", 0))
+                        continue
+                    nested = [n for n in raw.get(kind) or [] if isinstance(n, dict)]
+                    count = raw.get("citationCount" if kind == "citations" else "referenceCount") or 0
+                    capped = NESTED_SUSPECT <= len(nested) < count
+                    if capped and count <= s2.OFFSET_CAP:
+                        refetch.append((pid, kind))  # the paginated endpoint can give it all
+                        continue
+                    key = "citedPaper" if kind == "references" else "citingPaper"
+                    more, row = self._learned(pid, kind, [{key: n} for n in nested], capped)
+                    stubs += more
+                    rows.append(row)
+            self.store.put_answer(stubs, rows)
+            for pid, kind in refetch:
+                fetch = self.client.references if kind == "references" else self.client.citations
+                self._store_items(pid, kind, *fetch(pid, EDGE_FIELDS))
 
     def ensure_papers(self, pids: list[str]) -> None:
         todo = sorted(set(pids) - self.store.full_ids(pids))
@@ -183,20 +194,19 @@ class Crawler:
         if len(neighbours) > opts.max_papers:
             self.stats["truncated"].append(f"neighbours: {len(neighbours)} > --max-papers {opts.max_papers}")
             neighbours = neighbours[: opts.max_papers]
-        self.ensure_lists(neighbours, "references", counts)
+        self.ensure_lists(neighbours, ("references",), counts)
         expanded_cits: list[str] = []
         if opts.depth >= 2:
             budget = max(0, opts.max_papers - len(neighbours))
             specific = [p for p in seed_refs if ((counts.get(p) or (0,))[0] or 0) <= COUPLING_MAX_CITERS]
             expanded_cits = _by_specificity(specific, counts, 0)[:budget]
-            self.ensure_lists(expanded_cits, "citations", counts)
+            self.ensure_lists(expanded_cits, ("citations",), counts)
         edges = self._edges(seeds, neighbours, expanded_cits)
         counts = self.store.counts({x for e in edges for x in e})
         ranked = similarity.rank(edges, seeds, counts)
         self.progress("ranking")
         node_ids = [*seeds, *similarity.select(ranked, opts.nodes)]
-        self.ensure_lists(node_ids, "references", counts)
-        self.ensure_lists(node_ids, "citations", counts)
+        self.ensure_lists(node_ids, ("references", "citations"), counts)
         map_edges = sorted(set(edges) | set(self._pairs(node_ids, "references")) | set(self._pairs(node_ids, "citations")))
         counts = self.store.counts({x for e in map_edges for x in e})
         prior = similarity.prior_works(map_edges, node_ids, k=10, exclude=frozenset(seeds))

@@ -111,7 +111,7 @@ def _surname(name: str) -> str:
     if parts:
         return parts[2]
     # Literal names: "Smith, J." is surname-first; organisations key on their last word.
-    return (name.split(",")[0] if "," in name else name).split()[-1] if name.strip(", ") else ""
+    return ((name.split(",")[0] if "," in name else name).split() or name.split())[-1]
 
 
 # ---------------------------------------------------------------- classification
@@ -148,10 +148,11 @@ def _classify(paper: Paper) -> tuple[str, str]:
 
 
 def _pages(paper: Paper) -> tuple[str, str]:
-    """(first, last) page; last is '' for single pages/article numbers."""
+    """(first, last) page; last is '' for a single page or article number. Anything else
+    is dropped: biber rejects a malformed range, and no reader can use one."""
     raw = _clean((paper.get("journal") or {}).get("pages"))
-    m = re.fullmatch(r"(\w+)\s*[-\u2010-\u2015]+\s*(\w+)", raw)
-    return (m.group(1), m.group(2)) if m else (raw, "")
+    m = re.fullmatch(r"([\w.:]+)(?:\s*[-\u2010-\u2015]+\s*([\w.:]+))?", raw)
+    return (m.group(1), m.group(2) or "") if m else ("", "")
 
 
 def _volume(paper: Paper, kind: str) -> str:
@@ -277,7 +278,7 @@ def _bib_entry(paper: Paper, key: str) -> str:
     arxiv = _ext(paper, "ArXiv")
     # plain.bst warns about any empty required field, so an entry that lacks one is
     # written as @misc, which requires nothing.
-    complete = True
+    complete = bool(authors and title and year is not None and container)
     if kind in ("article", "inproceedings", "book", "thesis") and complete:
         entry_type, place = {"article": ("article", "journal"),
                              "inproceedings": ("inproceedings", "booktitle"),
@@ -290,7 +291,8 @@ def _bib_entry(paper: Paper, key: str) -> str:
         ("author", " and ".join(_bib_name(a) for a in authors)),
         ("title", _tex_title(title)),
         (place, _tex(container)),
-        ("volume", _tex(_volume(paper, entry_type))),
+        # biblatex's data model types volume as an integer ("PP", "XII" are rejected).
+        ("volume", volume if (volume := _volume(paper, entry_type)).isdigit() else ""),
         ("pages", _tex(f"{first}--{last}" if last else first)),
         ("year", str(year) if year is not None else ""),
         # plain.bst sorts by author, falling back to key: anonymous works sort by title.

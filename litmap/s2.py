@@ -275,6 +275,13 @@ def _int(value: Any) -> int | None:
         return None
 
 
+_EMPTY: dict = {
+    "paperId": None, "corpusId": None, "externalIds": {}, "title": None, "abstract": None, "tldr": None, "authors": [],
+    "year": None, "venue": None, "journal": None, "publicationTypes": [], "publicationDate": None,
+    "citationCount": None, "referenceCount": None, "url": None,
+}
+
+
 def normalise_paper(raw: dict) -> dict:
     """The API's paper JSON as litmap's Paper record (docs/internals.md)."""
     ext = raw.get("externalIds") or {}
@@ -309,6 +316,13 @@ def normalise_paper(raw: dict) -> dict:
         "referenceCount": _int(raw.get("referenceCount")),
         "url": _text(raw.get("url")),
     }
+
+
+def stub_paper(raw: dict) -> dict:
+    """A Paper holding only what a nested list item carries: id, counts, maybe title and year.
+    Much cheaper than normalise_paper, and a crawl stores tens of thousands of these."""
+    return {**_EMPTY, "paperId": raw.get("paperId"), "title": _text(raw.get("title")), "year": _int(raw.get("year")),
+            "citationCount": _int(raw.get("citationCount")), "referenceCount": _int(raw.get("referenceCount"))}
 
 
 def edges_from_items(paper_id: str, kind: str, items: list[dict]) -> tuple[list[tuple], int]:

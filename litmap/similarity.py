@@ -105,11 +105,9 @@ def _dedupe(ids: Iterable[str]) -> list[str]:
 def _norms(M: CitationMatrix, counts: Counts) -> tuple[np.ndarray, np.ndarray]:
     """|R'(x)| and |C'(x)|: max(local degree, global count) + 1 (the +1 is x itself)."""
     n = len(M.ids)
-    glob = np.zeros((n, 2))
-    for i, pid in enumerate(M.ids):  # one pass over papers, not pairs
-        c = counts.get(pid)
-        if c is not None:
-            glob[i] = (c[0] or 0, c[1] or 0)
+    get = counts.get
+    raw = [get(pid) or (0, 0) for pid in M.ids]  # one pass over papers, not pairs
+    glob = np.nan_to_num(np.array(raw, dtype=np.float64).reshape(n, 2))  # None -> nan -> 0
     out_deg = np.diff(M.A.indptr)
     in_deg = np.bincount(M.A.indices, minlength=n)
     return np.maximum(out_deg, glob[:, 1]) + 1.0, np.maximum(in_deg, glob[:, 0]) + 1.0
@@ -164,12 +162,14 @@ def rank(edges: EdgeInput, seeds: Sequence[str], counts: Counts,
     drop = [M.index[p] for p in set(exclude).union(seeds) if p in M.index]
     keep[drop] = False
     idx = np.nonzero(keep)[0]
-    score_r = np.round(score[idx], SCORE_DIGITS)
-    idx = idx[np.lexsort((idx, -score_r))]  # idx order == id order (ids sorted)
-    return [{"id": M.ids[i], "score": float(round(score[i], SCORE_DIGITS)),
-             "coupling": int(coupling[i]), "cocitation": int(cocitation[i]),
-             "direct": bool(direct[i]), "similarity": float(round(sim[i], SCORE_DIGITS)),
-             "evidence": int(evidence[i])} for i in idx]
+    idx = idx[np.lexsort((idx, -np.round(score[idx], SCORE_DIGITS)))]  # idx order == id order (ids sorted)
+    # vectorised rounding + tolist(): Python round() on numpy scalars costs ~20 us each
+    cols = zip([M.ids[i] for i in idx], np.round(score[idx], SCORE_DIGITS).tolist(),
+               coupling[idx].astype(np.int64).tolist(), cocitation[idx].astype(np.int64).tolist(),
+               direct[idx].tolist(), np.round(sim[idx], SCORE_DIGITS).tolist(),
+               evidence[idx].astype(np.int64).tolist())
+    keys = ("id", "score", "coupling", "cocitation", "direct", "similarity", "evidence")
+    return [dict(zip(keys, row)) for row in cols]
 
 
 def select(ranked: Sequence[Mapping[str, Any]], n: int) -> list[str]:

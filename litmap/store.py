@@ -79,6 +79,21 @@ def _chunks(seq: Sequence[str], n: int = 500) -> Iterator[Sequence[str]]:
         yield seq[i : i + n]
 
 
+def _put_papers(c: sqlite3.Connection, papers: Iterable[dict], full: bool) -> None:
+    now = time.time()
+    rows = [
+        (p["paperId"], p.get("corpusId"), json.dumps(p, sort_keys=True, ensure_ascii=False), int(full), now)
+        for p in papers
+        if p and p.get("paperId")
+    ]
+    sql = (
+        "INSERT INTO papers (paper_id, corpus_id, data, full, fetched_at) VALUES (?,?,?,?,?) "
+        "ON CONFLICT(paper_id) DO UPDATE SET corpus_id = coalesce(excluded.corpus_id, corpus_id), "
+        "data = excluded.data, full = excluded.full, fetched_at = excluded.fetched_at"
+    )
+    c.executemany(sql if full else sql + " WHERE papers.full = 0", rows)
+
+
 class Store:
     """One SQLite database; safe to open from several processes at once."""
 
@@ -131,23 +146,8 @@ class Store:
 
     def put_papers(self, papers: Iterable[dict], full: bool) -> None:
         """Store paper records; a stub never overwrites a full record."""
-        now = time.time()
-        rows = [
-            (p["paperId"], p.get("corpusId"), json.dumps(p, sort_keys=True, ensure_ascii=False), int(full), now)
-            for p in papers
-            if p and p.get("paperId")
-        ]
-        if not rows:
-            return
-        sql = (
-            "INSERT INTO papers (paper_id, corpus_id, data, full, fetched_at) VALUES (?,?,?,?,?) "
-            "ON CONFLICT(paper_id) DO UPDATE SET corpus_id = coalesce(excluded.corpus_id, corpus_id), "
-            "data = excluded.data, full = excluded.full, fetched_at = excluded.fetched_at "
-        )
-        if not full:
-            sql += "WHERE papers.full = 0"
         with self.transaction() as c:
-            c.executemany(sql, rows)
+            _put_papers(c, papers, full)
 
     def get_papers(self, ids: Iterable[str], full_only: bool = False) -> dict[str, dict]:
         ids = sorted(set(ids))
@@ -195,17 +195,21 @@ class Store:
 
     def put_list(self, paper_id: str, kind: str, edges: Iterable[Edge], status: str, total: int | None) -> None:
         """Store one paper's whole reference or citation list, and say so, atomically."""
-        rows = [(a, b, None if i is None else int(i), t) for a, b, i, t in edges]
+        self.put_answer([], [(paper_id, kind, edges, status, total)])
+
+    def put_answer(self, stubs: Iterable[dict], lists: Iterable[tuple[str, str, Iterable[Edge], str, int | None]]) -> None:
+        """Everything one API answer taught us, in one transaction: all of it or none."""
         with self.transaction() as c:
-            c.executemany(
-                "INSERT INTO edges VALUES (?,?,?,?) ON CONFLICT(citing, cited) DO UPDATE SET "
-                "is_influential = coalesce(excluded.is_influential, is_influential), "
-                "intents = coalesce(excluded.intents, intents)",
-                rows,
-            )
-            c.execute(
-                "INSERT OR REPLACE INTO lists VALUES (?,?,?,?,?)", (paper_id, kind, status, total, time.time())
-            )
+            _put_papers(c, stubs, False)
+            now = time.time()
+            for paper_id, kind, edges, status, total in lists:
+                c.executemany(
+                    "INSERT INTO edges VALUES (?,?,?,?) ON CONFLICT(citing, cited) DO UPDATE SET "
+                    "is_influential = coalesce(excluded.is_influential, is_influential), "
+                    "intents = coalesce(excluded.intents, intents)",
+                    [(a, b, None if i is None else int(i), t) for a, b, i, t in edges],
+                )
+                c.execute("INSERT OR REPLACE INTO lists VALUES (?,?,?,?,?)", (paper_id, kind, status, total, now))
 
     def list_status(self, ids: Iterable[str], kind: str) -> dict[str, str]:
         ids = sorted(set(ids))

@@ -1,0 +1,102 @@
+"""Shared fixtures.  No test may talk to the real Semantic Scholar API (or any non-loopback host).
+
+fake_api        a running FakeS2 over Corpus.small() (ids in fakeapi.SMALL); LITMAP_API_URL points
+                at it, LITMAP_CACHE_DIR = tmp_path/"cache", S2_API_KEY unset
+make_fake_api   factory: make_fake_api(corpus=None, **FakeS2 kwargs) -> started FakeS2, env set as above
+cache_dir       tmp_path/"cache" (created) and LITMAP_CACHE_DIR set to it
+recorded_corpus     session-wide Corpus.from_recordings() (every recording in tests/fixtures/s2); do not mutate
+neighbourhood_corpus session-wide Corpus.from_recording() (the cb1ebd91 seed); do not mutate
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import socket
+
+import pytest
+
+from tests.fakeapi import Corpus, FakeS2
+
+# Nothing listens on the discard port of the loopback: a client that forgets the fixture gets
+# "connection refused" at once instead of reaching api.semanticscholar.org.
+DEAD_API_URL = "http://127.0.0.1:9"
+
+
+def _loopback(host) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host in ("localhost", "localhost.localdomain", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_network(tmp_path_factory):
+    """Session-wide: the API URL defaults to a dead loopback port, no API key from the
+    environment, a throw-away cache dir, and sockets refuse to connect off the loopback."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LITMAP_API_URL", DEAD_API_URL)
+    mp.delenv("S2_API_KEY", raising=False)
+    mp.setenv("LITMAP_CACHE_DIR", str(tmp_path_factory.mktemp("litmap-cache")))
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def _check(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+            if not _loopback(address[0]):
+                raise OSError(errno.ENETUNREACH, f"tests may not reach the network (tried {address[0]!r})")
+
+    def connect(self, address):
+        _check(self, address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        _check(self, address)
+        return real_connect_ex(self, address)
+
+    mp.setattr(socket.socket, "connect", connect)
+    mp.setattr(socket.socket, "connect_ex", connect_ex)
+    yield
+    mp.undo()
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    d.mkdir(exist_ok=True)
+    monkeypatch.setenv("LITMAP_CACHE_DIR", str(d))
+    return d
+
+
+@pytest.fixture
+def make_fake_api(monkeypatch, cache_dir):
+    started: list[FakeS2] = []
+
+    def make(corpus: Corpus | None = None, **kwargs) -> FakeS2:
+        api = FakeS2(corpus if corpus is not None else Corpus.small(), **kwargs).start()
+        started.append(api)
+        monkeypatch.setenv("LITMAP_API_URL", api.url)
+        monkeypatch.delenv("S2_API_KEY", raising=False)
+        return api
+
+    yield make
+    for api in started:
+        api.close()
+
+
+@pytest.fixture
+def fake_api(make_fake_api):
+    return make_fake_api()
+
+
+@pytest.fixture(scope="session")
+def recorded_corpus():
+    return Corpus.from_recordings()
+
+
+@pytest.fixture(scope="session")
+def neighbourhood_corpus():
+    return Corpus.from_recording()
