@@ -89,9 +89,9 @@ _SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
 def _split_name(name: str) -> tuple[str, str, str, str] | None:
     """'Ludwig van der Berg Jr.' -> (first, von, last, jr); None = keep the name literal."""
     tokens = name.split()
-    # A comma or a bare "and" would be read by BibTeX as name structure; such names
-    # (organisations, "Last, First" leftovers) stay one literal, brace-protected token.
-    if not tokens or "," in name or any(t.lower() == "and" for t in tokens):
+    # A comma, a bare "and" or a lone hyphen would be read by BibTeX as name structure
+    # (a first name "-" is an error); such names stay one literal, brace-protected token.
+    if not tokens or "," in name or any(t.lower() == "and" or not t.strip("-") for t in tokens):
         return None
     jr = ""
     if len(tokens) >= 3 and tokens[-1].lower() in _SUFFIXES:

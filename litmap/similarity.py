@@ -130,6 +130,16 @@ def _pair_stats(M: CitationMatrix, counts: Counts, rows: np.ndarray, cols: np.nd
             "score": sim * evidence / (evidence + EVIDENCE_K)}
 
 
+def _shared(M: CitationMatrix, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per paper: distinct references shared with any of S, distinct citers shared with any of
+    S (raw A: no self-extension), and whether it cites or is cited by one of S."""
+    refs_of_s = np.asarray(M.A[S].sum(axis=0)).ravel() > 0
+    cites_s = np.asarray(M.A[:, S].sum(axis=1)).ravel() > 0
+    coupling = M.A @ refs_of_s.astype(np.float64)
+    cocitation = M.A.T @ cites_s.astype(np.float64)
+    return coupling, cocitation, refs_of_s | cites_s
+
+
 def rank(edges: EdgeInput, seeds: Sequence[str], counts: Counts,
          exclude: Iterable[str] = frozenset()) -> list[dict[str, Any]]:
     """Every non-seed, non-excluded paper sharing anything with a seed, best first.
@@ -151,18 +161,12 @@ def rank(edges: EdgeInput, seeds: Sequence[str], counts: Counts,
     score = st["score"].sum(axis=1) / m
     sim = st["sim"].sum(axis=1) / m
     evidence = st["evidence"].sum(axis=1)
-    # distinct shared papers with the union of the seeds (the Map's coupling/cocitation)
-    A = M.A
-    ref_union = np.asarray(A[S].sum(axis=0)).ravel() > 0
-    cit_union = np.asarray(A[:, S].sum(axis=1)).ravel() > 0
-    coupling = A @ ref_union.astype(np.float64)
-    cocitation = A.T @ cit_union.astype(np.float64)
-    direct = cit_union | (np.asarray(A[S].sum(axis=0)).ravel() > 0)  # cites / cited by a seed
+    coupling, cocitation, direct = _shared(M, S)
     keep = evidence > 0
     drop = [M.index[p] for p in set(exclude).union(seeds) if p in M.index]
     keep[drop] = False
     idx = np.nonzero(keep)[0]
-    idx = idx[np.lexsort((idx, -np.round(score[idx], SCORE_DIGITS)))]  # idx order == id order (ids sorted)
+    idx = idx[np.lexsort((idx, -np.round(score[idx], SCORE_DIGITS)))]  # idx order == id order
     # vectorised rounding + tolist(): Python round() on numpy scalars costs ~20 us each
     cols = zip([M.ids[i] for i in idx], np.round(score[idx], SCORE_DIGITS).tolist(),
                coupling[idx].astype(np.int64).tolist(), cocitation[idx].astype(np.int64).tolist(),
@@ -390,10 +394,12 @@ def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
     for i, pid in enumerate(all_ids):
         is_seed = pid in seed_set
         if is_seed:
-            others = [s for s in seeds if s != pid]
-            shared = rank(M, others, counts) if others else []
-            mine = next((r for r in shared if r["id"] == pid), {})
-            coup, cocit, sim, rk = mine.get("coupling", 0), mine.get("cocitation", 0), 1.0, 0
+            others = np.array([M.index[s] for s in seeds if s != pid and s in M.index], int)
+            coup = cocit = 0
+            if len(others) and pid in M.index:
+                c1, c2, _ = _shared(M, others)
+                coup, cocit = int(c1[M.index[pid]]), int(c2[M.index[pid]])
+            sim, rk = 1.0, 0
         else:
             r = info.get(pid, {})
             coup, cocit = int(r.get("coupling", 0)), int(r.get("cocitation", 0))

@@ -135,12 +135,11 @@ def test_self_contained_and_no_lib_dir(tmp_path, monkeypatch):
     html = render_html(m, make_bibtex(m))
     assert list(tmp_path.iterdir()) == []                       # no lib/ (or anything) written
     low = html.lower()
-    assert 'src="http' not in low and "src='http" not in low
-    assert 'href="http' not in low and "<link" not in low
-    assert not re.search(r"<script[^>]*\ssrc=", low)
-    for cdn in ("cdnjs", "unpkg.com", "jsdelivr", "bootstrap", "tom-select", "googleapis"):
-        assert cdn not in low, cdn
-    assert "vis-network" in html and "@version 9.1.2" in html    # vis inlined
+    bad = [s for s in ('src="http', "src='http", 'href="http', "href='http", "<link", "cdnjs", "unpkg.com",
+                       "jsdelivr", "bootstrap", "tom-select", "googleapis") if s in low]
+    assert bad == []
+    assert re.search(r"<script[^>]*\ssrc=", low) is None
+    assert ("vis-network" in html and "@version 9.1.2" in html) is True    # vis inlined
     assert len(re.findall(r"^<script", html, re.M)) == 3 and low.count("</script") == 3
 
 
@@ -165,9 +164,8 @@ def test_json_block_escaping_round_trips():
     assert data["bibtex"][m["nodes"][0]["id"]].startswith("@misc{x, note={</script><b>}}")
     # no payload reaches the HTML outside the JSON block
     outside = DATA_RE.sub("", html)
-    for pay in XSS:
-        assert pay not in outside
-    assert "__xss" not in outside
+    leaked = [pay for pay in XSS if pay in outside]
+    assert leaked == [] and outside.count("__xss") == 0
 
 
 def test_links_only_from_valid_ids():
@@ -273,7 +271,7 @@ def test_layout_has_no_overlapping_node_label_boxes_for_40_nodes():
 def test_degenerate_maps_render():
     empty = {"format": "litmap-map/1", "seeds": [], "nodes": [], "edges": [], "prior": [], "derivative": [],
              "stats": {}}
-    assert "litmap-data" in render_html(empty, {})
+    assert payload(render_html(empty, {}))["nodes"] == []
     m = make_map(3, n_side=0)
     for p in m["nodes"]:
         p.update(x=None, y=None, year=None, citationCount=None, similarity=float("nan"), authors=None)
@@ -458,13 +456,15 @@ def test_browser_click_node_in_graph(browser, page40):
 def test_browser_search_and_year_filter(browser, page40):
     m, _ = page40
     box = browser.find_element("id", "search")
-    box.send_keys("Paper 1")                 # Paper 1, 10..19
+    box.send_keys("KIPF  neurips")              # every term must match (case-insensitive)
+
+    def hay(p):
+        return " ".join([p["title"], *(a["name"] for a in p["authors"]), p["venue"] or "", str(p["year"])]).lower()
+    want = [p for p in m["nodes"] if "kipf" in hay(p) and "neurips" in hay(p)]
     time.sleep(0.4)
-    want = [p for p in m["nodes"] if p["title"].lower().startswith("paper 1") and
-            (p["title"][7] in ":0123456789")]
     titles = _list_items(browser)
-    assert len(titles) == len(want) == 11
-    assert all("Paper 1" in t for t in titles)
+    assert 0 < len(want) < 40 and len(titles) == len(want)
+    assert {t[-len(p["title"]):] for t, p in zip(titles, want)} <= {p["title"] for p in want}
     dim = set(browser.execute_script("var L=window.litmap; return L.nodes.getIds().filter(id => L.isDimmed(id))"))
     assert dim == {p["id"] for p in m["nodes"]} - {p["id"] for p in want}
     box.clear()

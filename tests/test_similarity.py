@@ -1,0 +1,348 @@
+"""litmap.similarity on hand-built citation graphs: each test pins one claimed behaviour."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from litmap import similarity as sim
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def by_id(ranked):
+    return {r["id"]: r for r in ranked}
+
+
+def refs(paper, cited):
+    return [(paper, c) for c in cited]
+
+
+def citers(paper, citing):
+    return [(c, paper) for c in citing]
+
+
+# ---------------------------------------------------------------- matrix
+
+def test_build_matrix_dedupes_drops_self_loops_and_sorts_ids():
+    M = sim.build_matrix([("b", "a"), ("b", "a"), ("c", "c"), ("a", "c"), ["c", "b"]])
+    assert M.ids == ["a", "b", "c"]
+    assert M.index == {"a": 0, "b": 1, "c": 2}
+    assert M.A.toarray().tolist() == [[0, 0, 1], [1, 0, 0], [0, 1, 0]]  # c->c dropped
+    assert sim.build_matrix(M) is M  # a built matrix passes through
+
+
+# ---------------------------------------------------------------- rank
+
+def test_coupled_and_cocited_beats_coupling_only_and_weak_tie():
+    edges = refs("S", ["r1", "r2", "r3", "r4"]) + citers("S", ["c1", "c2", "c3", "c4"])
+    edges += refs("both", ["r1", "r2", "r3"]) + citers("both", ["c1", "c2", "c3"])
+    edges += refs("coup", ["r1", "r2", "r3"])
+    edges += refs("weak", ["r4", "x1", "x2", "x3", "x4", "x5"])
+    r = by_id(sim.rank(edges, ["S"], {}))
+    assert r["both"]["score"] > r["coup"]["score"] > r["weak"]["score"] > 0
+    assert (r["both"]["coupling"], r["both"]["cocitation"]) == (3, 3)
+    assert (r["coup"]["coupling"], r["coup"]["cocitation"]) == (3, 0)
+    assert (r["weak"]["coupling"], r["weak"]["cocitation"]) == (1, 0)
+    assert not any(r[p]["direct"] for p in ("both", "coup", "weak"))
+    order = [x["id"] for x in sim.rank(edges, ["S"], {})]
+    assert order.index("both") < order.index("coup") < order.index("weak")
+    assert "x1" not in r  # shares nothing with the seed
+
+
+def test_little_evidence_does_not_beat_much_evidence():
+    """A: 1 shared reference out of 2 (the seed has 1 reference: tiny denominators).
+    B: 30 shared citers out of its 60 (the seed has 200 citers). Raw Salton favours A; the
+    n/(n+K) evidence factor must put B first."""
+    seed_citers = [f"c{i:03d}" for i in range(200)]
+    edges = refs("S", ["r0"]) + citers("S", seed_citers)
+    edges += refs("A", ["r0", "x"])
+    edges += citers("B", seed_citers[:30] + [f"d{i:02d}" for i in range(30)])
+    ranked = sim.rank(edges, ["S"], {})
+    r = by_id(ranked)
+    assert (r["A"]["coupling"], r["A"]["cocitation"], r["A"]["evidence"]) == (1, 0, 1)
+    assert (r["B"]["coupling"], r["B"]["cocitation"], r["B"]["evidence"]) == (0, 30, 30)
+    assert r["A"]["similarity"] > r["B"]["similarity"]  # the trap is real
+    assert r["B"]["score"] > 2 * r["A"]["score"]  # and shrinkage gets out of it
+    ids = [x["id"] for x in ranked]
+    assert ids.index("B") < ids.index("A")
+    # the documented formula, exactly: sim = 0.5*1/sqrt(3*2); score = sim * 1/(1+3)
+    assert r["A"]["similarity"] == pytest.approx(0.5 / math.sqrt(6), abs=1e-6)
+    assert r["A"]["score"] == pytest.approx(0.5 / math.sqrt(6) / 4, abs=1e-6)
+
+
+def test_direct_citation_counts_as_shared_evidence():
+    edges = refs("S", ["r1", "r2", "T"])
+    edges += [("D", "S")]  # only cites the seed
+    edges += refs("P", ["r1", "r2", "S"]) + refs("Q", ["r1", "r2", "q"])  # P = Q + a direct cite
+    r = by_id(sim.rank(edges, ["S"], {}))
+    assert r["D"]["direct"] and r["D"]["score"] > 0
+    assert (r["D"]["coupling"], r["D"]["cocitation"]) == (0, 0)  # raw counts stay raw
+    assert r["D"]["evidence"] == 2  # once as a shared reference, once as a shared citer
+    assert r["T"]["direct"] and r["T"]["score"] > 0  # the seed cites T
+    assert r["P"]["direct"] and not r["Q"]["direct"]
+    assert r["P"]["score"] > r["Q"]["score"]
+    assert r["P"]["coupling"] == r["Q"]["coupling"] == 2
+
+
+def test_global_counts_stop_inflation_of_barely_known_papers():
+    edges = refs("S", ["r1", "r2", "r3", "r4", "r5"])
+    edges += refs("P", ["r1", "r2"]) + refs("Q", ["r1", "r2"])
+    counts = {"P": (0, 2), "Q": (None, 400), "S": (0, 5)}
+    r = by_id(sim.rank(edges, ["S"], counts))
+    assert r["P"]["score"] > 5 * r["Q"]["score"]
+    # Q: coupling' = 2, |R'(Q)| = max(2, 400) + 1, |R'(S)| = 5 + 1
+    assert r["Q"]["similarity"] == pytest.approx(0.5 * 2 / math.sqrt(401 * 6), abs=1e-6)
+    # without counts the two are indistinguishable: the counts are what separates them
+    r0 = by_id(sim.rank(edges, ["S"], {}))
+    assert r0["P"]["score"] == r0["Q"]["score"]
+    # a global count below the local degree does not shrink the denominator (max, not global)
+    r1 = by_id(sim.rank(edges, ["S"], {"P": (0, 1)}))
+    assert r1["P"]["score"] == r0["P"]["score"]
+
+
+def test_multi_seed_mean_lifts_shared_papers_and_keeps_each_seeds_own():
+    edges = refs("S1", ["a1", "a2", "a3"]) + refs("S2", ["b1", "b2", "b3"])
+    edges += refs("X", ["a1", "a2", "b1", "b2"])  # tied to both seeds
+    edges += refs("Y", ["a1", "a2", "y"])  # tied to S1 only
+    edges += refs("Z", ["b1", "b2", "z"])  # tied to S2 only
+    ranked = sim.rank(edges, ["S1", "S2"], {})
+    r = by_id(ranked)
+    assert ranked[0]["id"] == "X"
+    assert r["X"]["score"] > r["Y"]["score"] and r["X"]["score"] > r["Z"]["score"]
+    assert r["Y"]["score"] == r["Z"]["score"] > 0  # symmetric construction
+    assert {"X", "Y", "Z"} <= set(sim.select(ranked, 3))
+    assert "S1" not in r and "S2" not in r
+    assert r["X"]["coupling"] == 4  # distinct references shared with either seed
+    # documented combination: the mean of the single-seed scores
+    one = by_id(sim.rank(edges, ["S1"], {}))["X"]["score"]
+    two = by_id(sim.rank(edges, ["S2"], {}))["X"]["score"]
+    assert r["X"]["score"] == pytest.approx((one + two) / 2, abs=2e-6)
+    # X alone to S1 is weaker than Y to S1: only the merge puts X first
+    assert one < by_id(sim.rank(edges, ["S1"], {}))["Y"]["score"]
+
+
+def test_exclude_and_seed_without_edges():
+    edges = refs("S", ["r1"]) + refs("A", ["r1"]) + refs("B", ["r1"])
+    assert [x["id"] for x in sim.rank(edges, ["S"], {}, exclude={"A"})] == ["r1", "B"]
+    assert sim.rank([], ["S"], {}) == []
+    assert sim.rank([("S", "S")], ["S"], {}) == []  # a self-loop is no neighbourhood
+    assert sim.rank(edges, ["lonely"], {}) == []
+    # an absent second seed still counts in the mean (scores halve, order is unchanged)
+    one = sim.rank(edges, ["S"], {})
+    two = sim.rank(edges, ["S", "lonely"], {})
+    assert [x["id"] for x in one] == [x["id"] for x in two]
+    assert two[0]["score"] == pytest.approx(one[0]["score"] / 2, abs=1e-6)
+
+
+def test_select_is_top_n_with_id_tiebreak():
+    ranked = [{"id": "b", "score": 0.5}, {"id": "a", "score": 0.5}, {"id": "c", "score": 0.9}]
+    assert sim.select(ranked, 2) == ["c", "a"]
+    assert sim.select(ranked, 10) == ["c", "a", "b"]
+    assert sim.select(ranked, 0) == []
+
+
+# ---------------------------------------------------------------- prior / derivative
+
+PD_EDGES = (refs("m1", ["p1", "p2"]) + refs("m2", ["p1", "p2", "m3"]) + refs("m3", ["p1", "p3"])
+            + refs("d1", ["m1", "m2", "m3"]) + refs("d2", ["m1", "m2"]) + refs("d3", ["m2", "p1"])
+            + [("q", "p1"), ("q", "p2"), ("d1", "m1")])
+MAP = ["m1", "m2", "m3"]
+
+
+def test_prior_works_exact():
+    assert sim.prior_works(PD_EDGES, MAP) == [("p1", 3), ("p2", 2), ("p3", 1)]
+    assert sim.prior_works(PD_EDGES, MAP, k=2) == [("p1", 3), ("p2", 2)]
+    assert sim.prior_works(PD_EDGES, MAP, exclude=["p1"]) == [("p2", 2), ("p3", 1)]
+    assert sim.prior_works(PD_EDGES, MAP, include_map=True) == [
+        ("p1", 3), ("p2", 2), ("m3", 1), ("p3", 1)]
+
+
+def test_derivative_works_exact():
+    assert sim.derivative_works(PD_EDGES, MAP) == [("d1", 3), ("d2", 2), ("d3", 1)]
+    assert sim.derivative_works(PD_EDGES, MAP, k=1) == [("d1", 3)]
+    assert sim.derivative_works(PD_EDGES, MAP, include_map=True) == [
+        ("d1", 3), ("d2", 2), ("d3", 1), ("m2", 1)]
+    assert sim.derivative_works(PD_EDGES, ["nowhere"]) == []
+
+
+# ---------------------------------------------------------------- map edges
+
+def random_graph(n=300, m=2400, seed=3):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n, m)
+    b = np.minimum(a, rng.integers(0, n, m) ** 2 // n)  # cite older, skewed to popular
+    edges = [(f"p{x:03d}", f"p{y:03d}") for x, y in zip(a.tolist(), b.tolist())]
+    counts = {f"p{i:03d}": (int(rng.integers(0, 50)), int(rng.integers(0, 50)))
+              for i in range(n)}
+    return edges, counts
+
+
+@pytest.fixture(scope="module")
+def graph_map():
+    edges, counts = random_graph()
+    seeds = ["p150"]
+    ranked = sim.rank(edges, seeds, counts)
+    nodes = seeds + sim.select(ranked, 25)
+    return edges, counts, seeds, ranked, nodes
+
+
+def top_sets(full, nodes, seeds, per_node):
+    """Each node's own pick from the complete weight list (per_node huge = every pair)."""
+    w = {}
+    for e in full:
+        w.setdefault(e["source"], []).append((e["weight"], e["target"]))
+        w.setdefault(e["target"], []).append((e["weight"], e["source"]))
+    return {v: {u for _, u in sorted(w.get(v, []), key=lambda t: (-t[0], t[1]))
+                [:sim.edge_quota(v, seeds, per_node)]} for v in nodes}
+
+
+def test_map_edges_properties(graph_map):
+    edges, counts, seeds, _, nodes = graph_map
+    out = sim.map_edges(edges, nodes, counts, seeds, per_node=3)
+    pairs = [(e["source"], e["target"]) for e in out]
+    assert pairs == sorted(set(pairs)) and all(s < t for s, t in pairs)  # sorted, unique
+    assert all(e["weight"] > 0 and round(e["weight"], 4) == e["weight"] for e in out)
+    full = sim.map_edges(edges, nodes, counts, seeds, per_node=10_000)
+    top = top_sets(full, nodes, seeds, 3)
+    # exactly the union of each node's strongest quota
+    assert set(pairs) == {tuple(sorted((v, u))) for v in nodes for u in top[v]}
+    deg = {v: 0 for v in nodes}
+    for s, t in pairs:
+        deg[s] += 1
+        deg[t] += 1
+    incoming = {v: sum(v in top[u] for u in nodes) for v in nodes}
+    assert all(deg[v] <= sim.edge_quota(v, seeds, 3) + incoming[v] for v in nodes)
+    has_sim = {e["source"] for e in full} | {e["target"] for e in full}
+    assert all(deg[v] >= 1 for v in has_sim)  # nobody with a positive similarity is isolated
+    seed_nb = {t if s == "p150" else s for s, t in pairs if "p150" in (s, t)}
+    assert len(top["p150"]) == sim.edge_quota("p150", seeds, 3) == 6
+    assert top["p150"] <= seed_nb  # the seed keeps its strongest neighbours
+    # the edge weight is the ranking score, the same from either end (symmetric)
+    s, t = pairs[0]
+    w = next(e["weight"] for e in out if (e["source"], e["target"]) == (s, t))
+    assert round(by_id(sim.rank(edges, [s], counts))[t]["score"], 4) == w
+    assert round(by_id(sim.rank(edges, [t], counts))[s]["score"], 4) == w
+    # node order and edge order of the input do not matter
+    assert sim.map_edges(edges[::-1], nodes[::-1], counts, seeds) == out
+
+
+def test_map_edges_small_cases():
+    edges = refs("S", ["r1", "r2"]) + refs("A", ["r1", "r2"]) + refs("B", ["z"])
+    out = sim.map_edges(edges, ["S", "A", "B"], {}, ["S"])
+    assert [(e["source"], e["target"]) for e in out] == [("A", "S")]  # B shares nothing
+    assert sim.map_edges(edges, ["S"], {}, ["S"]) == []
+
+
+# ---------------------------------------------------------------- layout
+
+def overlaps(pos):
+    xy = np.array(list(pos.values()))
+    dx = np.abs(xy[:, None, 0] - xy[None, :, 0])
+    dy = np.abs(xy[:, None, 1] - xy[None, :, 1])
+    hit = (dx < sim.LABEL_W - 0.5) & (dy < sim.LABEL_H - 0.5)  # 0.5: rounding to 0.1 px
+    np.fill_diagonal(hit, False)
+    return int(hit.sum() // 2)
+
+
+def test_layout_scaled_centred_no_label_overlap_deterministic(graph_map):
+    edges, counts, seeds, _, nodes = graph_map
+    nodes = nodes + ["isolated"]
+    me = sim.map_edges(edges, nodes, counts, seeds)
+    pos = sim.layout(nodes, me, seeds)
+    assert set(pos) == set(nodes)
+    assert pos["p150"] == (0.0, 0.0)  # single seed pinned in the centre
+    half = max(max(abs(x), abs(y)) for x, y in pos.values())
+    target = 60 * math.sqrt(len(nodes))
+    assert 0.9 * target <= half <= 1.5 * target
+    assert overlaps(pos) == 0
+    assert all(round(c, 1) == c for xy in pos.values() for c in xy)
+    assert math.hypot(*pos["isolated"]) <= half * math.sqrt(2)  # tethered, not flung away
+    assert sim.layout(nodes[::-1], list(reversed(me)), seeds) == pos
+
+
+def test_layout_multi_seed_centroid_and_tiny_inputs():
+    edges = refs("S1", ["a", "b"]) + refs("S2", ["a", "c"]) + refs("X", ["a", "b", "c"])
+    nodes = ["S1", "S2", "X"]
+    pos = sim.layout(nodes, sim.map_edges(edges, nodes, {}, ["S1", "S2"]), ["S1", "S2"])
+    cx = (pos["S1"][0] + pos["S2"][0]) / 2
+    cy = (pos["S1"][1] + pos["S2"][1]) / 2
+    assert abs(cx) <= 0.1 and abs(cy) <= 0.1
+    assert overlaps(pos) == 0
+    assert sim.layout([], [], ["S"]) == {}
+    assert sim.layout(["S"], [], ["S"]) == {"S": (0.0, 0.0)}
+
+
+# ---------------------------------------------------------------- assemble_map
+
+PAPER_KEYS = set(sim.PAPER_KEYS)
+
+
+def make_map(edges, counts, seeds, n=12, stats=None):
+    ranked = sim.rank(edges, seeds, counts)
+    nodes = sim.select(ranked, n)
+    papers = {p: {**sim.stub_paper(p), "title": f"Title {p}", "year": 2000}
+              for p in nodes[: n // 2] + seeds[:1]}
+    return sim.assemble_map(seeds, ranked, nodes, papers, edges, counts, stats or {"x": 1})
+
+
+def test_assemble_map_matches_the_contract(graph_map):
+    edges, counts, _, _, _ = graph_map
+    m = make_map(edges, counts, ["p150", "p120"], stats={"papers_considered": 300})
+    assert set(m) == {"format", "seeds", "nodes", "edges", "prior", "derivative", "stats"}
+    assert m["format"] == "litmap-map/1" and m["seeds"] == ["p150", "p120"]
+    nodes = m["nodes"]
+    assert [x["id"] for x in nodes[:2]] == ["p150", "p120"]
+    assert all(x["role"] == "seed" and x["rank"] == 0 and x["similarity"] == 1.0
+               for x in nodes[:2])
+    related = nodes[2:]
+    assert [x["rank"] for x in related] == list(range(1, len(related) + 1))
+    sims = [x["similarity"] for x in related]
+    assert sims == sorted(sims, reverse=True) and 0 < sims[0] <= 1
+    for x in nodes:
+        assert PAPER_KEYS <= set(x) and x["paperId"] == x["id"]
+        assert isinstance(x["x"], float) and round(x["x"], 1) == x["x"]
+    assert nodes[0]["title"] == "Title p150"  # metadata used when present
+    assert nodes[-1]["title"] is None  # stub when missing
+    ids = {x["id"] for x in nodes}
+    assert all(e["source"] < e["target"] and {e["source"], e["target"]} <= ids
+               for e in m["edges"])
+    for key in ("prior", "derivative"):
+        assert m[key] and all(PAPER_KEYS <= set(p) and p["count"] >= 1 and p["id"] not in ids
+                              for p in m[key])
+    assert m["stats"]["papers_considered"] == 300
+    json.dumps(m, allow_nan=False)
+
+
+def test_assemble_map_deterministic_and_input_order_free(graph_map):
+    edges, counts, _, _, _ = graph_map
+    a = json.dumps(make_map(edges, counts, ["p150"]))
+    assert a == json.dumps(make_map(edges, counts, ["p150"]))
+    shuffled = edges + edges[:100] + [("p001", "p001")]
+    random.Random(5).shuffle(shuffled)
+    assert a == json.dumps(make_map(shuffled, counts, ["p150"]))
+
+
+def test_assemble_map_identical_across_processes_and_hash_seeds():
+    code = ("import json, sys; sys.path.insert(0, 'tests'); import test_similarity as t; "
+            "e, c = t.random_graph(); print(json.dumps(t.make_map(e, c, ['p150', 'p120'])))")
+    outs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, text=True,
+                           capture_output=True, env={**os.environ, "PYTHONHASHSEED": h}).stdout
+            for h in ("1", "987")]
+    assert outs[0] == outs[1] and len(outs[0]) > 1000
+
+
+def test_assemble_map_seed_with_no_neighbourhood():
+    m = sim.assemble_map(["S"], [], [], {}, [], {}, {})
+    assert [x["id"] for x in m["nodes"]] == ["S"]
+    assert m["nodes"][0]["x"] == 0.0 and m["edges"] == [] and m["prior"] == []
+    assert m["derivative"] == [] and m["stats"]["candidates"] == 0
+    json.dumps(m)
