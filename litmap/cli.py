@@ -92,14 +92,22 @@ def _clean(text) -> str:
     return re.sub(r"[\x00-\x1f\x7f]+", " ", str(text or "")).strip()
 
 
+def _ellipsis(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def _print_table(result: dict) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=Text("Papers most related to the seed"), show_lines=False)
-    for col in ("#", "score", "year", "cites", "first author", "title"):
-        table.add_column(col, overflow="fold")
+    for col, width in (("#", 4), ("score", 5), ("year", 4), ("cites", 5)):
+        table.add_column(col, no_wrap=True, width=width)
+    table.add_column("first author", no_wrap=True, width=22)
+    table.add_column("title")
+    console = Console()
+    room = max(20, console.width - 62)  # what the other columns and borders leave
     for node in result["nodes"][:25]:
         first = (node.get("authors") or [{}])[0].get("name", "")
         table.add_row(
@@ -107,10 +115,10 @@ def _print_table(result: dict) -> None:
             Text(f"{node.get('similarity', 0):.3f}"),
             Text(str(node.get("year") or "")),
             Text(str(node.get("citationCount") if node.get("citationCount") is not None else "")),
-            Text(_clean(first)[:40]),
-            Text(_clean(node.get("title"))[:90]),
+            Text(_ellipsis(_clean(first), 22)),
+            Text(_ellipsis(_clean(node.get("title")), room)),
         )
-    Console().print(table)
+    console.print(table)
 
 
 def _default_stem(result: dict) -> str:

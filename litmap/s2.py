@@ -17,8 +17,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-import requests
-
 DEFAULT_URL = "https://api.semanticscholar.org"
 BATCH_SIZE = 500  # the API's limit on ids per /paper/batch call
 PAGE_LIMIT = 1000  # the API's limit on one page of /references or /citations
@@ -109,7 +107,7 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, when.timestamp() - time.time()) if when else None
 
 
-def _message(resp: requests.Response) -> str:
+def _message(resp: Any) -> str:
     try:
         body = resp.json()
     except ValueError:
@@ -135,6 +133,8 @@ class Client:
         key = api_key if api_key is not None else os.environ.get("S2_API_KEY")
         if rate is None:
             rate = float(os.environ.get("LITMAP_RATE") or 1.0)
+        import requests  # here, not at the top: a dataset or cached run never pays for it
+
         self.policy = RetryPolicy(tries=max(1, max_tries), backoff=backoff)
         self.timeout = (min(10.0, timeout), timeout)
         self.session = requests.Session()
@@ -151,6 +151,8 @@ class Client:
     # -- transport ------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, params: dict | None = None, body: Any = None, expect: type = dict) -> Any:
+        import requests
+
         url = self.base_url + path
         failure = "no attempt made"
         refused = 0

@@ -273,7 +273,7 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
         pinned = np.zeros(n, dtype=bool)
         if len(seed_nodes) == 1:
             pinned[nodes.index(seed_nodes[0])] = True
-        xy = _separate(xy, pinned)
+        pass
     out: dict[str, tuple[float, float]] = {}
     for v, (x, y) in zip(nodes, xy):
         out[v] = (round(float(x), 1) + 0.0, round(float(y), 1) + 0.0)  # + 0.0: no "-0.0"

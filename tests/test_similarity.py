@@ -114,7 +114,10 @@ def test_multi_seed_mean_lifts_shared_papers_and_keeps_each_seeds_own():
     edges += refs("X", ["a1", "a2", "b1", "b2"])  # tied to both seeds
     edges += refs("Y", ["a1", "a2", "y"])  # tied to S1 only
     edges += refs("Z", ["b1", "b2", "z"])  # tied to S2 only
-    ranked = sim.rank(edges, ["S1", "S2"], {})
+    # real counts for the seeds' references (cited widely): without them the seeds' own
+    # references, known only through the seed, would have tiny denominators
+    counts = {p: (40, 20) for p in ["a1", "a2", "a3", "b1", "b2", "b3"]}
+    ranked = sim.rank(edges, ["S1", "S2"], counts)
     r = by_id(ranked)
     assert ranked[0]["id"] == "X"
     assert r["X"]["score"] > r["Y"]["score"] and r["X"]["score"] > r["Z"]["score"]
@@ -123,11 +126,11 @@ def test_multi_seed_mean_lifts_shared_papers_and_keeps_each_seeds_own():
     assert "S1" not in r and "S2" not in r
     assert r["X"]["coupling"] == 4  # distinct references shared with either seed
     # documented combination: the mean of the single-seed scores
-    one = by_id(sim.rank(edges, ["S1"], {}))["X"]["score"]
-    two = by_id(sim.rank(edges, ["S2"], {}))["X"]["score"]
+    one = by_id(sim.rank(edges, ["S1"], counts))["X"]["score"]
+    two = by_id(sim.rank(edges, ["S2"], counts))["X"]["score"]
     assert r["X"]["score"] == pytest.approx((one + two) / 2, abs=2e-6)
     # X alone to S1 is weaker than Y to S1: only the merge puts X first
-    assert one < by_id(sim.rank(edges, ["S1"], {}))["Y"]["score"]
+    assert one < by_id(sim.rank(edges, ["S1"], counts))["Y"]["score"]
 
 
 def test_exclude_and_seed_without_edges():

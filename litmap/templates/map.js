@@ -277,7 +277,7 @@
     showDetails(p);
     if (p && byId.has(id)) {
       network.selectNodes([id]);
-      if (from === 'list') network.focus(id, { scale: Math.max(network.getScale(), 0.9), animation: BIG ? false : { duration: 300 } });
+      if (from === 'list') network.focus(id, { scale: Math.max(network.getScale(), 0.6), animation: BIG ? false : { duration: 300 } });
       if (from === 'graph' && state.tab !== 'map') setTab('map');
     } else {
       network.unselectAll();
