@@ -1,0 +1,28 @@
+"""The source is the only difference: the bundled sample read as a dataset and the same data
+served by the (fake) API give the identical map, the API path in a couple dozen requests."""
+
+import json
+
+import pytest
+
+from litmap import crawl, dataset, ids, s2
+from litmap.store import Store
+from tests.fakeapi import Corpus, FakeS2
+
+SEED = "hep-th/9711200"
+
+
+@pytest.mark.slow
+def test_sample_as_dataset_and_through_http_give_the_same_map(tmp_path):
+    with FakeS2(Corpus.from_dataset(dataset.sample_path())) as api, Store.open(tmp_path / "api") as store:
+        client = s2.Client(base_url=api.url, rate=0)
+        over_http = crawl.Crawler(store, client).build([ids.parse(SEED)], crawl.Options())
+        assert client.requests <= 25 and client.requests == api.count
+    with dataset.dataset_store("sample", tmp_path / "ds") as store:
+        from_dataset = crawl.Crawler(store, None).build([ids.parse(SEED)], crawl.Options())
+    assert json.dumps(over_http, sort_keys=True) == json.dumps(from_dataset, sort_keys=True)
+    titles = [n["title"] for n in from_dataset["nodes"][:4]]
+    assert titles[0] == "The Large N Limit of Superconformal Field Theories and Supergravity"
+    # Gubser-Klebanov-Polyakov and Witten's "Anti De Sitter Space And Holography": the two papers
+    # that, with the seed, founded AdS/CFT, are the nearest neighbours.
+    assert {"Gauge Theory Correlators from Non-Critical String Theory", "Anti De Sitter Space And Holography"} <= set(titles)
