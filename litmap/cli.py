@@ -78,7 +78,7 @@ def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, quie
                 result, client = crawl.make_map(refs, opts, cache, source=source, offline=offline,
                                                 client_factory=client_factory, progress=progress)
         except s2.NetworkError as exc:
-            raise _fail(f"{exc}; nothing for these seeds is cached. {SAMPLE_HINT}") from None
+            raise _fail(f"{exc}. Maps already cached still work with --offline; {SAMPLE_HINT}") from None
         except (s2.S2Error, crawl.CrawlError, store.StoreError) as exc:
             raise _fail(str(exc)) from None
         except Exception as exc:  # dataset errors and the like: still one line

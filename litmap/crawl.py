@@ -203,8 +203,9 @@ class Crawler:
             self.ensure_lists(expanded_cits, ("citations",), counts)
         edges = self._edges(seeds, neighbours, expanded_cits)
         counts = self.store.counts({x for e in edges for x in e})
-        ranked = similarity.rank(edges, seeds, counts)
         self.progress("ranking")
+        ranked = similarity.rank(edges, seeds, counts)
+        self.stats["papers_considered"] = len(counts)
         node_ids = [*seeds, *similarity.select(ranked, opts.nodes)]
         self.ensure_lists(node_ids, ("references", "citations"), counts)
         map_edges = sorted(set(edges) | set(self._pairs(node_ids, "references")) | set(self._pairs(node_ids, "citations")))
@@ -214,7 +215,6 @@ class Crawler:
         listed = [*node_ids, *(p for p, _ in prior), *(p for p, _ in derivative)]
         self.ensure_papers(listed)
         papers = self.store.get_papers(listed)
-        self.stats["papers_considered"] = len(counts)
         self.stats["unresolved_references"] = self._unresolved(seeds)
         result = similarity.assemble_map(seeds, ranked, node_ids, papers, map_edges, counts, self.stats)
         return result

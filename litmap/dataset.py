@@ -19,9 +19,12 @@ when any of them changes. It is built in a temporary file and moved into place o
 complete, so an interrupted build (Ctrl-C, crash, full disk) never leaves an index that is
 taken as complete; the next run simply builds again.
 
-Everything streams: the files are read line by line and loaded in batches of 50,000 rows,
-and the corpusid -> paperId mapping of the citations is an SQL join, so memory stays flat
-whatever the size of the dataset (the full S2 datasets hold hundreds of millions of rows).
+Everything streams: the files are read in 8 MB chunks and loaded in batches of up to
+50,000 lines, the corpusid -> paperId mapping of the citations is an SQL join, and the
+sorts are SQLite's (spilling to temporary files), so memory stays flat whatever the size of
+the dataset (the full S2 datasets hold hundreds of millions of rows; point SQLITE_TMPDIR at
+a roomy disk for those). The lines of citations, abstracts and tldrs are parsed by SQLite's
+JSON functions, papers by normalise_record in Python.
 
 Malformed input policy: a line that is not valid JSON, not an object, or has no usable
 corpusid is *skipped and reported* with its file and line number
@@ -54,6 +57,7 @@ from .store import Store, StoreError
 SAMPLE = "sample"
 INDEX_VERSION = "1"  # bump when the index layout or the normalisation changes: forces rebuilds
 BATCH = 50_000
+CHUNK = 8 << 20  # bytes read from a dataset file at a time
 MAX_WARNINGS = 1000  # kept individually; beyond that only counted
 
 Progress = Callable[[str], None]
@@ -129,8 +133,7 @@ def _url_paper_id(url: str | None) -> str | None:
 def normalise_record(rec: dict) -> dict | None:
     """The normalised Paper (docs/internals.md) of one bulk `papers` row; None without a corpusid.
 
-    This is the reference implementation of the normalisation the index build performs in
-    SQL (_PAPER_SQL, ~10x faster); tests check that the two agree. Rules: strings must be
+    Rules: strings must be
     non-blank JSON strings (the bulk data's venue "" becomes None), counts and years JSON
     integers or digit strings; externalIds keeps the string and integer ids as strings and
     always holds CorpusId; authors without a name are left out; a journal with no value is
@@ -276,46 +279,65 @@ class _Report:
 
 
 def _line_batches(path: Path, rel: str, report: _Report) -> Iterator[list[tuple[int, str]]]:
-    """[(line number, line)] batches of one .jsonl / .jsonl.gz file's non-blank lines.
+    """[(line number, line)] batches (up to BATCH lines or ~40 MB) of one .jsonl / .jsonl.gz file.
 
-    Lines that are not UTF-8 are reported here; a file that cannot be read to its end
-    (truncated or corrupt gzip) raises DatasetError.
+    Blank lines are left out; lines that are not UTF-8 are reported here. A file that cannot
+    be read to its end (truncated or corrupt gzip) raises DatasetError. The file is read in
+    8 MB chunks split in C: much faster than line-by-line reads of a gzip stream.
     """
-    lineno = count = size = 0
-    batch: list[tuple[int, str]] = []
+    lineno = count = pending_bytes = 0
+    pending: list[tuple[int, str]] = []
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
-            for lineno, line in enumerate(f, 1):
+            rest = b""
+            while True:
+                chunk = f.read(CHUNK)
+                if chunk:
+                    buf = rest + chunk
+                    cut = buf.rfind(b"\n") + 1
+                    body, rest = buf[:cut], buf[cut:]
+                    if not body:  # one line longer than a chunk: read on
+                        continue
+                else:
+                    body, rest = rest, b""  # the last line, without a newline (or nothing)
                 try:
-                    text = line.decode("utf-8")
+                    lines = body.decode("utf-8").split("\n") if body else []
                 except UnicodeDecodeError:
-                    report.warn(f"{rel}:{lineno}: not valid JSON (bad UTF-8), skipped")
-                    continue
-                if text.isspace():
-                    continue
-                batch.append((lineno, text))
-                size += len(text)
-                if len(batch) >= BATCH or size >= 64 << 20:
-                    count += len(batch)
-                    yield batch
-                    batch, size = [], 0
-                    if report.progress and count % 1_000_000 < BATCH:
-                        report.progress(f"{rel}: {count:,} rows")
+                    lines = []
+                    for i, raw in enumerate(body.split(b"\n"), lineno + 1):
+                        try:
+                            lines.append(raw.decode("utf-8"))
+                        except UnicodeDecodeError:
+                            report.warn(f"{rel}:{i}: not valid JSON (bad UTF-8), skipped")
+                            lines.append("")
+                if body.endswith(b"\n"):
+                    lines.pop()  # the empty string after the last newline
+                pending.extend((n, line) for n, line in enumerate(lines, lineno + 1) if line and not line.isspace())
+                lineno += len(lines)
+                pending_bytes += len(body)
+                if len(pending) >= BATCH or pending_bytes >= 32 << 20 or not chunk:
+                    for i in range(0, len(pending), BATCH):
+                        batch = pending[i : i + BATCH]
+                        count += len(batch)
+                        yield batch
+                        if report.progress and count % 1_000_000 < len(batch):
+                            report.progress(f"{rel}: {count:,} rows")
+                    pending, pending_bytes = [], 0
+                if not chunk:
+                    break
     except (OSError, EOFError, zlib.error) as exc:
         raise DatasetError(f"{rel}: unreadable after line {lineno} ({exc}); is the file truncated?") from None
-    if batch:
-        count += len(batch)
-        yield batch
     if report.progress:
         report.progress(f"{rel}: {count:,} rows")
 
 
 # -- building the index: SQL ----------------------------------------------------------------
 #
-# Lines are parsed by SQLite's JSON functions (C, ~10x faster than json.loads + json.dumps in
-# Python), one batch at a time in the scratch table s.raw. In these templates `text` is the
-# line; P is a JSON path.
+# Citations, abstracts and tldrs lines are parsed by SQLite's JSON functions (C, several times
+# faster than json.loads in Python), one batch at a time in the scratch table s.raw; in these
+# templates `text` is the line. Papers go through normalise_record in Python: their nested
+# authors/externalids make SQL's JSON functions re-parse each line many times (4x slower).
 
 _TRIM = "' ' || char(9, 10, 13)"
 
@@ -340,13 +362,12 @@ def _sql_id_ok(p: str) -> str:
 
 # A valid row of each folder: the lines failing this are reported and skipped.
 _ROW_OK = {
-    "papers": _sql_id_ok("$.corpusid"),
     "abstracts": _sql_id_ok("$.corpusid"),
     "tldrs": _sql_id_ok("$.corpusid"),
     "citations": f"{_sql_id_ok('$.citingcorpusid')} AND (json_type(text, '$.citedcorpusid') IN ('null') "
                  f"OR json_type(text, '$.citedcorpusid') IS NULL OR {_sql_id_ok('$.citedcorpusid')})",
 }
-_ROW_WHAT = {"papers": "corpusid", "abstracts": "corpusid", "tldrs": "corpusid",
+_ROW_WHAT = {"abstracts": "corpusid", "tldrs": "corpusid",
              "citations": "citingcorpusid/citedcorpusid"}
 
 # Delete and return the lines that are not JSON (obj NULL), not an object (0) or lack the id (1).
@@ -355,56 +376,7 @@ _REJECT = (
     "RETURNING n, CASE WHEN json_valid(text) THEN json_type(text) = 'object' END"
 )
 
-_PAPER_SQL = f"""
-INSERT OR IGNORE INTO s.paper (corpusid, paper_id, data)
-SELECT cid, pid, json_object(
-    'paperId', pid,
-    'corpusId', cid,
-    'externalIds', json_set(
-        CASE WHEN json_type(text, '$.externalids') = 'object' THEN json((
-            SELECT json_group_object(key, CAST(value AS TEXT)) FROM json_each(text, '$.externalids')
-            WHERE type = 'integer' OR (type = 'text' AND trim(value, {_TRIM}) != ''))) ELSE '{{}}' END,
-        '$.CorpusId', CAST(cid AS TEXT)),
-    'title', {_sql_str('$.title')},
-    'abstract', NULL,
-    'tldr', NULL,
-    'authors', CASE WHEN json_type(text, '$.authors') = 'array' THEN json((
-        SELECT json_group_array(json_object(
-            'authorId', CASE json_type(value, '$.authorId')
-                WHEN 'integer' THEN CAST(json_extract(value, '$.authorId') AS TEXT)
-                WHEN 'text' THEN nullif(json_extract(value, '$.authorId'), '') END,
-            'name', json_extract(value, '$.name')))
-        FROM json_each(text, '$.authors')
-        WHERE type = 'object' AND {_sql_str('$.name', 'value')} IS NOT NULL)) ELSE json('[]') END,
-    'year', {_sql_int('$.year')},
-    'venue', {_sql_str('$.venue')},
-    'journal', CASE WHEN json_type(text, '$.journal') = 'object'
-        AND coalesce({_sql_str('$.journal.name')}, {_sql_str('$.journal.volume')}, {_sql_str('$.journal.pages')}) IS NOT NULL
-        THEN json_object('name', {_sql_str('$.journal.name')}, 'volume', {_sql_str('$.journal.volume')},
-                         'pages', {_sql_str('$.journal.pages')}) END,
-    'publicationTypes', CASE WHEN json_type(text, '$.publicationtypes') = 'array' THEN json((
-        SELECT json_group_array(value) FROM json_each(text, '$.publicationtypes') WHERE type = 'text'))
-        ELSE json('[]') END,
-    'publicationDate', {_sql_str('$.publicationdate')},
-    'citationCount', {_sql_int('$.citationcount')},
-    'referenceCount', {_sql_int('$.referencecount')},
-    'url', CASE WHEN hexid IS NOT NULL THEN url END)
-FROM (
-    SELECT text, cid, url, hexid, coalesce(hexid, litmap_corpus_paper_id(cid)) AS pid FROM (
-        SELECT text, cid, url,
-               CASE WHEN length(h) = 40 AND h NOT GLOB '*[^0-9a-f]*' AND substr(url, i + 47, 1) IN ('', '/', '?', '#')
-                    THEN h END AS hexid
-        FROM (
-            SELECT text, cid, url, instr(url, '/paper/') AS i,
-                   CASE WHEN instr(url, '/paper/') > 0 THEN substr(url, instr(url, '/paper/') + 7, 40) END AS h
-            FROM (SELECT n, text, {_sql_int('$.corpusid')} AS cid, {_sql_str('$.url')} AS url FROM s.raw)
-        )
-    )
-)
-"""
-
 _INSERT = {
-    "papers": _PAPER_SQL,
     "abstracts": f"INSERT OR REPLACE INTO s.abstract SELECT cid, v FROM (SELECT {_sql_int('$.corpusid')} AS cid, "
                  f"{_sql_str('$.abstract')} AS v FROM s.raw) WHERE v IS NOT NULL",
     "tldrs": f"INSERT OR REPLACE INTO s.tldr SELECT cid, v FROM (SELECT {_sql_int('$.corpusid')} AS cid, "
@@ -419,9 +391,10 @@ _INSERT = {
 # The common shape of a citations line, validated completely by this pattern, is read without
 # a JSON parser (most S2 rows: no contexts, no intents); every other line goes through SQL.
 _CITATION_FAST = re.compile(
-    r'\{"citingcorpusid":(?:"([0-9]+)"|([0-9]+)),"citedcorpusid":(?:"([0-9]+)"|([0-9]+)|(null)),'
+    r'\{"citingcorpusid":(")?([0-9]+)(?(1)"),"citedcorpusid":(?:(")?([0-9]+)(?(3)")|(null)),'
     r'"isinfluential":(true|false|null),"contexts":null,"intents":null(?:,"updated":(?:"[^"\\]*"|null))?\}\s*'
 )
+_INFLUENTIAL = {"true": 1, "false": 0, "null": None}
 
 _SCRATCH = """
 CREATE TABLE s.raw (n INTEGER PRIMARY KEY, text TEXT NOT NULL);
@@ -432,9 +405,37 @@ CREATE TABLE s.cite (citing INTEGER NOT NULL, cited INTEGER NOT NULL, infl INTEG
 """
 
 
+def _paper_rows(batch: list[tuple[int, str]], rel: str, report: _Report) -> Iterator[tuple[int, str, str]]:
+    for n, text in batch:
+        try:
+            rec = json.loads(text)
+        except ValueError:
+            report.warn(f"{rel}:{n}: not valid JSON, skipped")
+            continue
+        if not isinstance(rec, dict):
+            report.warn(f"{rel}:{n}: not a JSON object, skipped")
+            continue
+        paper = normalise_record(rec)
+        if paper is None:
+            report.warn(f"{rel}:{n}: no valid corpusid, skipped")
+            continue
+        yield paper["corpusId"], paper["paperId"], json.dumps(paper, ensure_ascii=False)
+
+
 def _load_folder(conn: sqlite3.Connection, files: list[Path], folder: str, report: _Report) -> dict[str, int]:
     """Load one dataset folder into its scratch table; returns counts (rows, kept, ...)."""
     counts = {"rows": 0, "valid": 0, "kept": 0, "unmatched": 0}
+    if folder == "papers":
+        for path in files:
+            rel = f"{folder}/{path.name}"
+            for batch in _line_batches(path, rel, report):
+                counts["rows"] += len(batch)
+                rows = list(_paper_rows(batch, rel, report))
+                counts["valid"] += len(rows)
+                before = conn.total_changes
+                conn.executemany("INSERT OR IGNORE INTO s.paper VALUES (?, ?, ?)", rows)
+                counts["kept"] += conn.total_changes - before
+        return counts
     reject = _REJECT.format(ok=_ROW_OK[folder])
     insert = _INSERT[folder]
     fast = _CITATION_FAST.fullmatch if folder == "citations" else None
@@ -444,15 +445,15 @@ def _load_folder(conn: sqlite3.Connection, files: list[Path], folder: str, repor
             counts["rows"] += len(batch)
             if fast:
                 quick, slow = [], []
-                for n, text in batch:
-                    m = fast(text)
+                for (n, text), m in zip(batch, map(fast, [text for _, text in batch])):
                     if m is None:
                         slow.append((n, text))
-                    elif m.group(5):  # citedcorpusid null: S2 could not match the reference
+                        continue
+                    a, b, null, infl = m.group(2, 4, 5, 6)
+                    if null:  # citedcorpusid null: S2 could not match the reference
                         counts["unmatched"] += 1
                     else:
-                        quick.append((int(m.group(1) or m.group(2)), int(m.group(3) or m.group(4)),
-                                      {"true": 1, "false": 0}.get(m.group(6))))
+                        quick.append((int(a), int(b), _INFLUENTIAL[infl]))
                 if quick:
                     conn.executemany("INSERT INTO s.cite VALUES (?, ?, ?, NULL)", quick)
                     counts["kept"] += len(quick)
@@ -503,7 +504,6 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
     scratch = dest.with_name(dest.name + "-scratch")
     conn = sqlite3.connect(dest, isolation_level=None)
     try:
-        conn.create_function("litmap_corpus_paper_id", 1, corpus_paper_id, deterministic=True)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE",
                        "cache_size=-262144", "threads=2"):  # 256 MiB page cache; sorter threads
             conn.execute(f"PRAGMA {pragma}")
@@ -527,20 +527,24 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
             progress("indexing papers, aliases and citation edges ...")
 
         now = time.time()
+        # A slim corpusid -> paperId map: the edge join and the sorts below handle small rows
+        # (s.paper rows carry the whole record).
+        conn.execute("CREATE TABLE s.map (corpusid INTEGER PRIMARY KEY, paper_id TEXT NOT NULL)")
+        conn.execute("INSERT INTO s.map SELECT corpusid, paper_id FROM s.paper ORDER BY corpusid")
+        conn.execute("CREATE INDEX s.map_paper ON map (paper_id)")  # papers go in in paper_id order
         conn.execute(
             """INSERT OR IGNORE INTO papers (paper_id, corpus_id, data, full, fetched_at)
-               SELECT p.paper_id, p.corpusid,
+               SELECT m.paper_id, m.corpusid,
                       CASE WHEN a.abstract IS NULL AND t.tldr IS NULL THEN p.data
                            ELSE json_set(p.data, '$.abstract', a.abstract, '$.tldr', t.tldr) END,
                       1, ?
-               FROM s.paper p LEFT JOIN s.abstract a USING (corpusid) LEFT JOIN s.tldr t USING (corpusid)
-               ORDER BY p.paper_id""",
+               FROM s.map m INDEXED BY map_paper
+               JOIN s.paper p ON p.corpusid = m.corpusid
+               LEFT JOIN s.abstract a ON a.corpusid = m.corpusid LEFT JOIN s.tldr t ON t.corpusid = m.corpusid
+               ORDER BY m.paper_id""",
             (now,),
         )
         conn.execute("INSERT OR IGNORE INTO aliases " + _alias_select())
-        # A slim corpusid -> paperId map for the edge join (s.paper rows carry the whole record).
-        conn.execute("CREATE TABLE s.map (corpusid INTEGER PRIMARY KEY, paper_id TEXT NOT NULL)")
-        conn.execute("INSERT INTO s.map SELECT corpusid, paper_id FROM s.paper ORDER BY corpusid")
         before = conn.total_changes
         conn.execute(
             """INSERT OR IGNORE INTO edges (citing, cited, is_influential, intents)

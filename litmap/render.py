@@ -36,7 +36,7 @@ EDGE_RGB = (92, 107, 122)
 _ARXIV_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(v\d+)?$", re.I)
 _DOI_RE = re.compile(r"^10\.\d{3,9}/[^\s\"<>]+$")
 _S2_RE = re.compile(r"^[0-9a-f]{40}$")
-_CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CTRL = {c: " " for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
 _MARKER_RE = re.compile(r"@@LITMAP_([A-Z_]+)@@")
 _VIS_CSS_DROP = ("vis-manipulation", "vis-edit", "vis-configuration", "vis-config",
                  "vis-color-picker", "vis-close", "vis-navigation", "vis-button")
@@ -92,11 +92,16 @@ def _text(value, multiline: bool = False, limit: int = 20000):
     """Untrusted text -> clean str (or None).  Never escaped here: the page uses textContent."""
     if value is None:
         return None
-    s = str(value).encode("utf-8", "replace").decode("utf-8")   # lone surrogates -> '?'
-    s = _CTRL_RE.sub(" ", s)
-    s = re.sub(r"[ \t\r]+", " ", s) if multiline else re.sub(r"\s+", " ", s)
-    s = s.strip()
-    return s[:limit] or None
+    s = str(value)
+    if not s.isascii():
+        s = s.encode("utf-8", "replace").decode("utf-8")        # lone surrogates -> '?'
+    s = s.translate(_CTRL)
+    if multiline:
+        lines = (" ".join(line.split()) for line in s.replace("\r", "\n").split("\n"))
+        s = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    else:
+        s = " ".join(s.split())
+    return s.strip()[:limit] or None
 
 
 def _num(value, digits: int | None = None):
@@ -183,67 +188,94 @@ def _layout(raw: list[tuple], radii: list[float], widths: list[float]) -> list[t
     pts = np.array([(x, y) if x is not None and y is not None else (np.nan, np.nan)
                     for x, y in raw], dtype=float)
     missing = np.isnan(pts).any(axis=1)
-    if missing.all():
-        pts[:] = 0.0
-    else:
-        pts -= pts[~missing].mean(axis=0)
-    if missing.any():                                 # golden-angle spiral for the rest
-        k = np.arange(missing.sum()) + 1.0
-        ang, rad = k * 2.399963, np.sqrt(k) * NN_TARGET
-        pts[missing] = np.c_[rad * np.cos(ang), rad * np.sin(ang)]
-    if n > 1:
-        nn = np.empty(n)
-        for s in range(0, n, 512):                    # chunked: 2,000 nodes stay small
-            d = np.hypot(*(pts[s:s + 512, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    have = pts[~missing]
+    if len(have):
+        have -= have.mean(axis=0)
+    if len(have) > 1:
+        nn = np.empty(len(have))
+        for s in range(0, len(have), 512):            # chunked: 2,000 nodes stay small
+            d = np.hypot(*(have[s:s + 512, None, :] - have[None, :, :]).transpose(2, 0, 1))
             d[np.arange(d.shape[0]), np.arange(s, s + d.shape[0])] = np.inf
             nn[s:s + 512] = d.min(axis=1)
         med = float(np.median(nn))
         if med <= 1e-9:
-            med = float(np.ptp(pts, axis=0).max()) / math.sqrt(n) or 1.0
-        pts *= NN_TARGET / med
-        # Pull far outliers in (radially, order kept) so fit() does not shrink the labels.
-        rad = np.hypot(pts[:, 0], pts[:, 1])
+            med = float(np.ptp(have, axis=0).max()) / math.sqrt(len(have)) or 1.0
+        have *= NN_TARGET / med
+        # Pull far outliers in (radially, log-compressed, order kept) so that fit() does
+        # not shrink every label to keep one stray paper in view.
+        rad = np.hypot(have[:, 0], have[:, 1])
         r90 = float(np.percentile(rad, 90))
         far = (rad > r90) & (r90 > 0)
-        pts[far] *= ((r90 + (rad[far] - r90) * 0.35) / rad[far])[:, None]
+        new = r90 * (1 + 0.5 * np.log1p((rad[far] - r90) / r90))
+        have[far] *= (new / rad[far])[:, None]
+    pts[~missing] = have
+    if missing.any():                                 # no position: golden-angle spiral
+        k = np.arange(missing.sum()) + 1.0
+        ang, rad = k * 2.399963, np.sqrt(k) * NN_TARGET
+        pts[missing] = np.c_[rad * np.cos(ang), rad * np.sin(ang)]
+    # Coincident points: spread each group on a small golden-angle spiral (deterministic).
+    _, inv, cnt = np.unique(pts, axis=0, return_inverse=True, return_counts=True)
+    inv = inv.reshape(-1)
+    if (cnt > 1).any():
+        rank = np.zeros(n)
+        seen: dict[int, int] = {}
+        for i, g in enumerate(inv.tolist()):
+            rank[i] = seen[g] = seen.get(g, -1) + 1
+        ang = rank * 2.399963
+        pts += np.c_[np.cos(ang), np.sin(ang)] * (np.sqrt(rank) * NN_TARGET / 3)[:, None]
 
     # Boxes: node disc on top, label under it (as vis draws dot/diamond labels).
     pad = 6.0
     w = [max(2 * r, lw) + pad for r, lw in zip(radii, widths)]
     h = [2 * r + 4 + FONT * 1.3 + pad for r in radii]
     off = [(hh - pad) / 2 - r for hh, r in zip(h, radii)]   # box centre below node centre
-    cx = [float(p[0]) for p in pts]
-    cy = [float(p[1]) + o for p, o in zip(pts, off)]
-    cell = max(max(w), max(h))
-    iterations = 400 if n <= 300 else 120
+    cx, cy = pts[:, 0].copy(), pts[:, 1] + np.asarray(off)
+    _separate(cx, cy, np.asarray(w), np.asarray(h), 400 if n <= 300 else 150)
+    return [(round(float(cx[i]), 1), round(float(cy[i] - off[i]), 1)) for i in range(n)]
+
+
+def _separate(cx, cy, w, h, iterations: int) -> None:
+    """Push overlapping boxes (centres cx/cy, sizes w/h) apart along their smaller overlap.
+
+    Vectorised Jacobi sweeps over candidate pairs from a uniform grid (so 2,000 dense nodes
+    take well under a second); deterministic: no randomness, pairs in a fixed order.
+    """
+    import numpy as np
+
+    n = len(cx)
+    if n < 2:
+        return
+    cell = float(max(w.max(), h.max()))
+    idx = np.arange(n)
     for _ in range(iterations):
-        grid: dict[tuple[int, int], list[int]] = {}
-        for i in range(n):
-            grid.setdefault((math.floor(cx[i] / cell), math.floor(cy[i] / cell)), []).append(i)
-        moved = False
-        for i in range(n):
-            gx, gy = math.floor(cx[i] / cell), math.floor(cy[i] / cell)
-            for dx in (-1, 0, 1):
-                for dy in (-1, 0, 1):
-                    for j in grid.get((gx + dx, gy + dy), ()):
-                        if j <= i:
-                            continue
-                        ox = (w[i] + w[j]) / 2 - abs(cx[i] - cx[j])
-                        oy = (h[i] + h[j]) / 2 - abs(cy[i] - cy[j])
-                        if ox <= 0 or oy <= 0:
-                            continue
-                        moved = True
-                        if ox < oy:
-                            sgn = 1.0 if cx[i] > cx[j] or (cx[i] == cx[j] and i % 2) else -1.0
-                            cx[i] += sgn * (ox / 2 + 0.5)
-                            cx[j] -= sgn * (ox / 2 + 0.5)
-                        else:
-                            sgn = 1.0 if cy[i] > cy[j] or (cy[i] == cy[j] and i % 2) else -1.0
-                            cy[i] += sgn * (oy / 2 + 0.5)
-                            cy[j] -= sgn * (oy / 2 + 0.5)
-        if not moved:
-            break
-    return [(round(cx[i], 1), round(cy[i] - off[i], 1)) for i in range(n)]
+        gx, gy = np.floor(cx / cell).astype(np.int64), np.floor(cy / cell).astype(np.int64)
+        span = int(gy.max() - gy.min()) + 3
+        key = (gx - gx.min() + 1) * span + (gy - gy.min() + 1)
+        order = np.argsort(key, kind="stable")
+        cells, start, count = np.unique(key[order], return_index=True, return_counts=True)
+        ii, jj = [], []
+        for d in (-span - 1, -span, -span + 1, -1, 0, 1, span - 1, span, span + 1):
+            pos = np.minimum(np.searchsorted(cells, key + d), len(cells) - 1)
+            ok = cells[pos] == key + d
+            c, s0 = count[pos[ok]], start[pos[ok]]
+            i = np.repeat(idx[ok], c)
+            j = order[np.repeat(s0 - np.cumsum(c) + c, c) + np.arange(c.sum())]
+            ii.append(i[i < j])
+            jj.append(j[i < j])
+        i, j = np.concatenate(ii), np.concatenate(jj)
+        dx, dy = cx[i] - cx[j], cy[i] - cy[j]
+        ox = (w[i] + w[j]) / 2 - np.abs(dx)
+        oy = (h[i] + h[j]) / 2 - np.abs(dy)
+        hit = (ox > 0) & (oy > 0)
+        if not hit.any():
+            return
+        i, j, dx, dy, ox, oy = i[hit], j[hit], dx[hit], dy[hit], ox[hit], oy[hit]
+        alt = np.where(i % 2 == 1, 1.0, -1.0)                     # tie-break for equal coords
+        along_x = ox < oy
+        mx = np.where(along_x, np.where(dx != 0, np.sign(dx), alt) * (ox / 2 + 0.5), 0.0)
+        my = np.where(~along_x, np.where(dy != 0, np.sign(dy), alt) * (oy / 2 + 0.5), 0.0)
+        cx += np.bincount(i, mx, n) - np.bincount(j, mx, n)
+        cy += np.bincount(i, my, n) - np.bincount(j, my, n)
 
 
 # --------------------------------------------------------------------------- payload

@@ -14,6 +14,7 @@ import os
 import random
 import threading
 import time
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -105,6 +106,11 @@ def _retry_after(value: str | None) -> float | None:
     except ValueError:
         when = email.utils.parsedate_to_datetime(value) if value else None
         return max(0.0, when.timestamp() - time.time()) if when else None
+
+
+def _path_id(paper_id: str) -> str:
+    # DOIs may hold '?', '#', '%' or spaces; unescaped they would cut the URL short.
+    return quote(paper_id, safe="/:;()[],=+@!$&'*")
 
 
 def _message(resp: Any) -> str:
@@ -207,7 +213,7 @@ class Client:
     # -- endpoints ------------------------------------------------------------------------
 
     def paper(self, paper_id: str, fields: str) -> dict:
-        return self._call("GET", f"/graph/v1/paper/{paper_id}", {"fields": fields})
+        return self._call("GET", f"/graph/v1/paper/{_path_id(paper_id)}", {"fields": fields})
 
     def batch(self, ids: Iterable[str], fields: str, chunk: int = BATCH_SIZE) -> list[dict | None]:
         """Papers for many ids, in input order, None for ids the API does not know."""
@@ -232,15 +238,17 @@ class Client:
             size = min(limit, PAGE_LIMIT, OFFSET_CAP - offset)
             if size <= 0:
                 return items, True  # the API serves no further: the list is truncated
-            page = self._call("GET", f"/graph/v1/paper/{paper_id}/{kind}", {"fields": fields, "offset": offset, "limit": size})
+            page = self._call("GET", f"/graph/v1/paper/{_path_id(paper_id)}/{kind}", {"fields": fields, "offset": offset, "limit": size})
             data = page.get("data") or []
             if not isinstance(data, list):
                 raise BadResponse(f"{self.base_url} sent a {kind} page without a data list")
             items.extend(d for d in data if isinstance(d, dict))
             nxt = page.get("next")
-            if nxt is None or not data:
+            if nxt is None:
                 return items, False
-            offset = int(nxt)
+            if int(nxt) <= offset:  # a cursor that does not move would loop forever
+                return items, True
+            offset = int(nxt)  # an empty page with a `next` is not the end (allenai/s2-folks#117)
 
     def references(self, paper_id: str, fields: str, limit: int = PAGE_LIMIT) -> tuple[list[dict], bool]:
         return self._pages(paper_id, "references", fields, limit)
@@ -255,8 +263,10 @@ class Client:
             raise NotFound("Title match not found")
         return data[0]
 
-    def recommendations(self, paper_id: str, fields: str, limit: int = 100) -> list[dict]:
-        answer = self._call("GET", f"/recommendations/v1/papers/forpaper/{paper_id}", {"fields": fields, "limit": limit})
+    def recommendations(self, paper_id: str, fields: str, limit: int = 100, pool: str = "recent") -> list[dict]:
+        """Papers Semantic Scholar recommends for one paper; pool 'recent' or 'all-cs'."""
+        answer = self._call("GET", f"/recommendations/v1/papers/forpaper/{_path_id(paper_id)}",
+                            {"fields": fields, "limit": limit, "from": pool})
         return [p for p in answer.get("recommendedPapers") or [] if isinstance(p, dict)]
 
 

@@ -24,9 +24,11 @@ Similarity of a candidate ``a`` to a seed ``s`` (also used for the map's edges):
   and once as a shared citer (both are true statements about R'/C'), i.e. about two shared papers.
 * Evidence shrinkage ``n / (n + K)``, K = 3: read the Salton value as an estimate from n shared
   papers, shrunk toward 0 by a prior worth K pseudo-papers. In a crawled neighbourhood nearly every
-  candidate shares one or two papers by chance (a textbook everyone cites, the seed itself), so
-  the factor is 1/4 at n = 1, 1/2 at n = 3 and 0.91 at n = 30: a 1-of-2 paper cannot beat a
-  30-of-60 one on small denominators alone, while well-supported scores are left nearly intact.
+  candidate shares one or two papers by chance (a textbook everyone cites), so the factor is
+  1/4 at n = 1, 1/2 at n = 3 and 0.91 at n = 30: a 1-shared paper needs 3.6x the raw similarity
+  of a 30-shared one to beat it (small denominators alone no longer do), while well-supported
+  scores are left nearly intact. K = 1 would still rank such flukes high; K = 10 would bury
+  genuine 3-5-paper ties, common for recent papers.
 * Several seeds: the score is the mean of the per-seed scores (divided by the number of distinct
   seeds), so a paper tied to several seeds rises above one tied as strongly to one seed, while a
   paper unique to one seed keeps half (1/m) of its score and still competes. Scores stay absolute
@@ -56,12 +58,11 @@ SCORE_DIGITS = 6  # rounding before sorting: removes platform float noise from t
 
 Counts = Mapping[str, Sequence[int | None]]  # paperId -> (citationCount, referenceCount)
 
-PAPER_KEYS: dict[str, Any] = {
+PAPER_KEYS: dict[str, Any] = {  # docs/internals.md Paper, nothing known
     "paperId": None, "corpusId": None, "externalIds": {}, "title": None, "abstract": None,
     "tldr": None, "authors": [], "year": None, "venue": None, "journal": None,
     "publicationTypes": [], "publicationDate": None, "citationCount": None,
-    "referenceCount": None, "url": None,
-}
+    "referenceCount": None, "url": None}
 
 
 class CitationMatrix(NamedTuple):
@@ -105,8 +106,7 @@ def _dedupe(ids: Iterable[str]) -> list[str]:
 def _norms(M: CitationMatrix, counts: Counts) -> tuple[np.ndarray, np.ndarray]:
     """|R'(x)| and |C'(x)|: max(local degree, global count) + 1 (the +1 is x itself)."""
     n = len(M.ids)
-    get = counts.get
-    raw = [get(pid) or (0, 0) for pid in M.ids]  # one pass over papers, not pairs
+    raw = [counts.get(pid) or (0, 0) for pid in M.ids]  # one pass over papers, not pairs
     glob = np.nan_to_num(np.array(raw, dtype=np.float64).reshape(n, 2))  # None -> nan -> 0
     out_deg = np.diff(M.A.indptr)
     in_deg = np.bincount(M.A.indices, minlength=n)
@@ -115,8 +115,7 @@ def _norms(M: CitationMatrix, counts: Counts) -> tuple[np.ndarray, np.ndarray]:
 
 def _pair_stats(M: CitationMatrix, counts: Counts, rows: np.ndarray, cols: np.ndarray
                 ) -> dict[str, np.ndarray]:
-    """Dense len(rows) x len(cols) blocks of coupling', cocitation', sim and score.
-    rows x cols is all-papers x seeds (rank) or nodes x nodes (map_edges): small either way."""
+    """Dense rows x cols blocks (all papers x seeds, or nodes x nodes: small either way)."""
     n = len(M.ids)
     Ap = (M.A + sp.identity(n, format="csr")).tocsr()
     R, C = _norms(M, counts)
@@ -125,9 +124,8 @@ def _pair_stats(M: CitationMatrix, counts: Counts, rows: np.ndarray, cols: np.nd
     cocit = (Apc[:, rows].T @ Apc[:, cols]).toarray()
     sim = (W_COUPLING * coup / np.sqrt(np.outer(R[rows], R[cols]))
            + W_COCITATION * cocit / np.sqrt(np.outer(C[rows], C[cols])))
-    evidence = coup + cocit
-    return {"coupling": coup, "cocitation": cocit, "evidence": evidence, "sim": sim,
-            "score": sim * evidence / (evidence + EVIDENCE_K)}
+    n_ev = coup + cocit
+    return {"evidence": n_ev, "sim": sim, "score": sim * n_ev / (n_ev + EVIDENCE_K)}
 
 
 def _shared(M: CitationMatrix, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -218,18 +216,16 @@ def map_edges(edges: EdgeInput, node_ids: Iterable[str], counts: Counts,
 
 
 def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
-           seeds: Sequence[str], *, seed: int = 7, iterations: int = 300
+           seeds: Sequence[str], *, rng_seed: int = 7, iterations: int = 300
            ) -> dict[str, tuple[float, float]]:
     """Force-directed positions in px, centred on the seed(s), half-width ~60*sqrt(n).
 
-    networkx spring_layout (Fruchterman-Reingold, dense "force" method: steady ~0.1 s for 40
-    nodes, where the L-BFGS "energy" method took 0.2-3 s). FR has no gravity, so a node or
-    component with no edge would drift to the rim and squash the rest once scaled; every node
-    therefore gets a weak layout-only tether (TETHER, vs 1 for the strongest real edge) to the
-    seed(s), which also draws seeds to the middle. A single seed is pinned at the centre;
-    several seeds float (pinning them together would overlap their clusters) and the layout is
-    shifted so their centroid is the origin. Then label boxes are pushed apart (_separate).
-    Inputs are sorted and the RNG seeded, so the output is reproducible byte for byte.
+    networkx spring_layout, Fruchterman-Reingold "force" method (steady ~0.1 s for 40 nodes; the
+    L-BFGS "energy" method took 0.2-3 s). FR has no gravity: an edgeless node would drift to the
+    rim and squash the rest once scaled, so every node gets a weak layout-only tether to the
+    seed(s), which also draws seeds inward. One seed is pinned at the centre; several float
+    (pinned together, their clusters would overlap) and their centroid becomes the origin. Then
+    label boxes are pushed apart. Sorted inputs + seeded RNG: reproducible byte for byte.
     """
     import networkx as nx  # lazy: only layout needs it
 
@@ -247,8 +243,11 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
     wmax = max(best.values(), default=1.0)
     spring = {key: w / wmax for key, w in best.items()}  # weights in (0, 1]
     seed_nodes = [s for s in _dedupe(seeds) if s in node_set]
-    anchors = seed_nodes or [max(nodes, key=lambda v: (sum(w for k, w in spring.items()
-                                                            if v in k), v))]
+    strength = dict.fromkeys(nodes, 0.0)
+    for (s, t), w in spring.items():
+        strength[s] += w
+        strength[t] += w
+    anchors = seed_nodes or [max(nodes, key=lambda v: (strength[v], v))]  # no seed: the hub
     for a in anchors:
         for v in nodes:
             if v != a:
@@ -264,7 +263,11 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
         if len(seed_nodes) == 1:
             kw = {"pos": {seed_nodes[0]: (0.5, 0.5)}, "fixed": [seed_nodes[0]],
                   "center": (0.25, 0.25)}  # others start in [0.25, 0.75)^2 around it
-        p = nx.spring_layout(G, seed=seed, iterations=iterations, method="force", **kw)
+        # from 500 nodes nx's "force" loops in Python; "energy" is slow too (~15 s at 600 nodes,
+        # 50 rounds): maps are meant to be tens of nodes
+        big = n >= 500
+        p = nx.spring_layout(G, seed=rng_seed, iterations=min(iterations, 50) if big else
+                             iterations, method="energy" if big else "force", **kw)
         xy = np.array([p[v] for v in nodes], dtype=np.float64)
         xy -= xy[[nodes.index(a) for a in anchors]].mean(axis=0)
         half = np.abs(xy).max()
@@ -273,7 +276,7 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
         pinned = np.zeros(n, dtype=bool)
         if len(seed_nodes) == 1:
             pinned[nodes.index(seed_nodes[0])] = True
-        pass
+        xy = _separate(xy, pinned)
     out: dict[str, tuple[float, float]] = {}
     for v, (x, y) in zip(nodes, xy):
         out[v] = (round(float(x), 1) + 0.0, round(float(y), 1) + 0.0)  # + 0.0: no "-0.0"
@@ -282,14 +285,12 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
 
 def _separate(xy: np.ndarray, pinned: np.ndarray, rounds: int = 40, grow: float = 1.05,
               tries: int = 30) -> np.ndarray:
-    """Push apart nodes whose label boxes (LABEL_W x LABEL_H px around the node) overlap.
-
-    Force layouts keep *points* apart but a label is ~100 px wide; scaling alone leaves pairs
-    30 px apart. Each round moves every overlapping pair apart along the axis needing less
-    motion (usually vertical: labels are wide), half each, or all of it on the free node when
-    the other is pinned. A crowded core can oscillate, so after ``rounds`` unresolved rounds the
-    whole layout grows by 5% about the origin (seed) and we retry; measured: <= ~15% growth.
-    """
+    """Push apart nodes whose label boxes (LABEL_W x LABEL_H px) overlap: force layouts keep
+    *points* apart, yet scaled FR output has pairs 30 px apart and labels are ~100 px wide.
+    Each round moves every overlapping pair apart along the axis needing less motion (usually
+    vertical), half each, or all on the free node if the other is pinned. A crowded core can
+    oscillate, so after ``rounds`` failed rounds the layout grows 5% about the origin (the seed)
+    and retries; measured growth <= ~15%."""
     k = len(xy)
     xy = xy.copy()
     order = np.sign(np.arange(k)[:, None] - np.arange(k)[None, :])  # tie-break for dx == 0
@@ -312,17 +313,17 @@ def _separate(xy: np.ndarray, pinned: np.ndarray, rounds: int = 40, grow: float 
     return xy
 
 
-def _cited_counts(M: CitationMatrix, map_ids: Iterable[str], transpose: bool) -> np.ndarray:
+def _works(edges: EdgeInput, map_ids: Iterable[str], k: int, exclude: Iterable[str],
+           include_map: bool, cited: bool) -> list[tuple[str, int]]:
+    M = build_matrix(edges)
+    map_ids = set(map_ids)
     ind = np.zeros(len(M.ids))
-    ind[[M.index[p] for p in set(map_ids) if p in M.index]] = 1.0
-    return (M.A.T @ ind) if transpose else (M.A @ ind)
-
-
-def _top(M: CitationMatrix, cnt: np.ndarray, hide: Iterable[str], k: int) -> list[tuple[str, int]]:
-    cnt = cnt.copy()
-    cnt[[M.index[p] for p in set(hide) if p in M.index]] = 0
+    ind[[M.index[p] for p in map_ids if p in M.index]] = 1.0
+    cnt = (M.A.T @ ind) if cited else (M.A @ ind)  # map papers citing j / cited by i
+    hide = set(exclude) | (set() if include_map else map_ids)
+    cnt[[M.index[p] for p in hide if p in M.index]] = 0
     idx = np.nonzero(cnt > 0)[0]
-    idx = idx[np.lexsort((idx, -cnt[idx]))][:max(k, 0)]
+    idx = idx[np.lexsort((idx, -cnt[idx]))][:max(k, 0)]  # count desc, then id
     return [(M.ids[i], int(cnt[i])) for i in idx]
 
 
@@ -334,10 +335,7 @@ def prior_works(edges: EdgeInput, map_ids: Iterable[str], k: int = 10,
     spend most of their slots repeating graph nodes. What remains are the foundations the map's
     papers build on but that are not similar enough to be in it (typically older, broader work).
     """
-    M = build_matrix(edges)
-    map_ids = set(map_ids)
-    hide = set(exclude) | (set() if include_map else map_ids)
-    return _top(M, _cited_counts(M, map_ids, transpose=True), hide, k)
+    return _works(edges, map_ids, k, exclude, include_map, cited=True)
 
 
 def derivative_works(edges: EdgeInput, map_ids: Iterable[str], k: int = 10,
@@ -345,10 +343,7 @@ def derivative_works(edges: EdgeInput, map_ids: Iterable[str], k: int = 10,
                      ) -> list[tuple[str, int]]:
     """Papers citing the most map papers: (id, number of map papers it cites). Same rules as
     prior_works (map papers excluded by default: the list then shows new work, e.g. surveys)."""
-    M = build_matrix(edges)
-    map_ids = set(map_ids)
-    hide = set(exclude) | (set() if include_map else map_ids)
-    return _top(M, _cited_counts(M, map_ids, transpose=False), hide, k)
+    return _works(edges, map_ids, k, exclude, include_map, cited=False)
 
 
 def stub_paper(pid: str) -> dict[str, Any]:
@@ -364,21 +359,19 @@ def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
                  *, per_node: int = 3, k_lists: int = 10) -> dict[str, Any]:
     """The Map dict of docs/internals.md (format litmap-map/1).
 
-    Nodes: seeds (input order, similarity 1.0, rank 0; coupling/cocitation = shared with the
-    other seeds, 0 for a single seed) then related papers in rank order (rank 1..N). A related
-    node's similarity is its ranking score, already in [0, 1) by construction (Salton <= 1,
-    halved sum, shrinkage < 1), so it is not rescaled: absolute values let the reader see a
-    thin neighbourhood; it is divided by the best score only if a caller's scores exceed 1.
-    Node ids missing from ``ranked`` come last (by id) with similarity 0.
+    Nodes: seeds (input order, similarity 1.0, rank 0, coupling/cocitation = shared with the
+    other seeds) then related papers in rank order (rank 1..N; ids missing from ``ranked`` last,
+    by id, similarity 0). A related node's similarity is its score, in [0, 1) by construction
+    (Salton <= 1, halved sum, shrinkage < 1), so it is not rescaled: absolute values show a thin
+    neighbourhood for what it is (divided by the best only if a caller's scores exceed 1).
     """
     M = build_matrix(edges)
     seeds = _dedupe(seeds)
     seed_set = set(seeds)
     wanted = set(node_ids) - seed_set
     by_rank = sorted(ranked, key=lambda r: (-r["score"], r["id"]))
-    info = {r["id"]: r for r in by_rank if r["id"] in wanted}
-    related = [r["id"] for r in by_rank if r["id"] in wanted]
-    related += sorted(wanted - set(info))
+    info = {r["id"]: r for r in by_rank if r["id"] in wanted}  # dicts keep rank order
+    related = list(info) + sorted(wanted - set(info))
     all_ids = seeds + related
     best = max((float(r["score"]) for r in info.values()), default=0.0)
     scale = best if best > 1.0 else 1.0
@@ -416,12 +409,7 @@ def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
     out_stats.setdefault("candidates", len(ranked))
     out_stats.setdefault("ranking", {"w_coupling": W_COUPLING, "w_cocitation": W_COCITATION,
                                      "evidence_k": EVIDENCE_K, "seeds": "mean"})
-    return {
-        "format": "litmap-map/1",
-        "seeds": seeds,
-        "nodes": nodes,
-        "edges": m_edges,
-        "prior": listing(prior_works(M, all_ids, k_lists, exclude=seeds)),
-        "derivative": listing(derivative_works(M, all_ids, k_lists, exclude=seeds)),
-        "stats": out_stats,
-    }
+    return {"format": "litmap-map/1", "seeds": seeds, "nodes": nodes, "edges": m_edges,
+            "prior": listing(prior_works(M, all_ids, k_lists, exclude=seeds)),
+            "derivative": listing(derivative_works(M, all_ids, k_lists, exclude=seeds)),
+            "stats": out_stats}

@@ -1,7 +1,8 @@
 """Shared fixtures.  No test may talk to the real Semantic Scholar API (or any non-loopback host).
 
 fake_api        a running FakeS2 over Corpus.small() (ids in fakeapi.SMALL); LITMAP_API_URL points
-                at it, LITMAP_CACHE_DIR = tmp_path/"cache", S2_API_KEY unset
+                at it, LITMAP_CACHE_DIR = tmp_path/"cache", S2_API_KEY unset, LITMAP_RATE=0
+                (no client pacing: the fake only limits when a test calls api.rate_limit)
 make_fake_api   factory: make_fake_api(corpus=None, **FakeS2 kwargs) -> started FakeS2, env set as above
 cache_dir       tmp_path/"cache" (created) and LITMAP_CACHE_DIR set to it
 recorded_corpus     session-wide Corpus.from_recordings() (every recording in tests/fixtures/s2); do not mutate
@@ -80,6 +81,8 @@ def make_fake_api(monkeypatch, cache_dir):
         started.append(api)
         monkeypatch.setenv("LITMAP_API_URL", api.url)
         monkeypatch.delenv("S2_API_KEY", raising=False)
+        # the fake has no rate limit unless a test asks for one (api.rate_limit): no pacing
+        monkeypatch.setenv("LITMAP_RATE", "0")
         return api
 
     yield make

@@ -2,15 +2,35 @@
 
     with FakeS2(Corpus.small()) as api:      # threaded HTTP server on 127.0.0.1:<random port>
         client = Client(base_url=api.url)     # the client appends /graph/v1/...
-        api.throttle(every=3)                 # fault injection, see FakeS2.inject
+        api.throttle(every=3)                 # fault injection
         api.log, api.count, api.violations    # what the server saw
+
+Corpus (what is served; lists keep insertion order = paging order):
+    Corpus.small()                              hand-built default graph, ids in SMALL[name]
+    Corpus.from_papers(papers, edges)           API-shaped dicts + (citing, cited[, infl[, intents[, contexts]]])
+    Corpus.from_recording(path=None)            neighborhood/ file (cb1ebd91 seed: 67 refs, 23 unresolved, 2167 cits)
+    Corpus.from_recordings(paths=None)          every recording under tests/fixtures/s2
+    Corpus.from_dataset(dir)                    S2 bulk format: papers/ citations/ [abstracts/ tldrs/] *.jsonl[.gz]
+    Corpus.synthetic(n_refs, n_cits, refs_per_neighbour, seed=0)   deterministic graph, corpus.seed
+    c.add_paper(rec) c.add_edge(citing, cited, ...) c.add_unresolved_reference(citing, title)
+    c.merge(old_id, new_id) c.alias(id_form, pid) c.resolve(id_form) c.references(pid) c.citations(pid)
+FakeS2(corpus=None, required_key=None, nested_cap=9999, paper_nested_cap=1000)
+    .url .port .corpus .required_key .nested_cap .paper_nested_cap .list_window(10000) .max_limit(1000)
+    .max_batch(500) .log [{method, path, query, json, headers, time, status, raw_query}] .count
+    .reset() .requests_to(regex) .faults [Fault] .violations .dead .start() .close()
+Faults (each returns a Fault; common keywords: every=k, prob=p + seed=, seconds=T, after=n,
+times=n, path=regex, method=, retry_after=):
+    .throttle(**kw) 429   .fail(status=500, **kw)   .slow(delay, **kw)   .drop(**kw)   .hang(delay, **kw)
+    .truncate(**kw)   .html_error(status=502, **kw)   .short_batch(missing=1, **kw)
+    .die_after(n, mode="drop"|"refuse")   .rate_limit(per_second, burst=1, tolerance=None, retry_after=None)
+    .inject(kind, **kw)   .clear_faults()
+Replay(interactions) serves recordings verbatim; load_interactions(path), all_interactions(),
+recording_files() read them (both cassette layouts and the re-packaged .json files).
 
 The fake answers the way the live API answers in the recordings under tests/fixtures/s2/
 (field selection, defaults, paging with `next`, `null` in batch answers, unresolved references,
 error bodies and statuses).  Where the recordings do not show a behaviour, the choice made is
 marked "NOT RECORDED" in a comment next to it.
-
-`Replay(interactions)` serves recorded exchanges verbatim (see load_interactions).
 """
 
 from __future__ import annotations
@@ -563,7 +583,16 @@ class Corpus:
         citedcorpusid, isinfluential, intents, contexts) and optional abstracts/ and tldrs/.
         Edges whose ends are not in papers/ are dropped (counted in stats['dangling']) unless
         keep_dangling=True; a null citedcorpusid is an unresolved reference (title null)."""
-        root = Path(directory)
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._from_dataset(Path(directory), keep_dangling)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    @classmethod
+    def _from_dataset(cls, root: Path, keep_dangling: bool) -> "Corpus":
         c = cls()
         by_corpus: dict[int, str] = {}
         for row in _read_jsonl_dir(root / "papers"):
@@ -607,28 +636,36 @@ class Corpus:
             pid = by_corpus.get(_int_or_none(row.get("corpusid")))
             if pid and row.get("text"):
                 c.papers[pid]["tldr"] = {"model": row.get("model") or TLDR_MODEL, "text": row["text"]}
+        by_str = {str(k): v for k, v in by_corpus.items()}
+        refs, cits, pairs = c._refs, c._cits, c._pairs
         for row in _read_jsonl_dir(root / "citations"):
-            citing = by_corpus.get(_int_or_none(row.get("citingcorpusid")))
-            raw_cited = _int_or_none(row.get("citedcorpusid"))
-            cited = by_corpus.get(raw_cited) if raw_cited is not None else None
-            kw = dict(is_influential=bool(row.get("isinfluential")), intents=_flat_intents(row.get("intents")),
-                      contexts=row.get("contexts"))
+            a, b = row.get("citingcorpusid"), row.get("citedcorpusid")
+            citing = by_str.get(str(a)) if a is not None else None
             if citing is None:
                 c.stats["dangling"] = c.stats.get("dangling", 0) + 1
                 continue
-            if raw_cited is None:
-                c.add_edge(citing, None, title=None, **kw)
+            intents = row.get("intents")
+            if intents and isinstance(intents[0], list):
+                intents = _flat_intents(intents)
+            if b is None or b == "":
+                c.add_edge(citing, None, bool(row.get("isinfluential")), intents, row.get("contexts"), title=None)
                 c.stats["unresolved"] = c.stats.get("unresolved", 0) + 1
-            elif cited is None:
-                if keep_dangling:
-                    stub_pid = hashlib.sha1(f"CorpusId:{raw_cited}".encode()).hexdigest()
-                    c.add_paper({"paperId": stub_pid, "corpusId": raw_cited, "externalIds": {"CorpusId": raw_cited}})
-                    by_corpus[raw_cited] = stub_pid
-                    c.add_edge(citing, stub_pid, **kw)
-                else:
+                continue
+            cited = by_str.get(str(b))
+            if cited is None:
+                if not keep_dangling:
                     c.stats["dangling"] = c.stats.get("dangling", 0) + 1
-            else:
-                c.add_edge(citing, cited, **kw)
+                    continue
+                raw_cited = int(b)
+                cited = hashlib.sha1(f"CorpusId:{raw_cited}".encode()).hexdigest()
+                c.add_paper({"paperId": cited, "corpusId": raw_cited, "externalIds": {"CorpusId": raw_cited}})
+                by_str[str(b)] = cited
+            if (citing, cited) in pairs:
+                continue
+            pairs.add((citing, cited))
+            e = Edge(citing, cited, bool(row.get("isinfluential")), intents, row.get("contexts"), None, None)
+            refs.setdefault(citing, []).append(e)
+            cits.setdefault(cited, []).append(e)
         return c
 
     @classmethod
@@ -761,9 +798,12 @@ class Corpus:
     @classmethod
     def small(cls) -> "Corpus":
         """The hand-built default corpus of the `fake_api` fixture; ids in SMALL (name -> paperId).
-        seed cites r1..r5, one unresolved reference and 'merged-old' (merged into r5);
-        c1..c6 cite the seed and some of r1..r5 and each other; 'maldacena' has an old-style
-        arXiv id; 'lonely' has no edges."""
+        seed (DOI 10.1234/seed.2020, arXiv 2001.00001) cites r1..r5 and maldacena, plus one
+        unresolved reference (7 references; r1 and r4 influential, intents on r1, r2, r4);
+        c1..c6 cite the seed (6 citations; c1 influential) and some of r1..r5 and each other;
+        c2 also cites 'merged-old', a paperId merged into r5 (asking for it answers r5);
+        maldacena has the old-style arXiv id hep-th/9711200; r1 PMID 111111, r2 MAG 2222222 and
+        PMCID 333333, r3 ACL P63-1001; 'lonely' has no edges."""
         P = SMALL
         def paper(name, title, year, **kw):
             authors = kw.pop("authors", [{"authorId": "1001", "name": "Ada Lovelace"}])
@@ -875,16 +915,15 @@ def _read_jsonl_dir(d: Path) -> Iterable[dict]:
     for f in sorted(d.iterdir()):
         name = f.name
         if name.endswith(".gz"):
-            opener = lambda p: gzip.open(p, "rt", encoding="utf-8")
+            text = gzip.decompress(f.read_bytes()).decode("utf-8")
         elif name.endswith((".jsonl", ".json")):
-            opener = lambda p: open(p, encoding="utf-8")
+            text = f.read_text(encoding="utf-8")
         else:
             continue
-        with opener(f) as fh:
-            for line in fh:
-                line = line.strip()
-                if line:
-                    yield json.loads(line)
+        # one decode per file: per-line json.loads costs more than the parsing itself
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        del text
+        yield from json.loads("[" + ",".join(lines) + "]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -938,7 +977,7 @@ def _subspec(sub: set[str]) -> dict[str, set]:
             spec.setdefault("authors", set()).add(s.split(".", 1)[1])
         else:
             spec.setdefault(s, set())
-    if not any(k != "paperId" for k in spec):
+    if not spec:
         spec["title"] = set()
     return spec
 
@@ -1319,10 +1358,13 @@ class FakeS2(_Base):
             self._die_at = self.count + n
             self._die_mode = mode
 
-    def rate_limit(self, per_second: float | None, burst: int = 1, tolerance: float = 0.01,
+    def rate_limit(self, per_second: float | None, burst: int = 1, tolerance: float | None = None,
                    retry_after: Any = None) -> None:
         """Token bucket: more than per_second requests per second (burst allowed) get 429 and are
-        recorded in violations.  tolerance (seconds) absorbs clock jitter.  None switches it off."""
+        recorded in violations.  tolerance (seconds, default a quarter of the interval but at most
+        50 ms) absorbs scheduling jitter between the client's clock and ours.  None switches it off."""
+        if per_second is not None and tolerance is None:
+            tolerance = min(0.05, 0.25 / float(per_second))
         with self._lock:
             self._rate = None if per_second is None else (float(per_second), float(burst), float(tolerance))
             self._rate_retry_after = retry_after
@@ -1516,7 +1558,7 @@ class FakeS2(_Base):
             spec, edge_fields = parse_fields(q.get("fields"), top=BASE_PAPER_FIELDS, nested=BASE_NESTED, edge=True)
         except FieldError as e:
             return 400, _error(str(e))
-        if not any(k != "paperId" for k in spec):
+        if not spec:      # no paper field asked for: the nested paper gets paperId and title
             spec["title"] = set()
         offset, limit, err = self._paging(q, self.max_limit, self.list_window)
         if err:

@@ -401,9 +401,9 @@ def test_429_with_probability_is_deterministic(fake_api):
 
 
 def test_429_for_some_seconds(fake_api):
-    fake_api.throttle(seconds=0.4)
+    fake_api.throttle(seconds=1.5)
     assert statuses(fake_api, 2) == [429, 429]
-    time.sleep(0.5)
+    time.sleep(1.6)
     assert statuses(fake_api, 2) == [200, 200]
 
 
@@ -423,10 +423,11 @@ def test_server_errors(fake_api, status, message):
 
 
 def test_rate_limit_mode_records_violations(fake_api):
-    fake_api.rate_limit(5)
+    fake_api.rate_limit(1)
     assert statuses(fake_api, 2) == [200, 429]
     assert len(fake_api.violations) == 1 and fake_api.violations[0]["wait"] > 0
-    time.sleep(0.25)
+    assert fake_api.violations[0]["path"] == f"/graph/v1/paper/{SEED}"
+    time.sleep(1.05)
     assert statuses(fake_api, 1) == [200]
     fake_api.rate_limit(None)
     assert statuses(fake_api, 3) == [200, 200, 200]
@@ -553,6 +554,7 @@ def test_from_dataset_connected(tmp_path):
         assert [r["citedPaper"]["paperId"] for r in refs] == [pids[0], None]
 
 
+@pytest.mark.slow
 def test_bundled_sample_if_present():
     from pathlib import Path
     sample = Path(__file__).parent.parent / "litmap" / "data" / "sample"
@@ -602,3 +604,10 @@ def test_replay_serves_recordings_verbatim():
         assert r.status_code == 200 and r.content == its[-1].content
         r = requests.get(rp.url + "/graph/v1/paper/1")
         assert r.status_code == 418 and rp.unmatched and rp.count == 3
+
+
+def test_hang_then_drop(fake_api):
+    fake_api.hang(0.6, times=1)
+    with pytest.raises(requests.Timeout):
+        requests.get(f"{fake_api.url}/graph/v1/paper/{SEED}", timeout=0.2)
+    assert get(fake_api, f"/paper/{SEED}").status_code == 200

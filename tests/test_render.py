@@ -419,7 +419,8 @@ def test_browser_click_list_item_selects_and_shows_details(browser, page40):
         authors: document.getElementById('d-authors').textContent, meta: document.getElementById('d-meta').textContent,
         links: Array.from(document.querySelectorAll('#d-links a')).map(a => [a.textContent, a.href]),
         liSel: document.querySelector('#list li.selected .item-title').textContent,
-        dim: L.nodes.getIds().filter(id => L.isDimmed(id))}""")
+        dim: L.nodes.getIds().filter(id => L.isDimmed(id)),
+        drawnDim: L.nodes.getIds().filter(id => L.network.body.nodes[id].options.color.background.startsWith('rgba('))}""")
     assert st["sel"] == [target["id"]] and not st["hidden"]
     assert st["title"] == target["title"] and st["liSel"].endswith(target["title"])
     assert st["authors"] == ", ".join(a["name"] for a in target["authors"])
@@ -434,6 +435,7 @@ def test_browser_click_list_item_selects_and_shows_details(browser, page40):
     nbrs = {e["source"] for e in m["edges"] if e["target"] == target["id"]} | \
            {e["target"] for e in m["edges"] if e["source"] == target["id"]}
     assert set(st["dim"]) == {p["id"] for p in m["nodes"]} - nbrs - {target["id"]}
+    assert set(st["drawnDim"]) == set(st["dim"])         # what vis draws follows the state
 
 
 @pytest.mark.browser
@@ -566,21 +568,24 @@ def test_browser_xss_corpus_executes_nothing(browser, tmp_path):
     for p in m["nodes"]:
         _node_offset(browser, p["id"])
         ActionChains(browser, duration=0).move_to_element_with_offset(graph, 0, 60).move_to_element(graph).perform()
-        time.sleep(0.25)
-        tip = browser.execute_script("var t=document.querySelector('div.vis-tooltip');"
-                                     "return t && t.style.visibility !== 'hidden' ? t.textContent : null")
+        tip, deadline = None, time.time() + 3
+        while tip is None and time.time() < deadline:
+            time.sleep(0.05)
+            tip = browser.execute_script("var t=document.querySelector('div.vis-tooltip');"
+                                         "return t && t.style.visibility !== 'hidden' ? t.textContent : null")
         assert tip is not None and " ".join(p["title"].split()) in tip
         ActionChains(browser, duration=0).click().perform()
         got = browser.execute_script("return document.getElementById('d-title').textContent")
         assert got == " ".join(p["title"].split())
     for tab in ("tab-map", "tab-prior", "tab-derivative"):
         browser.find_element("id", tab).click()
-        for item in browser.find_elements("css selector", "#list li .item-main"):
-            browser.execute_script("arguments[0].scrollIntoView({block:'center'})", item)
-            item.click()
-            for a in browser.find_elements("css selector", "#d-links a"):
-                assert a.get_attribute("href").startswith(("https://www.semanticscholar.org/paper/",
-                                                           "https://arxiv.org/abs/", "https://doi.org/"))
+        seen = browser.execute_script("""return Array.from(document.querySelectorAll('#list li .item-main')).map(it => {
+            it.click(); return [document.getElementById('d-title').textContent,
+                                Array.from(document.querySelectorAll('#d-links a')).map(a => a.href)]; })""")
+        assert len(seen) == {"tab-map": 40, "tab-prior": 6, "tab-derivative": 6}[tab]
+        for title, hrefs in seen:
+            assert "#" in title and all(h.startswith(("https://www.semanticscholar.org/paper/", "https://arxiv.org/abs/",
+                                                      "https://doi.org/")) for h in hrefs)
     browser.find_element("id", "check-all").click()
     st = browser.execute_script("""return {xss: window.__xss, injected:
         document.querySelectorAll('img, iframe, svg, style:not(head style), b, a:not(#d-links a), [onerror], [onload], [onmouseover], [onclick]').length,

@@ -3,10 +3,10 @@
    https:// prefixes.  Nothing here uses innerHTML, insertAdjacentHTML or document.write. */
 (function () {
   'use strict';
-  var API = window.litmap = { ready: false, firstDraw: null };
+  var API = window.litmap = { ready: false, firstDraw: null, marks: { start: performance.now() } };
   var DATA = JSON.parse(document.getElementById('litmap-data').textContent);
   var NODES = DATA.nodes, PRIOR = DATA.prior, DERIV = DATA.derivative, BIB = DATA.bibtex;
-  var SEED_BORDER = '#e4572e', BORDER = '#55606c', INK = '#1d2430';
+  var SEED_BORDER = '#e4572e', BORDER = '#55606c', INK = '#1d2430', SELECT = '#1f2d3d';
   var BIG = NODES.length > 500;
   var S2_RE = /^[0-9a-f]{40}$/, DOI_RE = /^10\.\d{3,9}\/[^\s"<>]+$/;
   var ARXIV_RE = /^(\d{4}\.\d{4,5}|[a-z][a-z.\-]*\/\d{7})(v\d+)?$/i;
@@ -18,7 +18,7 @@
     if (text != null) e.textContent = String(text);
     return e;
   }
-  function fmt(n) { return n == null ? '?' : Number(n).toLocaleString('en-US'); }
+  function fmt(n) { return n == null ? '?' : String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
   function rgba(hex, a) {
     var v = parseInt(hex.slice(1), 16);
     return 'rgba(' + (v >> 16 & 255) + ',' + (v >> 8 & 255) + ',' + (v & 255) + ',' + a + ')';
@@ -53,41 +53,67 @@
       ' \u00b7 ' + fmt(n.cites) + ' citations'));
     return box;
   }
-  function nodeStyle(n, dim) {
-    var bg = dim ? rgba(n.color, 0.16) : n.color;
-    var border = n.seed ? (dim ? rgba(SEED_BORDER, 0.3) : SEED_BORDER) : (dim ? 'rgba(85,96,108,0.18)' : BORDER);
+  // Colours of a node/edge, normal or dimmed (search/year filter, or not a neighbour of the
+  // selection).  Selection/hover only thicken the border (chosen.node), so the fill keeps
+  // its year colour.
+  function nodeColors(n, dim) {
     return {
-      id: n.id,
-      color: { background: bg, border: border, highlight: { background: bg, border: n.seed ? SEED_BORDER : '#111' },
-               hover: { background: bg, border: n.seed ? SEED_BORDER : '#111' } },
-      font: { color: dim ? 'rgba(29,36,48,0.2)' : INK, strokeColor: dim ? 'rgba(255,255,255,0.2)' : '#ffffff' }
+      bg: dim ? rgba(n.color, 0.16) : n.color,
+      border: n.seed ? (dim ? rgba(SEED_BORDER, 0.3) : SEED_BORDER) : (dim ? 'rgba(85,96,108,0.18)' : BORDER),
+      font: dim ? 'rgba(29,36,48,0.2)' : INK, stroke: dim ? 'rgba(255,255,255,0.2)' : '#ffffff'
     };
   }
+  function edgeColor(e, dim) { return dim ? 'rgba(92,107,122,0.04)' : e[4]; }
+  API.marks.parsed = performance.now();
   var visNodes = new vis.DataSet(NODES.map(function (n) {
-    var o = nodeStyle(n, false);
-    o.x = n.x; o.y = n.y; o.label = n.label; o.size = n.size; o.title = tooltip(n);
-    o.shape = n.seed ? 'diamond' : 'dot';
-    o.borderWidth = n.seed ? 4 : 1; o.borderWidthSelected = n.seed ? 5 : 3;
+    var c = nodeColors(n, false);
+    var o = { id: n.id, x: n.x, y: n.y, label: n.label, size: n.size, title: tooltip(n),
+              color: { background: c.bg, border: c.border } };
+    if (n.seed) { o.shape = 'diamond'; o.borderWidth = 4; }
     return o;
   }));
-  function edgeStyle(e, k, dim) {
-    return { id: 'e' + k, color: { color: dim ? 'rgba(92,107,122,0.04)' : e[4], highlight: SEED_BORDER, hover: e[4] } };
-  }
   var visEdges = new vis.DataSet(DATA.edges.map(function (e, k) {
-    var o = edgeStyle(e, k, false);
-    o.from = NODES[e[0]].id; o.to = NODES[e[1]].id; o.width = e[3];
-    return o;
+    return { id: 'e' + k, from: NODES[e[0]].id, to: NODES[e[1]].id, width: e[3], color: { color: e[4] } };
   }));
+  API.marks.datasets = performance.now();
   var network = new vis.Network($('graph'), { nodes: visNodes, edges: visEdges }, {
     autoResize: true,
     layout: { improvedLayout: false, randomSeed: 1 },
     physics: { enabled: false, stabilization: false, solver: 'barnesHut',
                barnesHut: { gravitationalConstant: -4000, springLength: 140, avoidOverlap: 0.6, damping: 0.3 } },
-    nodes: { shape: 'dot', font: { size: 14, face: 'system-ui, Arial, sans-serif', color: INK, strokeWidth: 3, strokeColor: '#ffffff' } },
-    edges: { smooth: false, selectionWidth: 1.5, hoverWidth: 0 },
+    nodes: { shape: 'dot', borderWidth: 1,
+             font: { size: 14, face: 'system-ui, Arial, sans-serif', color: INK, strokeWidth: 3, strokeColor: '#ffffff' },
+             chosen: { label: false, node: function (v, id, selected, hovering) {
+               if (selected) { v.borderColor = byId.get(id).seed ? SEED_BORDER : SELECT; v.borderWidth = byId.get(id).seed ? 5 : 3; }
+               else if (hovering) { v.borderWidth = Math.max(v.borderWidth, 2); }
+             } } },
+    edges: { smooth: false, selectionWidth: 1.5, hoverWidth: 0,
+             color: { highlight: SELECT, hover: '#5c6b7a', inherit: false } },
     interaction: { hover: !BIG, tooltipDelay: 200, hideEdgesOnDrag: BIG, hideEdgesOnZoom: BIG, multiselect: false,
                    keyboard: false, navigationButtons: false, zoomSpeed: 0.8 }
   });
+  // Restyle without a DataSet update (which re-parses every option: ~0.3 ms per item, a
+  // second for a 2,000-node map).  Falls back to DataSet updates if vis internals differ.
+  function restyle(nodeChanges, edgeChanges) {
+    var body = network.body, slowN = [], slowE = [];
+    nodeChanges.forEach(function (ch) {
+      var b = body && body.nodes[ch[0].id], c = nodeColors(ch[0], ch[1]);
+      if (b && b.options && b.options.color && b.labelModule && b.labelModule.fontOptions) {
+        b.options.color.background = c.bg; b.options.color.border = c.border;
+        b.labelModule.fontOptions.color = c.font; b.labelModule.fontOptions.strokeColor = c.stroke;
+        b.labelModule.labelDirty = true;    // label colours are cached with its layout
+      } else slowN.push({ id: ch[0].id, color: { background: c.bg, border: c.border }, font: { color: c.font, strokeColor: c.stroke } });
+    });
+    edgeChanges.forEach(function (ch) {
+      var b = body && body.edges['e' + ch[0]], col = edgeColor(DATA.edges[ch[0]], ch[1]);
+      if (b && b.options && b.options.color) b.options.color.color = col;
+      else slowE.push({ id: 'e' + ch[0], color: { color: col } });
+    });
+    if (slowN.length) visNodes.update(slowN);
+    if (slowE.length) visEdges.update(slowE);
+    if (nodeChanges.length || edgeChanges.length) network.redraw();
+  }
+  API.marks.network = performance.now();
   var state = { selected: null, tab: 'map', sort: 'similarity', q: [], ymin: null, ymax: null,
                 checked: new Set(), userMoved: false };
   network.once('afterDrawing', function () { API.firstDraw = performance.now(); });
@@ -108,9 +134,14 @@
 
   // ---------------------------------------------------------------- filtering
   var YMIN = DATA.legend.min, YMAX = DATA.legend.max;
+  var hays = new Map();
   function matches(p) {
     if (state.q.length) {
-      var hay = (p.title + ' ' + p.authors.join(' ') + ' ' + (p.venue || '') + ' ' + (p.year == null ? '' : p.year)).toLowerCase();
+      var hay = hays.get(p);
+      if (hay === undefined) {
+        hay = (p.title + ' ' + p.authors.join(' ') + ' ' + (p.venue || '') + ' ' + (p.year == null ? '' : p.year)).toLowerCase();
+        hays.set(p, hay);
+      }
       for (var i = 0; i < state.q.length; i++) if (hay.indexOf(state.q[i]) < 0) return false;
     }
     var narrowed = (state.ymin != null && state.ymin !== YMIN) || (state.ymax != null && state.ymax !== YMAX);
@@ -126,15 +157,14 @@
     var nUp = [], eUp = [];
     NODES.forEach(function (n) {
       var dim = !matches(n) || (sel !== null && n.id !== sel && !near.has(n.id));
-      if ((nodeDim.get(n.id) || false) !== dim) { nodeDim.set(n.id, dim); nUp.push(nodeStyle(n, dim)); }
+      if ((nodeDim.get(n.id) || false) !== dim) { nodeDim.set(n.id, dim); nUp.push([n, dim]); }
     });
     DATA.edges.forEach(function (e, k) {
       var a = NODES[e[0]].id, b = NODES[e[1]].id;
-      var dim = (sel !== null && a !== sel && b !== sel) || nodeDim.get(a) && nodeDim.get(b) || false;
-      if ((edgeDim.get(k) || false) !== dim) { edgeDim.set(k, dim); eUp.push(edgeStyle(e, k, dim)); }
+      var dim = (sel !== null && a !== sel && b !== sel) || (nodeDim.get(a) && nodeDim.get(b)) || false;
+      if ((edgeDim.get(k) || false) !== dim) { edgeDim.set(k, dim); eUp.push([k, dim]); }
     });
-    if (nUp.length) visNodes.update(nUp);
-    if (eUp.length) visEdges.update(eUp);
+    restyle(nUp, eUp);
   }
 
   // ---------------------------------------------------------------- details
@@ -217,28 +247,40 @@
     'year-asc': function (a, b) { return (a.year || 1e9) - (b.year || 1e9); },
     'citations': function (a, b) { return (b.cites || 0) - (a.cites || 0); }
   };
-  var shown = [];
-  function renderList() {
+  var shown = [], PAGE = 300;
+  function renderList(keepLimit) {
     var tab = state.tab, list = $('list'), cache = items[tab];
-    var ps = rows[tab].filter(matches);
-    var pos = new Map(); rows[tab].forEach(function (p, i) { pos.set(p, i); });
+    if (!keepLimit) state.limit = PAGE;
+    var pos = new Map();
+    rows[tab].forEach(function (p, i) { pos.set(p, i); });
     var cmp = SORTS[state.sort];
-    ps.sort(function (a, b) { return cmp(a, b) || pos.get(a) - pos.get(b); });
+    var ps = rows[tab].filter(matches).sort(function (a, b) { return cmp(a, b) || pos.get(a) - pos.get(b); });
     var frag = document.createDocumentFragment();
-    ps.forEach(function (p) {
+    ps.slice(0, state.limit).forEach(function (p) {
       var li = cache.get(p.id);
       if (!li) { li = makeItem(p, tab); cache.set(p.id, li); }
       li.classList.toggle('selected', p.id === state.selected);
       li.firstChild.checked = state.checked.has(p.id);
       frag.appendChild(li);
     });
+    if (ps.length > state.limit) {            // long lists render in pages: the page stays quick
+      var more = el('li', 'more'), btn = el('button', null, 'Show ' + Math.min(PAGE, ps.length - state.limit) + ' more');
+      btn.type = 'button';
+      btn.addEventListener('click', function () { state.limit += PAGE; renderList(true); });
+      more.appendChild(btn);
+      frag.appendChild(more);
+    }
     while (list.firstChild) list.removeChild(list.firstChild);
     list.appendChild(frag);
     shown = ps;
     var total = rows[tab].length;
     $('list-info').textContent = total === 0 ? 'No papers in this list.' :
-      (ps.length === total ? total + ' papers' : ps.length + ' of ' + total + ' papers shown');
+      (ps.length === total ? total + ' papers' : ps.length + ' of ' + total + ' papers match');
     syncChecks();
+  }
+  function reveal(id) {                     // make sure a paper's row is rendered
+    var i = shown.findIndex(function (p) { return p.id === id; });
+    if (i >= state.limit) { state.limit = Math.ceil((i + 1) / PAGE) * PAGE; renderList(true); }
   }
   function syncChecks() {
     var n = 0;
@@ -277,15 +319,22 @@
     showDetails(p);
     if (p && byId.has(id)) {
       network.selectNodes([id]);
-      if (from === 'list') network.focus(id, { scale: Math.max(network.getScale(), 0.6), animation: BIG ? false : { duration: 300 } });
+      if (from === 'list') {          // bring the paper and its neighbours into view
+        network.fit({ nodes: [id].concat(Array.from(adj.get(id))), animation: false });
+        network.moveTo({ scale: Math.min(network.getScale() * 0.9, 1.2) });
+        state.userMoved = true;
+      }
       if (from === 'graph' && state.tab !== 'map') setTab('map');
     } else {
       network.unselectAll();
     }
     applyGraphStyle();
     items[state.tab].forEach(function (li, key) { li.classList.toggle('selected', key === state.selected); });
-    var li = items[state.tab].get(id);
-    if (li && from === 'graph' && li.parentNode) li.scrollIntoView({ block: 'nearest' });
+    if (p && from === 'graph') {
+      reveal(id);
+      var li = items[state.tab].get(id);
+      if (li && li.parentNode) li.scrollIntoView({ block: 'nearest' });
+    }
   }
   network.on('click', function (ev) {
     if (ev.nodes.length) select(ev.nodes[0], 'graph');
@@ -355,7 +404,9 @@
     $('year-min').min = $('year-max').min = String(YMIN); $('year-min').max = $('year-max').max = String(YMAX);
     state.ymin = YMIN; state.ymax = YMAX;
   }
+  API.marks.fit = performance.now();
   renderList();
+  API.marks.list = performance.now();
 
   API.network = network; API.nodes = visNodes; API.edges = visEdges; API.data = DATA;
   API.select = function (id) { select(id, 'list'); };

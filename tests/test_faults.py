@@ -1,0 +1,518 @@
+"""litmap under fire, against the fake API: rate-limit storms, server faults, kill -9 and resume,
+several processes on one cache, and a seed with 50,000 citations.
+
+The map a run writes (the .json beside the html) is compared with the one of an undisturbed run:
+every fault must either be absorbed (same map, a bounded number of extra requests) or be
+reported in one line (exit 1, no traceback) without leaving half an answer in the cache.
+
+Tests that exercise backoff with real time use the real client; tests of faults whose real
+waits would add up to minutes use `fast_client`, the same client with its sleeps scaled down
+100x (the waits it asked for are recorded) and a short read timeout.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from litmap import s2
+from litmap.cli import cli
+from tests.fakeapi import SMALL, Corpus, FakeS2
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 1.0  # fast_client's read timeout on Corpus.small (whose answers take milliseconds)
+TOL = 0.03  # seconds of clock jitter between the client's sleep and the server's log
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def env_for(api_url: str, cache: Path, rate: str = "0") -> dict:
+    return {"LITMAP_API_URL": api_url, "LITMAP_CACHE_DIR": str(cache), "LITMAP_RATE": rate,
+            "S2_API_KEY": None, "LITMAP_DEBUG": None, "COLUMNS": "200"}
+
+
+def run_cli(api_url: str, cache: Path, *args: str, rate: str = "0"):
+    """`litmap ...` in-process; an exception other than exit is a test failure with its traceback."""
+    result = CliRunner().invoke(cli, list(args), env=env_for(api_url, cache, rate), catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        pytest.fail("litmap raised " + "".join(traceback.format_exception(*result.exc_info)))
+    return result
+
+
+def seed_map(api_url: str, cache: Path, out: Path, seed: str, *extra: str, rate: str = "0"):
+    """`litmap seed SEED --quiet -o OUT/map.html`: (result, map json text or None)."""
+    out.mkdir(parents=True, exist_ok=True)
+    result = run_cli(api_url, cache, "seed", seed, "--quiet", "-o", str(out / "map.html"), *extra, rate=rate)
+    path = out / "map.json"
+    return result, (path.read_text(encoding="utf-8") if result.exit_code == 0 and path.exists() else None)
+
+
+def assert_one_line_error(result, *words: str) -> None:
+    assert result.exit_code == 1, (result.exit_code, result.stdout, result.stderr)
+    err = result.stderr
+    assert err.count("\n") == 1 and err.startswith("litmap: error: "), err
+    assert "Traceback" not in err + result.stdout
+    for w in words:
+        assert w in err, (w, err)
+
+
+def integrity(db: Path) -> str:
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def assert_store_consistent(db: Path, clean_db: Path) -> int:
+    """Every list row of `db` holds exactly the edges the clean run's store holds for that list,
+    with the same status and total, and every full record equals the clean one: nothing
+    half-parsed was committed. Returns how many list rows were checked."""
+    a, b = sqlite3.connect(db, timeout=30), sqlite3.connect(clean_db, timeout=30)
+    try:
+        rows = a.execute("SELECT paper_id, kind, status, total FROM lists ORDER BY 1, 2").fetchall()
+        for pid, kind, status, total in rows:
+            assert b.execute("SELECT status, total FROM lists WHERE paper_id = ? AND kind = ?", (pid, kind)).fetchone() \
+                == (status, total), (pid, kind)
+            own, other = ("citing", "cited") if kind == "references" else ("cited", "citing")
+            q = f"SELECT {other} FROM edges WHERE {own} = ?"
+            got = {r[0] for r in a.execute(q, (pid,))}
+            want = {r[0] for r in b.execute(q, (pid,))}
+            assert got == want, (pid, kind, len(got), len(want))
+        for pid, data in a.execute("SELECT paper_id, data FROM papers WHERE full = 1"):
+            clean = b.execute("SELECT data FROM papers WHERE paper_id = ?", (pid,)).fetchone()
+            assert clean is not None and json.loads(clean[0]) == json.loads(data), pid
+        for pid, data in a.execute("SELECT paper_id, data FROM papers WHERE full = 0"):
+            clean = b.execute("SELECT data FROM papers WHERE paper_id = ?", (pid,)).fetchone()
+            assert clean is not None, pid
+            mine, theirs = json.loads(data), json.loads(clean[0])
+            for key in ("citationCount", "referenceCount"):
+                assert mine[key] == theirs[key], (pid, key)
+        return len(rows)
+    finally:
+        a.close()
+        b.close()
+
+
+def gaps_after(log: list[dict], status) -> list[tuple[float, dict]]:
+    """(seconds until the next request, entry) for every logged answer with this status."""
+    return [(nxt["time"] - e["time"], e) for e, nxt in zip(log, log[1:]) if e["status"] == status]
+
+
+class Reference:
+    """An undisturbed map: its JSON, request count and store."""
+
+    def __init__(self, corpus: Corpus, root: Path):
+        self.corpus, self.seed = corpus, corpus.seeds[0]
+        with FakeS2(corpus) as api:
+            result, self.json = seed_map(api.url, root / "cache", root / "out", self.seed)
+            assert result.exit_code == 0 and self.json, result.stderr
+            self.requests = api.count
+            self.paths = [(e["method"], e["path"]) for e in api.log]
+        self.db = root / "cache" / "litmap.sqlite"
+        self.map = json.loads(self.json)
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return Corpus.synthetic()
+
+
+@pytest.fixture(scope="module")
+def ref(synthetic, tmp_path_factory):
+    """Corpus.synthetic(): the issue's shape (100 references, 300 citations, ~40 refs each)."""
+    return Reference(synthetic, tmp_path_factory.mktemp("ref-synthetic"))
+
+
+@pytest.fixture(scope="module")
+def ref_small(tmp_path_factory):
+    return Reference(Corpus.small(), tmp_path_factory.mktemp("ref-small"))
+
+
+@pytest.fixture
+def fast_client(monkeypatch):
+    """litmap's own Client, with every sleep it asks for recorded and scaled down 100x, and a
+    short read timeout: the retry logic is unchanged, minutes of backoff become seconds."""
+    state = {"waits": [], "timeout": TIMEOUT}
+
+    def sleep(seconds: float) -> None:
+        state["waits"].append(seconds)
+        time.sleep(min(seconds / 100, 0.1))
+
+    real = s2.Client
+
+    class FastClient(real):
+        def __init__(self, *args, **kw):
+            kw.setdefault("sleep", sleep)
+            kw.setdefault("timeout", state["timeout"])
+            super().__init__(*args, **kw)
+
+    monkeypatch.setattr(s2, "Client", FastClient)
+    return state
+
+
+# -- rate-limit storms ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("retry_after, rate", [(None, "0"), ("1", "4")], ids=["no-retry-after", "retry-after-1-paced-4"])
+def test_429_on_every_second_answer(ref, tmp_path, retry_after, rate):
+    """Every second answer is a 429. The run completes with the undisturbed map, asks again
+    exactly once per 429, and after each 429 waits what Retry-After says (else at least the
+    0.5 s of the first backoff step); with LITMAP_RATE it also never goes faster than the pace."""
+    with FakeS2(ref.corpus) as api:
+        api.throttle(every=2, retry_after=retry_after)
+        result, got = seed_map(api.url, tmp_path / "cache", tmp_path / "out", ref.seed, rate=rate)
+        log = list(api.log)
+    assert result.exit_code == 0, result.stderr
+    assert got == ref.json
+    n429 = sum(e["status"] == 429 for e in log)
+    assert n429 >= 2 and len(log) == ref.requests + n429
+    least = float(retry_after) if retry_after else 0.5
+    for gap, entry in gaps_after(log, 429):
+        assert gap >= least - TOL, (gap, entry["path"])
+        assert gap <= least + 1.5, (gap, entry["path"])  # and does not sleep much longer either
+    if float(rate):
+        gaps = [b["time"] - a["time"] for a, b in zip(log, log[1:])]
+        assert min(gaps) >= 1 / float(rate) - TOL, gaps
+
+
+def test_paced_client_is_never_throttled(ref, tmp_path):
+    """A server that answers 429 to more than 4 requests a second, and LITMAP_RATE=4: no 429."""
+    with FakeS2(ref.corpus) as api:
+        api.rate_limit(4)
+        result, got = seed_map(api.url, tmp_path / "cache", tmp_path / "out", ref.seed, rate="4")
+        assert result.exit_code == 0, result.stderr
+        assert api.violations == [] and all(e["status"] == 200 for e in api.log)
+        assert api.count == ref.requests
+    assert got == ref.json
+
+
+def test_unpaced_client_recovers_from_a_rate_limited_server(ref, tmp_path):
+    """LITMAP_RATE=0 against a 2 req/s server that says Retry-After: 1: the client runs into the
+    limit, then honours each Retry-After (never sends again sooner) and completes the same map."""
+    with FakeS2(ref.corpus) as api:
+        api.rate_limit(2, retry_after="1")
+        result, got = seed_map(api.url, tmp_path / "cache", tmp_path / "out", ref.seed, rate="0")
+        log = list(api.log)
+        violations = list(api.violations)
+    assert result.exit_code == 0, result.stderr
+    assert got == ref.json
+    assert violations, "the unpaced client should have run into the limit"
+    assert len(log) == ref.requests + len(violations)
+    for gap, entry in gaps_after(log, 429):
+        assert gap >= 1 - TOL, (gap, entry["path"])
+
+
+def test_retry_after_as_an_http_date(ref_small, tmp_path):
+    """Retry-After may be an HTTP date: the client waits until then (1 s resolution)."""
+    with FakeS2(ref_small.corpus) as api:
+        mono_to_wall = time.time() - time.monotonic()
+        until = time.time() + 4
+        api.throttle(times=1, retry_after=email.utils.formatdate(until, usegmt=True))
+        result, got = seed_map(api.url, tmp_path / "cache", tmp_path / "out", ref_small.seed)
+        log = list(api.log)
+    assert result.exit_code == 0, result.stderr
+    assert got == ref_small.json
+    assert [e["status"] for e in log[:2]] == [429, 200]
+    resent = log[1]["time"] + mono_to_wall
+    assert int(until) - TOL <= resent <= until + 1.5, (resent - until)
+
+
+@pytest.mark.slow
+def test_thirty_seconds_of_429_with_retry_after_5(ref, tmp_path):
+    """The issue's storm: 429 to everything for 30 s, each with Retry-After: 5. The client
+    waits it out in real time without hammering (one try per 5 s) and completes the same map."""
+    with FakeS2(ref.corpus) as api:
+        storm = api.throttle(seconds=30, retry_after="5")
+        t0 = time.monotonic()
+        result, got = seed_map(api.url, tmp_path / "cache", tmp_path / "out", ref.seed, rate="1")
+        elapsed = time.monotonic() - t0
+        log = list(api.log)
+    assert result.exit_code == 0, result.stderr
+    assert got == ref.json
+    throttled = [e for e in log if e["status"] == 429]
+    assert storm.hits == len(throttled) and 6 <= len(throttled) <= 7  # ~30 s / 5 s, not a flood
+    assert len(log) == ref.requests + len(throttled)
+    for gap, entry in gaps_after(log, 429):
+        assert 5 - TOL <= gap <= 6.5, gap
+    assert 30 <= elapsed < 60
+
+
+def test_throttled_past_the_retry_bound_is_one_line(ref_small, tmp_path, fast_client):
+    """7 consecutive 429s are absorbed (8 tries); an endless 429 stops after 8 tries with one line."""
+    with FakeS2(ref_small.corpus) as api:
+        api.throttle(times=7)
+        result, got = seed_map(api.url, tmp_path / "a", tmp_path / "out-a", ref_small.seed)
+        assert result.exit_code == 0, result.stderr
+        assert got == ref_small.json and api.count == ref_small.requests + 7
+    with FakeS2(ref_small.corpus) as api:
+        api.throttle()
+        result, _ = seed_map(api.url, tmp_path / "b", tmp_path / "out-b", ref_small.seed)
+        assert api.count == 8
+    assert_one_line_error(result, "rate limited", "gave up after 8 tries")
+
+
+def test_retry_after_beyond_the_cap_is_treated_as_an_outage(ref_small):
+    """RetryPolicy.max_retry_after says "a longer Retry-After is an outage, not throttling".
+    A server asking for an hour must not keep the user waiting 8 x 300 s = 35 minutes in
+    silence: the client should give up (one line) instead of sleeping the capped 300 s per try."""
+    waits: list[float] = []
+    with FakeS2(ref_small.corpus) as api:
+        api.throttle(retry_after="3600")
+        client = s2.Client(base_url=api.url, rate=0, sleep=waits.append)
+        with pytest.raises(s2.RateLimited):
+            client.paper(ref_small.seed, "title")
+    assert sum(waits) < client.policy.max_retry_after, (
+        f"the client slept {sum(waits):.0f} s in {len(waits)} waits of {max(waits):.0f} s for a Retry-After of 3600 s")
+
+
+# -- server faults ---------------------------------------------------------------------------
+
+# name -> (inject the fault on the api with these kwargs, words of the one-line error, tries)
+FAULTS = {
+    "500": (lambda api, **kw: api.fail(500, **kw), ["server error 500"], 8),
+    "502": (lambda api, **kw: api.fail(502, **kw), ["server error 502"], 8),
+    "503": (lambda api, **kw: api.fail(503, **kw), ["server error 503"], 8),
+    "504": (lambda api, **kw: api.fail(504, **kw), ["server error 504"], 8),
+    "429": (lambda api, **kw: api.throttle(**kw), ["rate limited"], 8),
+    "reset": (lambda api, **kw: api.drop(**kw), ["cannot reach", "connection failed"], 3),
+    "past-timeout": (lambda api, **kw: api.slow(TIMEOUT + 1.0, **kw), ["cannot reach", "timed out"], 8),
+    "truncated-json": (lambda api, **kw: api.truncate(**kw), ["not complete JSON"], 8),
+    "html-502": (lambda api, **kw: api.html_error(502, **kw), ["server error 502"], 8),
+    "html-200": (lambda api, **kw: api.html_error(200, **kw), ["not complete JSON"], 8),
+    "short-batch": (lambda api, **kw: api.short_batch(**kw), ["answered a batch of"], 8),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_transient_fault_is_retried_to_the_same_map(fault, ref_small, tmp_path, fast_client):
+    """The fault hits two requests in the middle of the crawl: each costs exactly one more
+    request, and the map is the undisturbed one."""
+    inject, _, _ = FAULTS[fault]
+    with FakeS2(ref_small.corpus) as api:
+        f = inject(api, after=2, times=2)
+        result, got = seed_map(api.url, tmp_path / "cache", tmp_path / "out", ref_small.seed)
+        assert result.exit_code == 0, result.stderr
+        assert f.hits == 2 and api.count == ref_small.requests + 2
+    assert got == ref_small.json
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_persistent_fault_is_one_line_and_leaves_no_half_answer(fault, ref_small, tmp_path, fast_client):
+    """The fault starts mid-crawl and never stops: the client gives up within its bound, the
+    CLI says so in one line (exit 1, no traceback), every list in the cache is whole, and the
+    next undisturbed run completes the same map asking only for the rest."""
+    ref = ref_small
+    inject, words, tries = FAULTS[fault]
+    after = 3 if fault == "short-batch" else 4  # short-batch counts batch requests only
+    with FakeS2(ref.corpus) as api:
+        inject(api, after=after)
+        result, _ = seed_map(api.url, tmp_path / "cache", tmp_path / "out", ref.seed)
+        made = api.count
+    assert_one_line_error(result, *words)
+    assert made <= ref.requests + tries - 1
+    db = tmp_path / "cache" / "litmap.sqlite"
+    assert integrity(db) == "ok"
+    assert assert_store_consistent(db, ref.db) >= 2  # the seed's lists, at least, were stored whole
+    assert not (tmp_path / "out" / "map.json").exists()
+    # and the next, undisturbed run completes the very same map from what was kept
+    with FakeS2(ref.corpus) as api:
+        result, got = seed_map(api.url, tmp_path / "cache", tmp_path / "out", ref.seed)
+        assert result.exit_code == 0 and got == ref.json
+        assert api.count < ref.requests
+
+
+def test_every_fault_at_random_still_gives_the_same_map(ref, tmp_path, fast_client):
+    """Every fault but the timeout at once on the issue-sized corpus, each on ~6% of requests
+    (seeded; ~4 answers in 10 are bad): the same map, and a cache as whole as the clean run's."""
+    fast_client["timeout"] = 30.0  # 400-id batches take the fake a few tenths of a second
+    with FakeS2(ref.corpus) as api:
+        for i, (name, (inject, _, _)) in enumerate(FAULTS.items()):
+            if name != "past-timeout":
+                inject(api, prob=0.06, seed=5 + i)
+        result, got = seed_map(api.url, tmp_path / "cache", tmp_path / "out", ref.seed)
+        faulty = sum(e["status"] != 200 for e in api.log)
+    assert result.exit_code == 0, result.stderr
+    assert got == ref.json and faulty >= 2, faulty
+    assert assert_store_consistent(tmp_path / "cache" / "litmap.sqlite", ref.db) > 100
+
+
+# -- crash and resume (kill -9) ---------------------------------------------------------------
+
+
+def _child(api_url: str, cache: Path, out: Path, seed: str) -> subprocess.Popen:
+    env = {**os.environ, "LITMAP_API_URL": api_url, "LITMAP_CACHE_DIR": str(cache), "LITMAP_RATE": "0",
+           "PYTHONPATH": str(ROOT)}
+    env.pop("S2_API_KEY", None)
+    out.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([sys.executable, "-m", "litmap", "seed", seed, "--quiet", "-o", str(out / "map.html")],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _kill_run(corpus: Corpus, seed: str, root: Path, after_requests: int | None, at_fraction: float | None,
+              timeline: tuple[float, float] | None) -> dict:
+    """Start `litmap seed` against its own server whose answers are slowed down, and kill -9 it
+    when the server has seen `after_requests` requests (the last one unanswered), or at
+    `at_fraction` of the way from its first request to its normal exit."""
+    with FakeS2(corpus) as api:
+        api.slow(0.15)
+        proc = _child(api.url, root / "cache", root / "out", seed)
+        first = None
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            now = time.monotonic()
+            if first is None and api.count:
+                first = now
+            if after_requests is not None and api.count >= after_requests:
+                break
+            if at_fraction is not None and first is not None and now - first >= at_fraction * (timeline[1] - timeline[0]):
+                break
+            time.sleep(0.002)
+        killed = proc.poll() is None
+        if killed:
+            proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=60)
+        time.sleep(0.05)
+        return {"killed": killed, "requests": api.count, "returncode": proc.returncode,
+                "point": f"after request {after_requests}" if after_requests else f"at {at_fraction:.2f} of the run"}
+
+
+@pytest.mark.slow
+def test_kill_minus_9_anywhere_then_resume(ref, tmp_path):
+    """`litmap seed` as a real process, killed with SIGKILL at 12+ points (when its N-th request
+    reaches the server for every N, and at seeded random moments, including while it commits,
+    ranks and writes): the cache passes integrity_check, and the re-run writes the identical
+    map while asking only for what was not committed (killed + resumed <= cold + 1)."""
+    # the timeline of an undisturbed child with the same slowed server: first request -> exit
+    with FakeS2(ref.corpus) as api:
+        api.slow(0.15)
+        t0 = time.monotonic()
+        proc = _child(api.url, tmp_path / "full" / "cache", tmp_path / "full" / "out", ref.seed)
+        _, err = proc.communicate(timeout=120)
+        end = time.monotonic()
+        assert proc.returncode == 0, err
+        assert (tmp_path / "full" / "out" / "map.json").read_text() == ref.json  # process == in-process map
+        timeline = (api.log[0]["time"], end)
+        del t0
+    rng = random.Random(20240501)
+    plans = [(n, None) for n in range(1, ref.requests + 1)]
+    plans += [(None, rng.uniform(0.0, 0.97)) for _ in range(max(6, 12 - ref.requests))]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = list(pool.map(lambda ip: _kill_run(ref.corpus, ref.seed, tmp_path / f"k{ip[0]}", *ip[1], timeline),
+                             enumerate(plans)))
+    killed = [i for i, r in enumerate(runs) if r["killed"]]
+    assert len(killed) >= 10, runs
+    with FakeS2(ref.corpus) as api:
+        for i, run in enumerate(runs):
+            db = tmp_path / f"k{i}" / "cache" / "litmap.sqlite"
+            if db.exists():
+                assert integrity(db) == "ok", run
+                assert_store_consistent(db, ref.db)
+            api.reset()
+            result, got = seed_map(api.url, tmp_path / f"k{i}" / "cache", tmp_path / f"k{i}" / "resumed", ref.seed)
+            assert result.exit_code == 0, (run, result.stderr)
+            assert got == ref.json, run
+            assert integrity(db) == "ok"
+            assert run["requests"] + api.count <= ref.requests + 1, (run, api.count)
+
+
+# -- several processes on one cache ------------------------------------------------------------
+
+
+def _seeds_of(corpus: Corpus) -> list[str]:
+    seed = corpus.seeds[0]
+    refs = [e.cited for e in corpus.references(seed) if e.cited]
+    cits = [e.citing for e in corpus.citations(seed) if e.citing]
+    return [seed, refs[0], cits[0], refs[1]]
+
+
+@pytest.fixture(scope="module")
+def solo_maps(synthetic, tmp_path_factory):
+    """Each seed's map built alone in its own cache."""
+    root = tmp_path_factory.mktemp("solo")
+    out = {}
+    with FakeS2(synthetic) as api:
+        for i, seed in enumerate(_seeds_of(synthetic)):
+            result, text = seed_map(api.url, root / f"c{i}", root / f"o{i}", seed)
+            assert result.exit_code == 0, result.stderr
+            out[seed] = text
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [2, 4])
+def test_processes_sharing_one_cache(n, synthetic, solo_maps, tmp_path):
+    """n `litmap seed` processes started at once on one fresh LITMAP_CACHE_DIR, with overlapping
+    neighbourhoods (the seed, two of its references, one citer): all exit 0, nobody sees
+    "database is locked", the cache is intact, and each map equals its solo map."""
+    seeds = _seeds_of(synthetic)[:n]
+    with FakeS2(synthetic) as api:
+        api.slow(0.03)  # keep them inside each other's crawl
+        procs = [_child(api.url, tmp_path / "cache", tmp_path / f"o{i}", s) for i, s in enumerate(seeds)]
+        outs = [p.communicate(timeout=180) for p in procs]
+    for p, (stdout, stderr), seed in zip(procs, outs, seeds):
+        assert "database is locked" not in stderr and "Traceback" not in stderr, stderr
+        assert p.returncode == 0, stderr
+    for i, seed in enumerate(seeds):
+        assert (tmp_path / f"o{i}" / "map.json").read_text() == solo_maps[seed], seed
+    assert integrity(tmp_path / "cache" / "litmap.sqlite") == "ok"
+
+
+# -- a seed with 50,000 citations --------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_fan_out_of_50000_citations_stays_within_budget(tmp_path):
+    """Corpus.synthetic(20, 50_000, 2): the API serves at most 10,000 of the seed's citations and
+    the neighbourhood outgrows --max-papers. The crawl fetches lists for at most the budget
+    (plus the map's own nodes), says in one note per cut what it left out, records it in the
+    map's stats, and the process stays well under 1 GB."""
+    corpus = Corpus.synthetic(20, 50_000, 2)
+    seed, budget = corpus.seeds[0], 3000
+    with FakeS2(corpus) as api:
+        env = {**os.environ, "LITMAP_API_URL": api.url, "LITMAP_CACHE_DIR": str(tmp_path / "cache"),
+               "LITMAP_RATE": "0", "PYTHONPATH": str(ROOT)}
+        env.pop("S2_API_KEY", None)
+        cmd = [sys.executable, "-m", "litmap", "seed", seed, "--quiet", "--max-papers", str(budget),
+               "-o", str(tmp_path / "out" / "map.html")]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        box: dict = {}
+        reader = threading.Thread(target=lambda: box.update(err=proc.stderr.read(), out=proc.stdout.read()))
+        reader.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        reader.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        requests = api.count
+    assert proc.returncode == 0, box["err"]
+    notes = [line for line in box["err"].splitlines() if line]
+    assert all(line.startswith("litmap: note: list truncated: ") for line in notes), notes
+    assert f"litmap: note: list truncated: {seed} citations" in notes
+    assert any(f"> --max-papers {budget}" in line for line in notes), notes
+    data = json.loads((tmp_path / "out" / "map.json").read_text())
+    assert f"{seed} citations" in data["stats"]["truncated"]
+    assert len(data["nodes"]) == 41
+    conn = sqlite3.connect(tmp_path / "cache" / "litmap.sqlite")
+    with_lists = conn.execute("SELECT count(DISTINCT paper_id) FROM lists").fetchone()[0]
+    cits = conn.execute("SELECT count(*) FROM edges WHERE cited = ?", (seed,)).fetchone()[0]
+    conn.close()
+    assert with_lists <= budget + len(data["nodes"]), with_lists
+    assert cits <= 10_000  # what the API lets a client page
+    assert requests <= 11 + budget // 500 + 6, requests
+    maxrss_mb = usage.ru_maxrss / 1024  # Linux: kilobytes
+    assert maxrss_mb < 1024, f"peak RSS {maxrss_mb:.0f} MB"
