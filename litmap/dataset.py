@@ -55,7 +55,7 @@ from . import store as store_mod
 from .store import Store, StoreError
 
 SAMPLE = "sample"
-INDEX_VERSION = "1"  # bump when the index layout or the normalisation changes: forces rebuilds
+INDEX_VERSION = "2"  # bump when the index layout or the normalisation changes: forces rebuilds
 BATCH = 50_000
 CHUNK = 8 << 20  # bytes read from a dataset file at a time
 MAX_WARNINGS = 1000  # kept individually; beyond that only counted
@@ -478,9 +478,17 @@ def _load_folder(conn: sqlite3.Connection, files: list[Path], folder: str, repor
     return counts
 
 
+# The alias key of each external id, as litmap.ids.alias_key writes it: DOI lowercased, PMCID
+# with its "PMC" prefix (the bulk data has the bare number), the others as given.
+_ALIAS_VALUE = {
+    "DOI": "lower(e.value)",
+    "PubMedCentral": "CASE WHEN upper(e.value) LIKE 'PMC%' THEN e.value ELSE 'PMC' || e.value END",
+}
+
+
 def _alias_select() -> str:
     cases = " ".join(
-        f"WHEN '{key}' THEN '{prefix}:' || {'lower(e.value)' if key == 'DOI' else 'e.value'}"
+        f"WHEN '{key}' THEN '{prefix}:' || {_ALIAS_VALUE.get(key, 'e.value')}"
         for key, prefix in ALIAS_PREFIXES.items()
     )
     keys = ",".join(f"'{k}'" for k in ALIAS_PREFIXES)
@@ -597,7 +605,7 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
         conn.close()
         _unlink(scratch)
     return {"papers": n_papers, "edges": n_edges, "warnings": warnings, "notes": report.notes,
-            "seconds": time.perf_counter() - t0}
+            "malformed": len(report.warnings) + report.dropped, "seconds": time.perf_counter() - t0}
 
 
 def _unlink(path: Path) -> None:
@@ -622,23 +630,19 @@ def _fsync(path: Path, directory: bool = False) -> None:
 
 
 def _clean_stale_temps(final: Path) -> None:
-    """Remove temp files of builds whose process is gone (killed, not merely interrupted)."""
+    """Remove the temp files of builds whose process is gone (killed, not merely interrupted:
+    an interrupted build removes its own)."""
     for p in final.parent.glob(final.name + ".tmp-*"):
         m = re.match(r".*\.tmp-(\d+)-", p.name)
-        if not m:
+        if not m or int(m.group(1)) == os.getpid():
             continue
-        pid = int(m.group(1))
-        if pid != os.getpid():
-            try:
-                os.kill(pid, 0)
-                continue  # still running: another build in progress
-            except ProcessLookupError:
-                pass
-            except OSError:
-                continue
-        elif p.stat().st_mtime > time.time() - 60:
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue  # still running: another build of the same dataset
+        except ProcessLookupError:
+            _unlink(p)
+        except OSError:  # e.g. another user's process
             continue
-        _unlink(p)
 
 
 def _read_meta(path: Path) -> dict[str, str] | None:
@@ -662,15 +666,15 @@ def _is_current(meta: dict | None, fp: str) -> bool:
     )
 
 
-def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progress: Progress | None = None,
-                  readonly: bool = True) -> Store:
+def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progress: Progress | None = None) -> Store:
     """A Store on the index of the dataset `source` ("sample" or a directory), built if needed.
 
     The index lives in `cache_dir/datasets/`; it is (re)built when missing or when the
     dataset's files changed since. `progress`, if given, receives one-line messages during a
     build (files read, malformed lines skipped, summaries); without it, malformed-line
-    warnings go to stderr. The returned store is read-only by default (the crawler only
-    reads it; pass readonly=False to allow writes such as Store.put_map).
+    warnings go to stderr. The returned store is read-only: the crawler only reads it (every
+    list is complete), and keep maps in the API cache. (Opening it writable would switch the
+    file to WAL mode, whose -wal file must never outlive a rebuild's os.replace.)
 
     Extra attributes on the returned store: `dataset_warnings` (the malformed lines skipped
     when the index was built, "file:line: reason"), `dataset_notes` (summary lines) and
@@ -705,14 +709,14 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
         built, seconds = True, result["seconds"]
         if progress:
             progress(f"indexed {result['papers']:,} papers and {result['edges']:,} citations in {seconds:.1f} s")
-            if result["warnings"]:
-                progress(f"{len(result['warnings']):,} malformed lines skipped (listed above)")
+            if result["malformed"]:
+                progress(f"{result['malformed']:,} malformed lines skipped (see above)")
         meta = _read_meta(final)
         if meta is None:
             raise DatasetError(f"the index of {root} at {final} cannot be read back after building it")
 
     try:
-        st = Store(final, readonly=readonly)
+        st = Store(final, readonly=True)
     except StoreError as exc:
         raise DatasetError(f"cannot open the index of {root}: {exc}") from None
     st.dataset_warnings = json.loads(meta.get("dataset_warnings") or "[]")

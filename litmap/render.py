@@ -65,7 +65,7 @@ def _vendor() -> tuple[str, str]:
 
 
 def _template(name: str) -> str:
-    return resources.files("litmap").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files("litmap").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def _inline_script(js: str) -> str:
@@ -190,7 +190,7 @@ def _layout(raw: list[tuple], radii: list[float], widths: list[float]) -> list[t
     missing = np.isnan(pts).any(axis=1)
     have = pts[~missing]
     if len(have):
-        have -= have.mean(axis=0)
+        have -= np.median(have, axis=0)
     if len(have) > 1:
         nn = np.empty(len(have))
         for s in range(0, len(have), 512):            # chunked: 2,000 nodes stay small
@@ -282,8 +282,8 @@ def _separate(cx, cy, w, h, iterations: int) -> None:
 def _payload(m: dict, bibtex: dict) -> dict:
     nodes, seen = [], set()
     for p in m.get("nodes") or []:
-        pid = _text(p.get("id") or p.get("paperId"))
-        if isinstance(p, dict) and pid and pid not in seen:
+        pid = _text(p.get("id") or p.get("paperId")) if isinstance(p, dict) else None
+        if pid and pid not in seen:
             seen.add(pid)
             nodes.append(p)
     seeds = {_text(s) for s in m.get("seeds") or []}
@@ -293,13 +293,13 @@ def _payload(m: dict, bibtex: dict) -> dict:
     lmin, lmax = (min(logs), max(logs)) if logs else (0.0, 0.0)
     radii = [R_MIN + (R_MAX - R_MIN) * ((v - lmin) / (lmax - lmin) if lmax > lmin else 0.35)
              for v in logs]
-    radii = [max(r, SEED_R_MIN) if p.get("role") == "seed" or _text(p.get("id")) in seeds else r
-             for p, r in zip(nodes, radii)]
+    is_seed = [p.get("role") == "seed" or _text(p.get("id") or p.get("paperId")) in seeds for p in nodes]
+    radii = [max(r, SEED_R_MIN) if sd else r for sd, r in zip(is_seed, radii)]
     out_nodes = []
-    for p, r in zip(nodes, radii):
+    for p, r, sd in zip(nodes, radii, is_seed):
         d = _paper(p)
         d.update(label=_label(p), size=round(r, 1), color=_year_colour(d["year"], lo, hi),
-                 seed=p.get("role") == "seed" or d["id"] in seeds,
+                 seed=sd,
                  sim=_num(p.get("similarity"), 4), rank=_int(p.get("rank")),
                  coupling=_int(p.get("coupling")), cocitation=_int(p.get("cocitation")))
         out_nodes.append(d)
@@ -311,6 +311,8 @@ def _payload(m: dict, bibtex: dict) -> dict:
     index = {d["id"]: i for i, d in enumerate(out_nodes)}
     raw_edges = {}
     for e in m.get("edges") or []:
+        if not isinstance(e, dict):
+            continue
         a, b, wt = index.get(_text(e.get("source"))), index.get(_text(e.get("target"))), _num(e.get("weight"))
         if a is None or b is None or a == b or wt is None or wt < 0:
             continue
@@ -324,10 +326,11 @@ def _payload(m: dict, bibtex: dict) -> dict:
                       "rgba(%d,%d,%d,%.2f)" % (*EDGE_RGB, 0.12 + 0.5 * t)])
 
     def side(key):
-        rows = []
+        rows, ids = [], set()
         for p in m.get(key) or []:
-            if isinstance(p, dict) and _text(p.get("id") or p.get("paperId")):
+            if isinstance(p, dict) and _text(p.get("id") or p.get("paperId")) not in ids | {None}:
                 rows.append(dict(_paper(p), count=_int(p.get("count"))))
+                ids.add(rows[-1]["id"])
         return rows
 
     prior, derivative = side("prior"), side("derivative")

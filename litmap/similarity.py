@@ -29,12 +29,11 @@ Similarity of a candidate ``a`` to a seed ``s`` (also used for the map's edges):
   of a 30-shared one to beat it (small denominators alone no longer do), while well-supported
   scores are left nearly intact. K = 1 would still rank such flukes high; K = 10 would bury
   genuine 3-5-paper ties, common for recent papers.
-* Several seeds: the score is the mean of the per-seed scores (divided by the number of distinct
-  seeds), so a paper tied to several seeds rises above one tied as strongly to one seed, while a
-  paper unique to one seed keeps half (1/m) of its score and still competes. Scores stay absolute
-  (not normalised per seed): a seed with one flimsy neighbour does not lift it to the top, and a
-  thin neighbourhood shows as low values. Salton's sqrt(|seed|) denominator leaves a mild bias
-  toward the seed with the shorter lists; accepted.
+* Several seeds: the mean of the per-seed scores (over all distinct seeds), so a paper tied to
+  several seeds rises above one tied as strongly to one, while a paper unique to one seed keeps
+  1/m of its score and still competes. Scores stay absolute (not normalised per seed): a seed
+  with one flimsy neighbour does not lift it to the top, and a thin neighbourhood shows as low
+  values; Salton's sqrt(|seed|) leaves a mild bias toward the seed with shorter lists.
 
 Everything returned is sorted and rounded, so the same crawl gives byte-identical JSON.
 """
@@ -47,12 +46,11 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-W_COUPLING = 0.5
-W_COCITATION = 0.5
-EVIDENCE_K = 3.0
+W_COUPLING, W_COCITATION, EVIDENCE_K = 0.5, 0.5, 3.0  # see the module docstring
 SEED_EDGE_FACTOR = 2  # seeds keep 2 * per_node edges: they are the map's subject
 PX_PER_SQRT_N = 60.0  # layout half-width = 60 * sqrt(n) px
 TETHER = 0.05  # layout-only spring from every node to the seed(s), vs 1 for the best edge
+CORE_MAX = 300  # layout: nodes laid out by force; more are placed beside their neighbours
 LABEL_W, LABEL_H = 110.0, 36.0  # a vis-network label ("Bertrand 2004", 14 px font) + dot, px
 SCORE_DIGITS = 6  # rounding before sorting: removes platform float noise from the order
 
@@ -82,8 +80,7 @@ def build_matrix(edges: EdgeInput) -> CitationMatrix:
     if isinstance(edges, CitationMatrix):
         return edges
     pairs = edges if isinstance(edges, (list, tuple)) else list(edges)
-    # comprehensions, not a per-edge loop with appends: ~4x faster on 10^6 edges
-    src = [e[0] for e in pairs]
+    src = [e[0] for e in pairs]  # comprehensions: ~4x faster than a loop with appends
     dst = [e[1] for e in pairs]
     ids = sorted(set(src).union(dst))  # sorted: row order, hence every tie-break, is canonical
     index = {pid: i for i, pid in enumerate(ids)}
@@ -97,10 +94,6 @@ def build_matrix(edges: EdgeInput) -> CitationMatrix:
     indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n))))
     A = sp.csr_matrix((np.ones(len(keys)), cols, indptr), shape=(n, n))
     return CitationMatrix(A, ids, index)
-
-
-def _dedupe(ids: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(ids))
 
 
 def _norms(M: CitationMatrix, counts: Counts) -> tuple[np.ndarray, np.ndarray]:
@@ -129,8 +122,7 @@ def _pair_stats(M: CitationMatrix, counts: Counts, rows: np.ndarray, cols: np.nd
 
 
 def _shared(M: CitationMatrix, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per paper: distinct references shared with any of S, distinct citers shared with any of
-    S (raw A: no self-extension), and whether it cites or is cited by one of S."""
+    """Per paper: distinct refs / citers shared with any of S (raw A), cites or cited by S."""
     refs_of_s = np.asarray(M.A[S].sum(axis=0)).ravel() > 0
     cites_s = np.asarray(M.A[:, S].sum(axis=1)).ravel() > 0
     coupling = M.A @ refs_of_s.astype(np.float64)
@@ -140,15 +132,12 @@ def _shared(M: CitationMatrix, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 
 def rank(edges: EdgeInput, seeds: Sequence[str], counts: Counts,
          exclude: Iterable[str] = frozenset()) -> list[dict[str, Any]]:
-    """Every non-seed, non-excluded paper sharing anything with a seed, best first.
-
-    Each item: ``id``, ``score`` (module docstring), ``coupling`` / ``cocitation`` (distinct shared
-    references / citers with any seed, raw A, so the self-extension is not in them), ``direct``
-    (cites or is cited by a seed), plus ``similarity`` (mean sim, before shrinkage) and
-    ``evidence`` (n summed over seeds). Sorted by score desc, then id.
-    """
+    """Every non-seed, non-excluded paper sharing anything with a seed, by score desc then id:
+    ``id``, ``score`` (module docstring), ``coupling`` / ``cocitation`` (distinct references /
+    citers shared with any seed; raw, without the self-extension), ``direct`` (cites or is cited
+    by a seed), ``similarity`` (mean sim before shrinkage), ``evidence`` (n summed over seeds)."""
     M = build_matrix(edges)
-    seeds = _dedupe(seeds)
+    seeds = list(dict.fromkeys(seeds))
     present = [M.index[s] for s in seeds if s in M.index]
     if not present:
         return []
@@ -220,13 +209,14 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
            ) -> dict[str, tuple[float, float]]:
     """Force-directed positions in px, centred on the seed(s), half-width ~60*sqrt(n).
 
-    networkx spring_layout, Fruchterman-Reingold "force" method (steady ~0.1 s for 40 nodes; the
-    L-BFGS "energy" method took 0.2-3 s). FR has no gravity: an edgeless node would drift to the
-    rim and squash the rest once scaled, so every node gets a weak layout-only tether to the
-    seed(s), which also draws seeds inward. One seed is pinned at the centre; several float
-    (pinned together, their clusters would overlap) and their centroid becomes the origin. Then
-    label boxes are pushed apart. Sorted inputs + seeded RNG: reproducible byte for byte.
-    """
+    networkx spring_layout, Fruchterman-Reingold "force" method (~0.1 s for 40 nodes; "energy"
+    took 0.2-3 s). FR has no gravity: an edgeless node would drift off and squash the rest once
+    scaled, so every node gets a weak layout-only tether to the seed(s), which also draws seeds
+    inward. One seed is pinned at the centre; several float (pinned together their clusters
+    would overlap) and their centroid becomes the origin. Then label boxes are pushed apart.
+    FR is O(n^2) per round (2000 nodes: ~1 min): beyond CORE_MAX nodes only the best-connected
+    CORE_MAX are laid out, the rest placed beside their neighbours. Sorted inputs + seeded RNG:
+    reproducible byte for byte."""
     import networkx as nx  # lazy: only layout needs it
 
     nodes = sorted(set(node_ids))
@@ -242,55 +232,92 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
             best[key] = max(w, best.get(key, 0.0))  # max: independent of input order
     wmax = max(best.values(), default=1.0)
     spring = {key: w / wmax for key, w in best.items()}  # weights in (0, 1]
-    seed_nodes = [s for s in _dedupe(seeds) if s in node_set]
+    seed_nodes = [s for s in list(dict.fromkeys(seeds)) if s in node_set]
     strength = dict.fromkeys(nodes, 0.0)
     for (s, t), w in spring.items():
         strength[s] += w
         strength[t] += w
     anchors = seed_nodes or [max(nodes, key=lambda v: (strength[v], v))]  # no seed: the hub
+    core = nodes
+    if n > CORE_MAX:
+        rest = sorted(set(nodes) - set(anchors), key=lambda v: (-strength[v], v))
+        core = sorted(anchors + rest[:CORE_MAX - len(anchors)])
+    core_set = set(core)
+    links = {k: w for k, w in spring.items() if k[0] in core_set and k[1] in core_set}
     for a in anchors:
-        for v in nodes:
+        for v in core:
             if v != a:
                 key = (min(a, v), max(a, v))
-                spring[key] = spring.get(key, 0.0) + TETHER / len(anchors)
+                links[key] = links.get(key, 0.0) + TETHER / len(anchors)
     if n == 1:
         xy = np.zeros((1, 2))
     else:
         G = nx.Graph()
-        G.add_nodes_from(nodes)
-        G.add_weighted_edges_from((s, t, w) for (s, t), w in sorted(spring.items()))
+        G.add_nodes_from(core)
+        G.add_weighted_edges_from((s, t, w) for (s, t), w in sorted(links.items()))
         kw: dict[str, Any] = {}
         if len(seed_nodes) == 1:
             kw = {"pos": {seed_nodes[0]: (0.5, 0.5)}, "fixed": [seed_nodes[0]],
                   "center": (0.25, 0.25)}  # others start in [0.25, 0.75)^2 around it
-        # from 500 nodes nx's "force" loops in Python; "energy" is slow too (~15 s at 600 nodes,
-        # 50 rounds): maps are meant to be tens of nodes
-        big = n >= 500
-        p = nx.spring_layout(G, seed=rng_seed, iterations=min(iterations, 50) if big else
-                             iterations, method="energy" if big else "force", **kw)
-        xy = np.array([p[v] for v in nodes], dtype=np.float64)
-        xy -= xy[[nodes.index(a) for a in anchors]].mean(axis=0)
+        p = nx.spring_layout(G, seed=rng_seed, iterations=iterations, method="force", **kw)
+        xy = np.array([p[v] for v in core], dtype=np.float64)
+        xy -= xy[[core.index(a) for a in anchors]].mean(axis=0)
+        if n > CORE_MAX:
+            xy = _satellites(nodes, core, xy, spring)
         half = np.abs(xy).max()
         if half > 0:
             xy *= PX_PER_SQRT_N * math.sqrt(n) / half
-        pinned = np.zeros(n, dtype=bool)
-        if len(seed_nodes) == 1:
-            pinned[nodes.index(seed_nodes[0])] = True
-        xy = _separate(xy, pinned)
+        if n <= CORE_MAX:  # beyond, labels cannot all fit at any zoom; O(n^2) memory too
+            pinned = np.array([len(seed_nodes) == 1 and v == seed_nodes[0] for v in nodes])
+            xy = _separate(xy, pinned)
     out: dict[str, tuple[float, float]] = {}
     for v, (x, y) in zip(nodes, xy):
         out[v] = (round(float(x), 1) + 0.0, round(float(y), 1) + 0.0)  # + 0.0: no "-0.0"
     return out
 
 
+def _satellites(nodes: list[str], core: list[str], core_xy: np.ndarray,
+                spring: Mapping[tuple[str, str], float]) -> np.ndarray:
+    """Place non-core nodes at the weighted mean of their placed neighbours (then neighbours
+    of those, ...), spread on a golden-angle spiral so siblings do not stack; nodes with no
+    path to the core go on a ring just outside. Sparse products, no pair loops."""
+    pos = {v: i for i, v in enumerate(nodes)}
+    n = len(nodes)
+    ij = np.array([(pos[s], pos[t]) for s, t in spring], dtype=np.int64).reshape(-1, 2)
+    W = sp.csr_matrix((list(spring.values()), (ij[:, 0], ij[:, 1])), shape=(n, n))
+    W = (W + W.T).tocsr()
+    xy = np.zeros((n, 2))
+    placed = np.zeros(n, dtype=bool)
+    ci = np.array([pos[v] for v in core])
+    xy[ci], placed[ci] = core_xy, True
+    radius = np.hypot(core_xy[:, 0], core_xy[:, 1]).max() or 1.0
+    step = radius / math.sqrt(len(core))  # ~ the core's node spacing
+    while True:  # ring by ring outward from the core; each pass is one sparse product
+        todo = np.nonzero(~placed)[0]
+        sub = W[todo][:, placed]
+        tot = np.asarray(sub.sum(axis=1)).ravel()
+        ok = tot > 0
+        if not ok.any():
+            break
+        xy[todo[ok]] = (sub @ xy[placed])[ok] / tot[ok, None]
+        placed[todo[ok]] = True
+    j = np.arange(n)
+    angle = j * 2.399963  # golden angle: successive nodes never line up
+    spiral = step * 0.3 * np.sqrt(1 + j % 9)[:, None] * np.c_[np.cos(angle), np.sin(angle)]
+    sat = np.ones(n, dtype=bool)
+    sat[ci] = False
+    lost = ~placed
+    xy[lost] = 1.1 * radius * np.c_[np.cos(angle[lost]), np.sin(angle[lost])]
+    xy[sat] += spiral[sat]
+    return xy
+
+
 def _separate(xy: np.ndarray, pinned: np.ndarray, rounds: int = 40, grow: float = 1.05,
               tries: int = 30) -> np.ndarray:
-    """Push apart nodes whose label boxes (LABEL_W x LABEL_H px) overlap: force layouts keep
-    *points* apart, yet scaled FR output has pairs 30 px apart and labels are ~100 px wide.
-    Each round moves every overlapping pair apart along the axis needing less motion (usually
-    vertical), half each, or all on the free node if the other is pinned. A crowded core can
-    oscillate, so after ``rounds`` failed rounds the layout grows 5% about the origin (the seed)
-    and retries; measured growth <= ~15%."""
+    """Push apart overlapping label boxes (FR keeps points ~30 px apart; labels are ~100 px
+    wide): each round moves every overlapping pair apart along the cheaper axis, half each (all
+    on the free node if the other is pinned). A crowded core can oscillate, so after ``rounds``
+    the layout grows 5% about the origin (the seed) and retries; measured growth <= ~15%."""
     k = len(xy)
     xy = xy.copy()
     order = np.sign(np.arange(k)[:, None] - np.arange(k)[None, :])  # tie-break for dx == 0
@@ -330,11 +357,9 @@ def _works(edges: EdgeInput, map_ids: Iterable[str], k: int, exclude: Iterable[s
 def prior_works(edges: EdgeInput, map_ids: Iterable[str], k: int = 10,
                 exclude: Iterable[str] = (), include_map: bool = False) -> list[tuple[str, int]]:
     """Papers cited by the most map papers: (id, number of map papers citing it), count desc, id.
-
-    Map papers are left out by default: the map already shows them, and Connected Papers' lists
-    spend most of their slots repeating graph nodes. What remains are the foundations the map's
-    papers build on but that are not similar enough to be in it (typically older, broader work).
-    """
+    Map papers are left out by default: the map already shows them (Connected Papers' lists
+    spend most slots repeating graph nodes); what remains are the foundations the map builds on
+    that are not similar enough to be in it (typically older, broader work)."""
     return _works(edges, map_ids, k, exclude, include_map, cited=True)
 
 
@@ -366,7 +391,7 @@ def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
     neighbourhood for what it is (divided by the best only if a caller's scores exceed 1).
     """
     M = build_matrix(edges)
-    seeds = _dedupe(seeds)
+    seeds = list(dict.fromkeys(seeds))
     seed_set = set(seeds)
     wanted = set(node_ids) - seed_set
     by_rank = sorted(ranked, key=lambda r: (-r["score"], r["id"]))

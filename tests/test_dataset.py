@@ -405,9 +405,16 @@ def test_tiny_dataset(tmp_path):
         assert papers[p1]["externalIds"]["DOI"] == "10.1000/ABC.Def"
         assert papers[p1]["authors"] == [{"authorId": "10", "name": "Author 1"}]
         for alias, pid in [("ARXIV:2101.00001", p1), ("DOI:10.1000/abc.def", p1), ("PMID:123", p1),
-                           ("PMCID:456", p1), ("ACL:P19-1001", p1), ("MAG:789", p1), ("CORPUSID:1", p1),
+                           ("PMCID:PMC456", p1), ("ACL:P19-1001", p1), ("MAG:789", p1), ("CORPUSID:1", p1),
                            ("CORPUSID:3", p3)]:
             assert st.resolve(alias) == pid, alias
+        # the keys are those the crawler looks up (litmap.ids.alias_key)
+        from litmap.ids import alias_key
+
+        for kind, value in [("arxiv", "2101.00001"), ("doi", "10.1000/ABC.DEF"), ("pmid", "123"),
+                            ("pmcid", "456"), ("pmcid", "PMC456"), ("acl", "P19-1001"), ("mag", "789"),
+                            ("corpusid", "1")]:
+            assert st.resolve(alias_key(kind, value)) == p1, (kind, value)
         assert st.resolve("DBLP:conf/x/1") is None
         edges = sorted(st.conn.execute("SELECT citing, cited, is_influential, intents FROM edges").fetchall())
         assert edges == sorted([(p2, p1, 0, None), (p3, p1, 0, None), (p3, p2, 0, None),

@@ -31,7 +31,7 @@ def hostile() -> list[dict]:
 
 
 def by_tag() -> dict[str, dict]:
-    """Fixture papers by a readable handle: the first title word or the paperId prefix."""
+    """Fixture papers by a readable handle (the fixture's order is part of the fixture)."""
     papers = hostile()
     return {"luk": papers[0], "yamada": papers[1], "nunez": papers[2], "anon": papers[3],
             "script": papers[4], "img": papers[5], "cmd": papers[6], "ctrl": papers[10],
@@ -118,6 +118,14 @@ def assert_braces_balanced(text: str) -> None:
 
 
 # ------------------------------------------------------------------ keys
+
+
+def test_clean_makes_one_printable_line():
+    assert export._clean(None) == ""
+    assert export._clean("  a\tb\nc\r\nd\u2028e\x85f  ") == "a b c d e f"
+    assert export._clean("nul\x00 esc\x1b del\x7f \ud800\ufffe") == "nul esc del"
+    # NFC runs after the control is gone, so the accent lands on its letter.
+    assert export._clean("Z\x00\u0301") == "\u0179"
 
 
 def test_keys_are_google_scholar_style():
@@ -213,12 +221,19 @@ def test_author_names():
         r"Name\textbraceright{}, \textbraceleft{}Evil\textbraceright{}",
         r"Person\_1, Percent \%",
     ]  # the blank name "  " is dropped
+    # biber would read a lowercase surname as a particle; braces keep it a surname.
+    odd = {"paperId": "d" * 40, "title": "T", "year": 2000,
+           "authors": [{"name": "bell hooks"}, {"name": "山田太郎"}, {"name": "- Ann"}]}
+    assert "author = {{hooks}, bell and {山田太郎} and {- Ann}}" in bibtex_entries([odd])["d" * 40]
 
 
 def test_title_case_protection_and_escaping():
     t = by_tag()
     entries = bibtex_entries(hostile())
-    title = lambda tag: re.search(r"title = \{(.*)\},\n", entries[t[tag]["paperId"]]).group(1)  # noqa: E731
+
+    def title(tag: str) -> str:
+        return re.search(r"title = \{(.*)\},\n", entries[t[tag]["paperId"]]).group(1)
+
     assert title("names") == (
         "{LaTeX} on the {iPhone:} {N=2} models with {GPT-4} and {BERT} for Method {B}")
     assert title("malda") == "The Large {N} Limit of Superconformal Field Theories and Supergravity"
@@ -250,7 +265,7 @@ def test_doi_and_url_are_percent_encoded_only_where_needed():
 
 
 def test_bibtexparser_reads_back_what_was_written():
-    papers = [p for p in hostile()]
+    papers = hostile()
     entries = parse_bib(to_bibtex(papers))
     keys = keys_of(papers)
     assert [e["ID"] for e in entries] == [keys[p["paperId"]] for p in papers]
@@ -397,7 +412,7 @@ def test_biber_validates_the_hostile_corpus(tmp_path):
 
 
 def test_fuzz_corpus_passes_bibtex_and_biber(tmp_path):
-    papers = fuzz_corpus()
+    papers = fuzz_corpus(n=120)
     bbl = run_bibtex(tmp_path, papers)
     assert bbl.count("\\bibitem{") == len(papers)
     assert_biber_agrees(run_biber(tmp_path, papers), papers)
@@ -627,7 +642,6 @@ def test_hostile_markup_is_inert_text(name):
 
 
 def test_random_text_never_breaks_an_entry():
-    hypothesis = pytest.importorskip("hypothesis")
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
@@ -645,5 +659,4 @@ def test_random_text_never_breaks_an_entry():
         kept = [n for n in names if export._clean(n)]
         assert (len(split_authors(parsed["author"])) if kept else 0) == len(kept)
 
-    assert hypothesis
     check()

@@ -284,6 +284,12 @@ def test_degenerate_maps_render():
     assert all(e[0] != e[1] for e in data["edges"])
     one = make_map(1, n_side=0)
     assert payload(render_html(one, {}))["nodes"][0]["seed"]
+    far = make_map(40, n_side=0)
+    far["nodes"][5]["x"], far["nodes"][6]["y"] = 1e15, -1e12          # stray layout points
+    far["nodes"][7]["x"] = float("nan")
+    nodes = payload(render_html(far, {}))["nodes"]
+    span = max(n["x"] for n in nodes) - min(n["x"] for n in nodes)
+    assert span < 20 * 95 * math.sqrt(40)                               # outliers pulled in
 
 
 # ----------------------------------------------------------------------------- browser
@@ -617,7 +623,7 @@ def test_browser_layouts_and_screenshots(browser, tmp_path):
             return {g: [g.left, g.top, g.width, g.height], p: [p.left, p.top, p.width, p.height],
                     sw: document.documentElement.scrollWidth}""")
         if w >= 800:    # side by side, graph fills the rest
-            assert geo["p"][0] >= geo["g"][0] + geo["g"][2] - 1 and geo["g"][2] >= w - 420
+            assert geo["p"][0] >= geo["g"][0] + geo["g"][2] - 1 and geo["g"][2] >= w - 450
             assert abs(geo["g"][3] - h) < 2 and abs(geo["p"][3] - h) < 2
         else:           # panel stacks under the graph
             assert geo["p"][1] >= geo["g"][1] + geo["g"][3] - 1 and geo["g"][2] >= w - 20

@@ -284,6 +284,23 @@ def test_layout_multi_seed_centroid_and_tiny_inputs():
     assert sim.layout(["S"], [], ["S"]) == {"S": (0.0, 0.0)}
 
 
+def test_layout_beyond_core_places_the_rest_beside_neighbours(monkeypatch):
+    monkeypatch.setattr(sim, "CORE_MAX", 20)  # the path 2000-node maps take, at test size
+    nodes = [f"n{i:02d}" for i in range(60)] + ["lone"]
+    me = [{"source": f"n{i:02d}", "target": f"n{j:02d}", "weight": 0.5}
+          for i in range(60) for j in (i + 1, i + 2) if j < 60]
+    me += [{"source": "n00", "target": f"n{i:02d}", "weight": 0.9} for i in range(10, 20)]
+    pos = sim.layout(nodes, me, ["n00"])
+    assert set(pos) == set(nodes) and pos["n00"] == (0.0, 0.0)
+    assert len(set(pos.values())) == len(nodes)  # siblings do not stack
+    half = max(max(abs(x), abs(y)) for x, y in pos.values())
+    assert half == pytest.approx(60 * math.sqrt(len(nodes)), abs=0.2)
+    # a chain node far from the core sits nearer its chain neighbour than the map's width
+    d = math.dist(pos["n58"], pos["n59"])
+    assert d < half / 2
+    assert sim.layout(nodes[::-1], me[::-1], ["n00"]) == pos
+
+
 # ---------------------------------------------------------------- assemble_map
 
 PAPER_KEYS = set(sim.PAPER_KEYS)

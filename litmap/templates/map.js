@@ -111,12 +111,15 @@
     });
     if (slowN.length) visNodes.update(slowN);
     if (slowE.length) visEdges.update(slowE);
-    if (nodeChanges.length || edgeChanges.length) network.redraw();
+    if (nodeChanges.length || edgeChanges.length) requestRedraw();
+  }
+  function requestRedraw() {                // next animation frame, coalesced (redraw() is synchronous)
+    if (network.body && network.body.emitter) network.body.emitter.emit('_requestRedraw');
+    else network.redraw();
   }
   API.marks.network = performance.now();
   var state = { selected: null, tab: 'map', sort: 'similarity', q: [], ymin: null, ymax: null,
                 checked: new Set(), userMoved: false };
-  network.once('afterDrawing', function () { API.firstDraw = performance.now(); });
   function fit() {
     network.fit({ animation: false });
     // a small margin so the toolbar and legend overlays do not cover border nodes
@@ -412,5 +415,9 @@
   API.select = function (id) { select(id, 'list'); };
   API.bibText = bibText; API.checked = state.checked;
   API.isDimmed = function (id) { return nodeDim.get(id) || false; };
+  // "drawn and interactive": the first frame drawn after all of the above has run
+  API.readyAt = performance.now();
+  network.once('afterDrawing', function () { API.firstDraw = performance.now(); });
+  requestRedraw();
   API.ready = true;
 })();
