@@ -15,6 +15,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -325,13 +326,29 @@ def test_bibtex_raw_percent_in_field_is_not_a_comment(tmp_path):
     assert "Hundred % sure" in (tmp_path / "doc.bbl").read_text()
 
 
-def test_bibtex_warns_about_a_misc_without_author_or_key(tmp_path):
-    # The check the exporter relies on: without key = {...} an authorless entry warns.
+def test_plain_bst_warns_where_the_exporter_adds_key_and_note(tmp_path):
+    # What plain.bst says about a bare @misc, i.e. why authorless entries get key = {...}
+    # and an entry with nothing at all gets a note.
     need("bibtex")
-    (tmp_path / "refs.bib").write_text("@misc{k,\n  title = {T},\n  year = {2000}\n}\n")
-    (tmp_path / "doc.aux").write_text("\\relax\n\\citation{k}\n\\bibstyle{plain}\n\\bibdata{refs}\n")
+    (tmp_path / "refs.bib").write_text("@misc{k1,\n  title = {T},\n  year = {2000}\n}\n"
+                                       "@misc{k2,\n  key = {x}\n}\n@misc{k3,\n  author = {A, B}\n}\n")
+    (tmp_path / "doc.aux").write_text("\\relax\n\\citation{*}\n\\bibstyle{plain}\n\\bibdata{refs}\n")
     subprocess.run(["bibtex", "doc"], cwd=tmp_path, capture_output=True, timeout=60)
-    assert "to sort, need author or key" in (tmp_path / "doc.blg").read_text()
+    warnings = re.findall(r"Warning--(.*)", (tmp_path / "doc.blg").read_text())
+    # No title and no year on k3 is fine for @misc: plain.bst only needs something to sort
+    # by and something to print.
+    assert warnings == ["to sort, need author or key in k1",
+                        "all relevant fields are empty in k2"]
+
+
+def test_missing_tool_skips_locally_and_fails_under_ci(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        need("bibtex")
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception):
+        need("bibtex")
 
 
 def test_bibtex_accepts_every_fallback(tmp_path):
@@ -605,6 +622,11 @@ def test_graph_skips_edges_to_unknown_nodes():
 
 
 # ------------------------------------------------------------------ all formats
+
+
+def test_networkx_is_imported_lazily():
+    code = "import sys, litmap.export; assert 'networkx' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
 
 
 def test_formats_table_dispatches_every_format():
