@@ -51,7 +51,6 @@ SEED_EDGE_FACTOR = 2  # seeds keep 2 * per_node edges: they are the map's subjec
 PX_PER_SQRT_N = 60.0  # layout half-width = 60 * sqrt(n) px
 TETHER = 0.05  # layout-only spring from every node to the seed(s), vs 1 for the best edge
 CORE_MAX = 300  # layout: nodes laid out by force; more are placed beside their neighbours
-LABEL_W, LABEL_H = 110.0, 36.0  # a vis-network label ("Bertrand 2004", 14 px font) + dot, px
 SCORE_DIGITS = 6  # rounding before sorting: removes platform float noise from the order
 
 Counts = Mapping[str, Sequence[int | None]]  # paperId -> (citationCount, referenceCount)
@@ -213,7 +212,8 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
     took 0.2-3 s). FR has no gravity: an edgeless node would drift off and squash the rest once
     scaled, so every node gets a weak layout-only tether to the seed(s), which also draws seeds
     inward. One seed is pinned at the centre; several float (pinned together their clusters
-    would overlap) and their centroid becomes the origin. Then label boxes are pushed apart.
+    would overlap) and their centroid becomes the origin. Label boxes are kept apart by the
+    renderer, which knows their real sizes (litmap/render.py).
     FR is O(n^2) per round (2000 nodes: ~1 min): beyond CORE_MAX nodes only the best-connected
     CORE_MAX are laid out, the rest placed beside their neighbours. Sorted inputs + seeded RNG:
     reproducible byte for byte."""
@@ -267,9 +267,6 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
         half = np.abs(xy).max()
         if half > 0:
             xy *= PX_PER_SQRT_N * math.sqrt(n) / half
-        if n <= CORE_MAX:  # beyond, labels cannot all fit at any zoom; O(n^2) memory too
-            pinned = np.array([len(seed_nodes) == 1 and v == seed_nodes[0] for v in nodes])
-            xy = _separate(xy, pinned)
     out: dict[str, tuple[float, float]] = {}
     for v, (x, y) in zip(nodes, xy):
         out[v] = (round(float(x), 1) + 0.0, round(float(y), 1) + 0.0)  # + 0.0: no "-0.0"
@@ -309,34 +306,6 @@ def _satellites(nodes: list[str], core: list[str], core_xy: np.ndarray,
     lost = ~placed
     xy[lost] = 1.1 * radius * np.c_[np.cos(angle[lost]), np.sin(angle[lost])]
     xy[sat] += spiral[sat]
-    return xy
-
-
-def _separate(xy: np.ndarray, pinned: np.ndarray, rounds: int = 40, grow: float = 1.05,
-              tries: int = 30) -> np.ndarray:
-    """Push apart overlapping label boxes (FR keeps points ~30 px apart; labels are ~100 px
-    wide): each round moves every overlapping pair apart along the cheaper axis, half each (all
-    on the free node if the other is pinned). A crowded core can oscillate, so after ``rounds``
-    the layout grows 5% about the origin (the seed) and retries; measured growth <= ~15%."""
-    k = len(xy)
-    xy = xy.copy()
-    order = np.sign(np.arange(k)[:, None] - np.arange(k)[None, :])  # tie-break for dx == 0
-    share = np.where(pinned[None, :], 1.0, 0.5) * (~pinned)[:, None]  # share[i, j]: i's part
-    for _ in range(tries):
-        for _ in range(rounds):
-            dx = xy[:, 0][:, None] - xy[:, 0][None, :]
-            dy = xy[:, 1][:, None] - xy[:, 1][None, :]
-            ox = LABEL_W - np.abs(dx)
-            oy = LABEL_H - np.abs(dy)
-            hit = (ox > 0) & (oy > 0)
-            np.fill_diagonal(hit, False)
-            if not hit.any():
-                return xy
-            sx = np.where(dx != 0, np.sign(dx), order)
-            sy = np.where(dy != 0, np.sign(dy), order)
-            xy[:, 0] += (np.where(hit & (ox <= oy), sx * (ox + 1.0), 0.0) * share).sum(axis=1)
-            xy[:, 1] += (np.where(hit & (ox > oy), sy * (oy + 1.0), 0.0) * share).sum(axis=1)
-        xy *= grow
     return xy
 
 

@@ -247,16 +247,7 @@ def test_map_edges_small_cases():
 
 # ---------------------------------------------------------------- layout
 
-def overlaps(pos):
-    xy = np.array(list(pos.values()))
-    dx = np.abs(xy[:, None, 0] - xy[None, :, 0])
-    dy = np.abs(xy[:, None, 1] - xy[None, :, 1])
-    hit = (dx < sim.LABEL_W - 0.5) & (dy < sim.LABEL_H - 0.5)  # 0.5: rounding to 0.1 px
-    np.fill_diagonal(hit, False)
-    return int(hit.sum() // 2)
-
-
-def test_layout_scaled_centred_no_label_overlap_deterministic(graph_map):
+def test_layout_scaled_centred_deterministic(graph_map):
     edges, counts, seeds, _, nodes = graph_map
     nodes = nodes + ["isolated"]
     me = sim.map_edges(edges, nodes, counts, seeds)
@@ -266,7 +257,6 @@ def test_layout_scaled_centred_no_label_overlap_deterministic(graph_map):
     half = max(max(abs(x), abs(y)) for x, y in pos.values())
     target = 60 * math.sqrt(len(nodes))
     assert 0.9 * target <= half <= 1.5 * target
-    assert overlaps(pos) == 0
     assert all(round(c, 1) == c for xy in pos.values() for c in xy)
     assert math.hypot(*pos["isolated"]) <= half * math.sqrt(2)  # tethered, not flung away
     assert sim.layout(nodes[::-1], list(reversed(me)), seeds) == pos
@@ -279,7 +269,6 @@ def test_layout_multi_seed_centroid_and_tiny_inputs():
     cx = (pos["S1"][0] + pos["S2"][0]) / 2
     cy = (pos["S1"][1] + pos["S2"][1]) / 2
     assert abs(cx) <= 0.1 and abs(cy) <= 0.1
-    assert overlaps(pos) == 0
     assert sim.layout([], [], ["S"]) == {}
     assert sim.layout(["S"], [], ["S"]) == {"S": (0.0, 0.0)}
 
