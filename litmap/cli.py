@@ -130,11 +130,19 @@ def _default_stem(result: dict) -> str:
     return f"litmap-{m.group(1)}" if m else "litmap-map"
 
 
+def _map_bibtex(result: dict) -> dict[str, str]:
+    """Entries for every paper the map shows, keys made unique over all of them, so a paper has
+    one key in the page, the .bib beside it and any later `litmap export`."""
+    from litmap import export
+
+    return export.bibtex_entries(result["nodes"] + result.get("prior", []) + result.get("derivative", []))
+
+
 def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".part")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8", newline="")  # as produced: RIS wants its CRLF
         os.replace(tmp, path)
     except OSError as exc:
         raise _fail(f"cannot write {path}: {exc.strerror}") from None
@@ -164,9 +172,9 @@ def seed(seeds, output, open_browser, quiet, **options) -> None:
     stem = output.with_suffix("") if output else Path(_default_stem(result))
     html_path = output or stem.with_suffix(".html")
     papers = result["nodes"]
-    bib = export.bibtex_entries(papers + result.get("prior", []) + result.get("derivative", []))
+    bib = _map_bibtex(result)
     _write(html_path, render.render_html(result, bib))
-    _write(stem.with_suffix(".bib"), export.to_bibtex(papers))
+    _write(stem.with_suffix(".bib"), "\n".join(bib[p["paperId"]] for p in papers))
     _write(stem.with_suffix(".json"), export.to_json(result))
     if not quiet:
         _print_table(result)
@@ -195,12 +203,15 @@ def export_cmd(seeds, fmt, which, output, **options) -> None:
     from litmap import export
 
     func, _ext, takes = export.FORMATS[fmt]
+    groups = {"map": result["nodes"], "prior": result.get("prior", []), "derivative": result.get("derivative", [])}
+    chosen = list({p["paperId"]: p for name in (groups if which == "all" else [which]) for p in groups[name]}.values())
     if takes == "map":
         text = func(result)
+    elif fmt == "bibtex":  # the keys the map page and `litmap seed`'s .bib use, whatever --which
+        bib = _map_bibtex(result)
+        text = "\n".join(bib[p["paperId"]] for p in chosen)
     else:
-        groups = {"map": result["nodes"], "prior": result.get("prior", []), "derivative": result.get("derivative", [])}
-        chosen = [p for name in (groups if which == "all" else [which]) for p in groups[name]]
-        text = func(list({p["paperId"]: p for p in chosen}.values()))
+        text = func(chosen)
     if output:
         _write(output, text)
         click.echo(f"wrote {output}", err=True)

@@ -9,7 +9,8 @@ Decisions worth knowing:
   (biber reads it; bibtex 0.99 passes the bytes through). LaTeX specials are escaped
   everywhere, titles that look like math included (``$\\alpha$`` prints as typed): S2 mixes
   real LaTeX, HTML and stray ``$``, and escaping all of it is the one choice that cannot
-  break a document. All authors are kept (bibtex handles 3000 without complaint).
+  break a document. A text field is cut at 1000 characters and the author list at about
+  120000 (some 5000 real names, then ``and others``) to stay inside bibtex's string pool.
 * An unknown year is omitted. plain.bst is silent about that for @misc; ``biber
   --validate-datamodel`` reports the missing date, which is true. The alternatives are
   worse: ``date = {XXXX}`` renders "Smith ()" in biblatex, ``year = {n.d.}`` warns too.
@@ -55,7 +56,7 @@ def _pid(paper: Paper) -> str:
 def _year(paper: Paper) -> int | None:
     try:
         return int(paper.get("year"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -98,7 +99,8 @@ def _split_name(name: str) -> tuple[str, str, str, str] | None:
 
 
 def _authors(paper: Paper) -> list[str]:
-    return [n for n in (_clean(a.get("name")) for a in paper.get("authors") or [] if a) if n]
+    names = (a.get("name") if isinstance(a, dict) else a for a in paper.get("authors") or [])
+    return [n for n in map(_clean, names) if n]
 
 
 def _surname(name: str) -> str:
@@ -123,7 +125,10 @@ def _classify(paper: Paper) -> tuple[str, str]:
     journal = _clean((paper.get("journal") or {}).get("name"))
     # S2 files preprints under journal "ArXiv" (volume "abs/…"): that is not a container.
     names = [n for n in (journal, venue) if n and "arxiv" not in n.lower()]
-    if types & {"Thesis", "Dissertation"} or any(_THESIS.search(n) for n in names):
+    # A venue naming a thesis counts only when S2 claims nothing else ("Thesis Eleven" is
+    # a journal).
+    claimed = types & {"JournalArticle", "Conference", "Book"}
+    if types & {"Thesis", "Dissertation"} or not claimed and any(map(_THESIS.search, names)):
         return "thesis", next((n for n in names if not _THESIS_ONLY.fullmatch(n)), "")
     if "Book" in types:
         return "book", names[0] if names else ""
@@ -139,7 +144,7 @@ def _pages(paper: Paper) -> tuple[str, str]:
     """(first, last); last is '' for one page or an article number. Other shapes are
     dropped: biber rejects a malformed range and no reader can use one."""
     raw = _clean((paper.get("journal") or {}).get("pages"))
-    m = re.fullmatch(r"([\w.:]+)(?:\s*[-\u2010-\u2015]+\s*([\w.:]+))?", raw)
+    m = re.fullmatch(r"([\w.:]+)(?:\s*[-\u2010-\u2015]+\s*([\w.:]+))?", raw) if len(raw) < 60 else None
     return (m.group(1), m.group(2) or "") if m else ("", "")
 
 
@@ -171,7 +176,7 @@ def _base_key(paper: Paper) -> str:
     words = re.split(r"[^a-z0-9]+", _ascii_fold(_clean(paper.get("title"))))
     word = next((w for w in words if w and w not in _STOPWORDS), "")
     # A name that folds to nothing (山田太郎) keys like an anonymous work.
-    return f"{surname or 'anon'}{'' if year is None else year}{word}"
+    return re.sub(r"[^a-z0-9]", "", f"{surname or 'anon'}{'' if year is None else year}{word}")
 
 
 def _letters(n: int) -> str:
@@ -201,6 +206,16 @@ def citation_keys(papers: Iterable[Paper]) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- BibTeX
+
+# bibtex stops with "you've exceeded the global-string-size" (200000 in TeX Live, less
+# elsewhere) when one value outgrows it, and escaping can multiply a text by 18. S2 text
+# that long is an abstract or garbage, not a title, so fields are cut to stay well below.
+_MAX_TEXT, _MAX_AUTHORS_TEX = 1000, 120_000
+
+
+def _cap(text: str, limit: int = _MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
 
 # Braces are spelled as commands because BibTeX counts "\{" as a real brace; this way
 # every value is balanced whatever the input.
@@ -245,6 +260,8 @@ def _bib_name(name: str) -> str:
 def _safe_uri(text: str) -> str:
     """Percent-encode what could break a .bib value or \\url: braces, backslash, quote,
     spaces, controls, non-ASCII and a '%' that starts no escape. The rest stays readable."""
+    if len(text) > _MAX_TEXT:
+        return ""  # an identifier cut short would point somewhere else; this one is garbage
     s = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", text)
     return "".join(c if 32 < ord(c) < 127 and c not in '{}\\"' else quote(c, safe="") for c in s)
 
@@ -255,9 +272,21 @@ _BIB_TYPES = {"article": ("article", "journal"), "inproceedings": ("inproceeding
               "book": ("book", "publisher"), "thesis": ("phdthesis", "school")}
 
 
+def _bib_authors(authors: list[str]) -> str:
+    names, size = [], 0
+    for name in authors:
+        if size > _MAX_AUTHORS_TEX:
+            names.append("others")  # BibTeX's own "et al."; thousands of real names fit
+            break
+        names.append(_bib_name(_cap(name, 200)))
+        size += len(names[-1]) + 5
+    return " and ".join(names)
+
+
 def _bib_entry(paper: Paper, key: str) -> str:
     kind, container = _classify(paper)
-    authors, title, year = _authors(paper), _clean(paper.get("title")), _year(paper)
+    authors, title, year = _authors(paper), _cap(_clean(paper.get("title"))), _year(paper)
+    container = _cap(container)
     # plain.bst warns about an empty required field (author, title, year and the container
     # for these types), so a record lacking one becomes @misc, which requires nothing.
     if kind in _BIB_TYPES and authors and title and year is not None and container:
@@ -269,10 +298,10 @@ def _bib_entry(paper: Paper, key: str) -> str:
     arxiv, doi = _ext(paper, "ArXiv"), _ext(paper, "DOI")
     old_style = re.fullmatch(r"([a-zA-Z-]+(?:\.[a-zA-Z-]+)?)/\d{7}(?:v\d+)?", arxiv)
     fields = [
-        ("author", " and ".join(_bib_name(a) for a in authors)),
+        ("author", _bib_authors(authors)),
         ("title", _tex_title(title)),
         (place, _tex(container)),
-        ("volume", volume if volume.isdigit() else ""),  # biblatex: volume is an integer
+        ("volume", volume if volume.isdigit() and len(volume) < 10 else ""),  # biblatex: integer
         ("pages", _tex(f"{first}--{last}" if last else first)),
         ("year", "" if year is None else str(year)),
         # plain.bst sorts by author, else by key: anonymous works sort by their title.
@@ -400,13 +429,20 @@ def to_csv(papers: Iterable[Paper]) -> str:
 
 def to_json(map_: dict[str, Any]) -> str:
     # NaN/Infinity are not JSON: fail loudly rather than write a file parsers reject.
-    return json.dumps(map_, sort_keys=True, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    text = json.dumps(map_, sort_keys=True, ensure_ascii=False, indent=1, allow_nan=False)
+    # A lone surrogate (half an emoji in an S2 answer) cannot be written as UTF-8; as a
+    # \uXXXX escape it is still JSON and reads back as the very same map.
+    return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _number(value: Any, kind: type) -> Any:
     # One XML type per attribute across all nodes, and never a None (the writers choke).
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return kind(value) if ok else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        return kind(value)
+    except (ValueError, OverflowError):  # int(nan), int(inf)
+        return None
 
 
 def _graph(map_: dict[str, Any]) -> Any:

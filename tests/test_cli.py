@@ -153,3 +153,12 @@ def test_real_process_error_has_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "litmap", "seed", "2305.01610"], capture_output=True, text=True, env=env)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "cannot open the cache" in proc.stderr
     assert (bad_cache / "litmap.sqlite").read_bytes() == b"garbage" * 1000  # never "repaired" away
+
+
+def test_export_bib_equals_the_bib_beside_the_map_and_ris_keeps_crlf(api, tmp_path):
+    assert run("seed", SMALL["seed"], "-o", "m.html", "--quiet").exit_code == 0
+    assert run("export", SMALL["seed"], "-o", "e.bib").exit_code == 0
+    assert (tmp_path / "e.bib").read_bytes() == (tmp_path / "m.bib").read_bytes()
+    assert run("export", SMALL["seed"], "--format", "ris", "-o", "e.ris").exit_code == 0
+    raw = (tmp_path / "e.ris").read_bytes()
+    assert b"\r\n" in raw and b"\r\r\n" not in raw

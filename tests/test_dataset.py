@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from litmap import dataset
+from litmap import dataset, dataset_index
 from litmap.dataset import DatasetError, arxiv_paper_id, dataset_store, normalise_record
 from litmap.store import Store
 
@@ -501,7 +501,7 @@ class Interrupted(BaseException):
 def test_interrupted_build_leaves_no_index(tmp_path, monkeypatch):
     root = _tiny(tmp_path / "ds")
     cache = tmp_path / "cache"
-    real = dataset._load_folder
+    real = dataset_index._load_folder
 
     def load_then_interrupt(conn, files, folder, report):
         counts = real(conn, files, folder, report)
@@ -509,14 +509,14 @@ def test_interrupted_build_leaves_no_index(tmp_path, monkeypatch):
             raise Interrupted()
         return counts
 
-    monkeypatch.setattr(dataset, "_load_folder", load_then_interrupt)
+    monkeypatch.setattr(dataset_index, "_load_folder", load_then_interrupt)
     with pytest.raises(Interrupted):
         dataset_store(root, cache)
     index = dataset.index_path(root.resolve(), cache)
     assert not index.exists()
     assert list(index.parent.iterdir()) == []  # the temp file and its scratch are gone
 
-    monkeypatch.setattr(dataset, "_load_folder", real)
+    monkeypatch.setattr(dataset_index, "_load_folder", real)
     st = dataset_store(root, cache)
     try:
         assert st.dataset_info["built"] and st.info()["edges"] == 4
@@ -535,7 +535,7 @@ def test_interrupted_rebuild_keeps_the_old_index_stale(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(dataset, "_alias_select", boom)  # late in the build: after all the loading
+    monkeypatch.setattr(dataset_index, "_alias_select", boom)  # late in the build: after all the loading
     with pytest.raises(KeyboardInterrupt):
         dataset_store(root, cache)
     assert index.read_bytes() == before  # untouched, and still not current:
@@ -613,7 +613,7 @@ def test_bad_utf8_and_cap_on_warnings(tmp_path, monkeypatch):
     with open(root / "papers" / "papers-1.jsonl", "ab") as f:
         f.write(b'{"corpusid": 5, "title": "caf\xe9"}\n')
         f.write(b"garbage\n" * 5)
-    monkeypatch.setattr(dataset, "MAX_WARNINGS", 3)
+    monkeypatch.setattr(dataset_index, "MAX_WARNINGS", 3)
     st = dataset_store(root, tmp_path / "cache", progress=lambda m: None)
     try:
         assert st.dataset_warnings == [
@@ -717,13 +717,13 @@ def test_line_batches_match_a_plain_split(tmp_path_factory, lines, final_newline
             continue
         if text.strip():
             expected.append((n, text))
-    old = dataset.CHUNK, dataset.BATCH
-    dataset.CHUNK, dataset.BATCH = chunk, batch
+    old = dataset_index.CHUNK, dataset_index.BATCH
+    dataset_index.CHUNK, dataset_index.BATCH = chunk, batch
     try:
-        report = dataset._Report(progress=lambda m: None)
-        batches = list(dataset._line_batches(path, "f", report))
+        report = dataset_index._Report(progress=lambda m: None)
+        batches = list(dataset_index._line_batches(path, "f", report))
     finally:
-        dataset.CHUNK, dataset.BATCH = old
+        dataset_index.CHUNK, dataset_index.BATCH = old
     assert [row for b in batches for row in b] == expected
     assert all(0 < len(b) <= batch for b in batches)
     assert report.warnings == bad

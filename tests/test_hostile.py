@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from litmap import export, ids, render
@@ -128,14 +128,59 @@ def assert_clean_exit(result, argv) -> None:
     assert "Traceback" not in result.output, (argv, result.output)
 
 
-@settings(max_examples=150, **SETTINGS)
-@given(st.lists(st.one_of(st.sampled_from(TOKENS), st.sampled_from(KNOWN_IDS), argv_text), max_size=7).map(_safe))
-@example(["seed", "http://["])
+CRAWL_OPTION = st.one_of(
+    st.tuples(st.just("--nodes"), st.sampled_from(["1", "5", "40", "0", "-3", "2000", "2001", "x"])),
+    st.tuples(st.just("--depth"), st.sampled_from(["1", "2", "0", "3"])),
+    st.tuples(st.just("--max-papers"), st.sampled_from(["1", "3", "5000", "0", "1000000", "1000001"])),
+    st.tuples(st.just("--api-key"), st.one_of(st.sampled_from(["k", "", " padded ", "ключ"]), argv_text)),
+    st.tuples(st.just("--rate"), st.sampled_from(["0", "inf", "nan", "-1", "x"])),
+    st.tuples(st.just("--source"), st.sampled_from(["no-such-dataset", ""])),
+    st.sampled_from(["--offline", "--quiet", "-q"]).map(lambda o: (o,)),
+)
+EXPORT_OPTION = st.one_of(
+    CRAWL_OPTION,
+    st.tuples(st.just("--format"), st.sampled_from([*EXPORT_FORMATS, "pdf", ""])),
+    st.tuples(st.just("--which"), st.sampled_from(["map", "prior", "derivative", "all", "none"])),
+    st.tuples(st.sampled_from(["-o", "--output"]), st.just("out.txt")),
+)
+argv_id = st.one_of(st.sampled_from(KNOWN_IDS), st.sampled_from(KNOWN_IDS), id_text.filter(lambda t: "\x00" not in t and not any(
+    "\ud800" <= c <= "\udfff" for c in t)))
+
+
+def _command(cmd: str, ids_: list[str], opts: list[tuple]) -> list[str]:
+    return [cmd, *ids_, *(x for o in opts for x in o)]
+
+
+ARGV = st.one_of(
+    # a command line as a user would type it, with odd ids and odd option values
+    st.builds(_command, st.just("seed"), st.lists(argv_id, min_size=1, max_size=2),
+              st.lists(st.one_of(CRAWL_OPTION, st.tuples(st.just("-o"), st.just("out/map.html"))), max_size=3)),
+    st.builds(_command, st.just("export"), st.lists(argv_id, min_size=1, max_size=2), st.lists(EXPORT_OPTION, max_size=3)),
+    st.sampled_from([["cache", "info"], ["cache", "clear", "--yes"], ["cache", "clear"], ["--version"], ["seed", "-h"]]),
+    # token soup
+    st.lists(st.one_of(st.sampled_from(TOKENS), st.sampled_from(KNOWN_IDS), argv_text), max_size=7),
+).map(_safe)
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(ARGV)
 @example(["seed", "--source", "no-such-dataset", "2305.01610", "--quiet"])
 @example(["export", SMALL["seed"], "--format", "gexf", "--which", "all"])
 def test_cli_on_arbitrary_argv_exits_0_1_or_2(small_api, argv):
     api, root = small_api
-    assert_clean_exit(invoke(api.url, root, argv), argv)
+    result = invoke(api.url, root, argv)
+    assert_clean_exit(result, argv)
+    event(f"exit {result.exit_code}{' (a map)' if 'papers,' in result.stdout else ''}")
+
+
+def test_cli_url_with_an_unbalanced_bracket_is_a_usage_error(small_api):
+    """`litmap seed 'http://['`: ids.parse lets urlparse's ValueError("Invalid IPv6 URL") out
+    (ids.py, _from_url), so the CLI shows no "accepted: ..." help and exits 1 via the catch-all."""
+    api, root = small_api
+    for argv in (["seed", "http://["], ["export", "https://[::1/abs/2305.01610"]):
+        result = invoke(api.url, root, argv)
+        assert_clean_exit(result, argv)
+        assert result.exit_code == 2 and "accepted" in result.stderr, (argv, result.output)
 
 
 def test_cli_titles_and_ids_with_undecodable_bytes(small_api):
@@ -182,8 +227,9 @@ hostile_text = st.one_of(
     st.none(),
     st.text(max_size=30),
     st.lists(text_piece, min_size=1, max_size=6).map("".join),
-    st.sampled_from(SNIPPETS).map(lambda s: (s or "x") * (40_000 // max(1, len(s or "x")))),  # huge
 )
+TEXT_FIELDS = ["title", "abstract", "tldr", "venue", "publicationDate", "url", "journal.name", "journal.pages",
+               "journal.volume", "authors.name", "externalIds.DOI"]
 some_text = st.one_of(st.lists(text_piece, min_size=1, max_size=4).map("".join), st.text(min_size=1, max_size=20))
 count = st.one_of(st.none(), st.integers(0, 10**6))
 ext_ids = st.dictionaries(st.sampled_from(["DOI", "ArXiv", "PubMed", "PubMedCentral", "MAG", "ACL", "DBLP"]),
@@ -193,15 +239,18 @@ author = st.fixed_dictionaries({"authorId": st.one_of(st.none(), st.text(max_siz
 
 
 @st.composite
-def paper_records(draw, n_min: int = 1, n_max: int = 6) -> list[dict]:
-    """Papers in the normalised shape (docs/internals.md) with hostile values everywhere."""
+def paper_records(draw, n_min: int = 1, n_max: int = 6, huge: bool = True) -> list[dict]:
+    """Papers in the normalised shape (docs/internals.md) with hostile values everywhere; in
+    about one example in six, one text field of one paper is ~30,000 characters long."""
     n = draw(st.integers(n_min, n_max))
     salt = draw(st.integers(0, 10**9))
     out = []
     for i in range(n):
         pid = hashlib.sha1(f"hostile:{salt}:{i}".encode()).hexdigest()
-        many = draw(st.booleans()) and draw(st.booleans()) and draw(st.booleans())
-        authors = draw(st.lists(author, max_size=300 if many else 4, min_size=120 if many else 0))
+        authors = draw(st.lists(author, max_size=4))
+        if draw(st.integers(0, 9)) == 0:  # a collaboration paper: hundreds of authors
+            authors = [{"authorId": a["authorId"], "name": f"{a['name']} {k}"}
+                       for k in range(300 // max(1, len(authors))) for a in authors or [{"authorId": None, "name": "Ann"}]]
         out.append({
             "paperId": pid,
             "corpusId": draw(st.one_of(st.none(), st.integers(0, 2**40))),
@@ -223,6 +272,19 @@ def paper_records(draw, n_min: int = 1, n_max: int = 6) -> list[dict]:
             "referenceCount": draw(count),
             "url": draw(st.one_of(st.none(), st.just(f"https://www.semanticscholar.org/paper/{pid}"), some_text)),
         })
+    if huge and draw(st.integers(0, 5)) == 0:
+        p = out[draw(st.integers(0, n - 1))]
+        unit = draw(st.sampled_from(SNIPPETS)) or "x"
+        big = unit * (30_000 // len(unit))
+        field = draw(st.sampled_from(TEXT_FIELDS))
+        if "." not in field:
+            p[field] = big
+        else:
+            outer, inner = field.split(".")
+            if outer == "authors":
+                p["authors"] = [*p["authors"], {"authorId": None, "name": big}]
+            else:
+                p[outer] = {**(p[outer] or {}), inner: big}
     return out
 
 
@@ -282,7 +344,7 @@ def check_html(m: dict, bib: dict[str, str]) -> None:
     assert set(data["bibtex"]) <= {n["id"] for n in m["nodes"] + m["prior"] + m["derivative"]}
 
 
-@settings(max_examples=120, **SETTINGS)
+@settings(max_examples=80, **SETTINGS)
 @given(paper_records())
 def test_exports_and_render_on_hostile_metadata(papers):
     m = as_map(papers)
@@ -291,9 +353,11 @@ def test_exports_and_render_on_hostile_metadata(papers):
 
 
 @settings(max_examples=12, **SETTINGS)
-@given(paper_records(n_min=2, n_max=8))
+@given(paper_records(n_min=2, n_max=8, huge=False))
 def test_real_bibtex_reads_generated_entries_without_a_warning(papers):
-    """plain.bst through the real bibtex: exit 0, no error, no warning, one \\bibitem each."""
+    """plain.bst through the real bibtex: exit 0, no error, no warning, one \\bibitem each.
+    (No 30,000-character fields here: BibTeX's own global-string-size is 200,000, and an
+    escaped 40,000-character venue already exceeds it: a BibTeX limit, noted in the report.)"""
     if not shutil.which("bibtex"):
         pytest.skip("bibtex not installed")
     with tempfile.TemporaryDirectory() as tmp:
@@ -345,7 +409,7 @@ def hostile_graphs(draw):
     return api_records(papers, nulls), edges
 
 
-@settings(max_examples=25, **SETTINGS)
+@settings(max_examples=15, **SETTINGS)
 @given(hostile_graphs())
 def test_pipeline_seed_and_export_on_hostile_corpus(tmp_path_factory, graph):
     records, edges = graph

@@ -1,0 +1,388 @@
+"""Building the SQLite index of a bulk dataset; the public side is litmap/dataset.py.
+
+Everything streams: the files are read in 8 MB chunks, parsed line by line (json.loads) and
+loaded in batches of up to 50,000 rows into scratch tables keyed by corpusid (in a separate
+"-scratch" file, deleted at the end). SQL then joins them into the store's tables: the
+corpusid -> paperId mapping of the citations is a join and the sorts are SQLite's (spilling
+to temporary files), never a Python dict of the dataset, so memory stays flat whatever the
+size of the dataset (the full S2 datasets hold hundreds of millions of rows; point
+SQLITE_TMPDIR at a roomy disk for those).
+
+Malformed lines (not JSON, not an object, no usable id) are skipped and reported as
+"file:line: reason"; a file that cannot be read to its end stops the build (DatasetError).
+The index is written to a temporary file that replaces the old one only when complete.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import sqlite3
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Callable, Iterator
+
+from . import store as store_mod
+from .dataset import ALIAS_PREFIXES, INDEX_VERSION, DatasetError, Progress, _int, _str, normalise_record
+
+BATCH = 50_000
+CHUNK = 8 << 20  # bytes read from a dataset file at a time
+MAX_WARNINGS = 1000  # kept individually; beyond that only counted
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+class _Report:
+    """Warnings (malformed lines, kept individually up to MAX_WARNINGS) and notes (summaries)."""
+
+    def __init__(self, progress: Progress | None):
+        self.progress = progress
+        self.warnings: list[str] = []
+        self.notes: list[str] = []
+        self.dropped = 0
+
+    def warn(self, msg: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(msg)
+            if self.progress:
+                self.progress(msg)
+            else:
+                print(f"litmap: {msg}", file=sys.stderr)
+        else:
+            self.dropped += 1
+
+    def note(self, msg: str) -> None:
+        self.notes.append(msg)
+        if self.progress:
+            self.progress(msg)
+
+    def all_warnings(self) -> list[str]:
+        more = [f"... and {self.dropped:,} more malformed lines"] if self.dropped else []
+        return self.warnings + more
+
+
+def _decode(body: bytes, first: int, rel: str, report: _Report) -> list[str]:
+    """The lines of `body`, numbered from `first`, as text; a line that is not UTF-8 is
+    reported and becomes blank (decoding the whole body at once is the fast common case)."""
+    try:
+        return body.decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        lines = []
+        for n, raw in enumerate(body.split(b"\n"), first):
+            try:
+                lines.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                report.warn(f"{rel}:{n}: not valid JSON (bad UTF-8), skipped")
+                lines.append("")
+        return lines
+
+
+def _line_batches(path: Path, rel: str, report: _Report) -> Iterator[list[tuple[int, str]]]:
+    """[(line number, line)] batches (up to BATCH lines) of one .jsonl / .jsonl.gz file.
+
+    Blank lines are left out; lines that are not UTF-8 are reported. A file that cannot be
+    read to its end (truncated or corrupt gzip) raises DatasetError. The file is read in
+    CHUNK-sized pieces split in C: much faster than line-by-line reads of a gzip stream.
+    """
+    lineno = count = 0
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            rest = b""
+            while True:
+                chunk = f.read(CHUNK)
+                if chunk:  # the complete lines so far; a line longer than a chunk waits for more
+                    buf = rest + chunk
+                    cut = buf.rfind(b"\n")
+                    lines = _decode(buf[:cut], lineno + 1, rel, report) if cut >= 0 else []
+                    rest = buf[cut + 1 :]
+                else:  # the end: the last line, without a newline (or nothing)
+                    lines = _decode(rest, lineno + 1, rel, report) if rest else []
+                batch = [(n, line) for n, line in enumerate(lines, lineno + 1) if line and not line.isspace()]
+                lineno += len(lines)
+                for i in range(0, len(batch), BATCH):
+                    part = batch[i : i + BATCH]
+                    count += len(part)
+                    yield part
+                    if report.progress and count % 1_000_000 < len(part):
+                        report.progress(f"{rel}: {count:,} rows")
+                if not chunk:
+                    break
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"{rel}: unreadable after line {lineno} ({exc}); is the file truncated?") from None
+    if report.progress:
+        report.progress(f"{rel}: {count:,} rows")
+
+
+# -- loading ------------------------------------------------------------------------------
+#
+# Each folder is loaded into its scratch table (in the attached database s), keyed by corpusid.
+# Every line goes through json.loads, so "valid JSON" means the same in every folder, and a row
+# function (same rules as normalise_record) turns it into the row to insert, or None when it
+# lacks its ids.
+
+
+def _paper_row(rec: dict) -> tuple | None:
+    paper = normalise_record(rec)
+    return paper and (paper["corpusId"], paper["paperId"], json.dumps(paper, ensure_ascii=False))
+
+
+def _abstract_row(rec: dict) -> tuple | None:
+    corpusid = _int(rec.get("corpusid"))
+    return None if corpusid is None else (corpusid, _str(rec.get("abstract")))
+
+
+def _tldr_row(rec: dict) -> tuple | None:
+    corpusid = _int(rec.get("corpusid"))
+    return None if corpusid is None else (corpusid, _str(rec.get("text")))
+
+
+def _citation_row(rec: dict) -> tuple | None:
+    citing, cited = _int(rec.get("citingcorpusid")), rec.get("citedcorpusid")
+    if cited is not None:  # null (or absent) is valid: S2 could not match the reference; a note counts it
+        cited = _int(cited)
+        if cited is None:
+            return None
+    if citing is None:
+        return None
+    infl, intents = rec.get("isinfluential"), rec.get("intents")
+    if isinstance(intents, (list, dict)):
+        intents = json.dumps(intents, ensure_ascii=False, separators=(",", ":"))  # the store keeps JSON text
+    else:
+        intents = None
+    return citing, cited, 1 if infl is True else 0 if infl is False else None, intents
+
+
+# folder -> (row function, the ids a valid line has, insert statement). The first row of a
+# repeated corpusid wins in papers, the last in abstracts and tldrs (blank texts are not rows).
+_FOLDERS: dict[str, tuple[Callable[[dict], tuple | None], str, str]] = {
+    "papers": (_paper_row, "corpusid", "INSERT OR IGNORE INTO s.paper VALUES (?, ?, ?)"),
+    "abstracts": (_abstract_row, "corpusid", "INSERT OR REPLACE INTO s.abstract SELECT ?1, ?2 WHERE ?2 IS NOT NULL"),
+    "tldrs": (_tldr_row, "corpusid", "INSERT OR REPLACE INTO s.tldr SELECT ?1, ?2 WHERE ?2 IS NOT NULL"),
+    "citations": (_citation_row, "citingcorpusid/citedcorpusid", "INSERT INTO s.cite VALUES (?, ?, ?, ?)"),
+}
+
+_SCRATCH = """
+CREATE TABLE s.paper (corpusid INTEGER PRIMARY KEY, paper_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE s.abstract (corpusid INTEGER PRIMARY KEY, abstract TEXT NOT NULL);
+CREATE TABLE s.tldr (corpusid INTEGER PRIMARY KEY, tldr TEXT NOT NULL);
+CREATE TABLE s.cite (citing INTEGER NOT NULL, cited INTEGER, infl INTEGER, intents TEXT);
+"""
+
+
+def _load_folder(conn: sqlite3.Connection, files: list[Path], folder: str, report: _Report) -> int:
+    """Load one dataset folder into its scratch table; returns the number of valid lines."""
+    to_row, ids, insert = _FOLDERS[folder]
+    valid = 0
+    for path in files:
+        rel = f"{folder}/{path.name}"
+        for batch in _line_batches(path, rel, report):
+            rows = []
+            for n, text in batch:
+                try:
+                    rec = json.loads(text)
+                except ValueError:
+                    report.warn(f"{rel}:{n}: not valid JSON, skipped")
+                    continue
+                if not isinstance(rec, dict):
+                    report.warn(f"{rel}:{n}: not a JSON object, skipped")
+                elif (row := to_row(rec)) is None:
+                    report.warn(f"{rel}:{n}: no valid {ids}, skipped")
+                else:
+                    rows.append(row)
+            conn.executemany(insert, rows)
+            valid += len(rows)
+    return valid
+
+
+# The alias key of each external id, as litmap.ids.alias_key writes it: DOI lowercased, PMCID
+# with its "PMC" prefix (the bulk data has the bare number), the others as given.
+_ALIAS_VALUE = {
+    "DOI": "lower(e.value)",
+    "PubMedCentral": "CASE WHEN upper(e.value) LIKE 'PMC%' THEN e.value ELSE 'PMC' || e.value END",
+}
+
+
+def _alias_select() -> str:
+    cases = " ".join(
+        f"WHEN '{key}' THEN '{prefix}:' || {_ALIAS_VALUE.get(key, 'e.value')}"
+        for key, prefix in ALIAS_PREFIXES.items()
+    )
+    keys = ",".join(f"'{k}'" for k in ALIAS_PREFIXES)
+    return f"""
+        SELECT alias, paper_id FROM (
+            SELECT 'CORPUSID:' || p.corpusid AS alias, p.paper_id, p.corpusid
+            FROM s.paper p
+            UNION ALL
+            SELECT CASE e.key {cases} END, p.paper_id, p.corpusid
+            FROM s.paper p, json_each(p.data, '$.externalIds') e
+            WHERE e.key IN ({keys})
+        ) ORDER BY alias, corpusid
+    """
+
+
+# -- building -----------------------------------------------------------------------------
+
+
+def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
+                progress: Progress | None = None) -> dict:
+    """Build the index of the dataset at `root` into the new file `dest`; returns a summary."""
+    t0 = time.perf_counter()
+    report = _Report(progress)
+    scratch = dest.with_name(dest.name + "-scratch")
+    conn = sqlite3.connect(dest, isolation_level=None)
+    try:
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE",
+                       "cache_size=-262144", "threads=2"):  # 256 MiB page cache; sorter threads
+            conn.execute(f"PRAGMA {pragma}")
+        store_mod.create_schema(conn)
+        conn.execute("DROP INDEX edges_cited")  # made after the bulk load: much faster
+        conn.execute("ATTACH DATABASE ? AS s", (str(scratch),))
+        conn.execute("PRAGMA s.journal_mode=OFF")
+        conn.execute("PRAGMA s.synchronous=OFF")
+        conn.executescript(_SCRATCH)
+        conn.execute("BEGIN")
+
+        valid = {name: _load_folder(conn, files[name], name, report)
+                 for name in ("papers", "abstracts", "tldrs", "citations")}
+        n_unique = conn.execute("SELECT count(*) FROM s.paper").fetchone()[0]
+        if not n_unique:
+            raise DatasetError(f"no dataset at {root}: papers/ holds no valid paper records")
+        repeated = valid["papers"] - n_unique
+        if repeated:
+            report.note(f"papers: {repeated:,} rows repeat a corpusid already seen; the first was kept")
+        if progress:
+            progress("indexing papers, aliases and citation edges ...")
+
+        now = time.time()
+        # A slim corpusid -> paperId map: the edge join and the sorts below handle small rows
+        # (s.paper rows carry the whole record).
+        conn.execute("CREATE TABLE s.map (corpusid INTEGER PRIMARY KEY, paper_id TEXT NOT NULL)")
+        conn.execute("INSERT INTO s.map SELECT corpusid, paper_id FROM s.paper ORDER BY corpusid")
+        conn.execute("CREATE INDEX s.map_paper ON map (paper_id)")  # papers go in in paper_id order
+        conn.execute(
+            """INSERT OR IGNORE INTO papers (paper_id, corpus_id, data, full, fetched_at)
+               SELECT m.paper_id, m.corpusid,
+                      CASE WHEN a.abstract IS NULL AND t.tldr IS NULL THEN p.data
+                           ELSE json_set(p.data, '$.abstract', a.abstract, '$.tldr', t.tldr) END,
+                      1, ?
+               FROM s.map m INDEXED BY map_paper
+               JOIN s.paper p ON p.corpusid = m.corpusid
+               LEFT JOIN s.abstract a ON a.corpusid = m.corpusid LEFT JOIN s.tldr t ON t.corpusid = m.corpusid
+               ORDER BY m.paper_id""",
+            (now,),
+        )
+        conn.execute("INSERT OR IGNORE INTO aliases " + _alias_select())
+        before = conn.total_changes
+        conn.execute(
+            """INSERT OR IGNORE INTO edges (citing, cited, is_influential, intents)
+               SELECT a.paper_id, b.paper_id, c.infl, c.intents
+               FROM s.cite c JOIN s.map a ON a.corpusid = c.citing JOIN s.map b ON b.corpusid = c.cited
+               WHERE c.citing != c.cited
+               ORDER BY 1, 2"""
+        )
+        n_edges = conn.total_changes - before
+        n_cites, unmatched, self_cites = conn.execute(
+            "SELECT count(cited), count(*) - count(cited), count(*) FILTER (WHERE citing = cited) FROM s.cite"
+        ).fetchone()
+        if unmatched:
+            report.note(f"citations: {unmatched:,} rows cite no known paper (citedcorpusid null); not edges")
+        if self_cites:
+            report.note(f"citations: {self_cites:,} self-citations dropped")
+        if n_cites - self_cites - n_edges:
+            report.note(f"citations: {n_cites - self_cites - n_edges:,} rows dropped: "
+                        "an endpoint is not in papers/, or a repeated pair")
+
+        store_mod.create_schema(conn)  # re-creates edges_cited, now in one sorted pass
+        conn.execute(
+            """INSERT INTO lists (paper_id, kind, status, total, fetched_at)
+               SELECT p.paper_id, k.kind, 'complete',
+                      CASE k.kind WHEN 'references' THEN (SELECT count(*) FROM edges WHERE citing = p.paper_id)
+                                  ELSE (SELECT count(*) FROM edges WHERE cited = p.paper_id) END,
+                      ?
+               FROM papers p CROSS JOIN (SELECT 'citations' AS kind UNION ALL SELECT 'references') k
+               ORDER BY p.paper_id, k.kind""",
+            (now,),
+        )
+        n_papers = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+        meta = {
+            "dataset_index_version": INDEX_VERSION,
+            "dataset_source": str(root),
+            "dataset_fingerprint": fp,
+            "dataset_papers": str(n_papers),
+            "dataset_edges": str(n_edges),
+            "dataset_warnings": json.dumps(report.all_warnings(), ensure_ascii=False),
+            "dataset_notes": json.dumps(report.notes, ensure_ascii=False),
+            "dataset_built_at": str(now),
+        }
+        conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE s")
+        conn.execute("PRAGMA locking_mode=NORMAL")
+        conn.execute("PRAGMA journal_mode=DELETE")  # a plain file: opens read-only, no -wal/-shm
+    finally:
+        conn.close()
+        _unlink(scratch)
+    return {"papers": n_papers, "edges": n_edges, "malformed": len(report.warnings) + report.dropped,
+            "seconds": time.perf_counter() - t0}
+
+
+# -- the index file: built aside, moved into place when complete ----------------------------
+
+
+def rebuild(root: Path, files: dict[str, list[Path]], final: Path, fp: str, progress: Progress | None) -> dict:
+    """Build the index into a temporary file beside `final` and move it over `final` only when
+    complete (fsynced), so an interrupted build never leaves a file taken as an index."""
+    _clean_stale_temps(final)
+    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
+    try:
+        result = build_index(root, files, tmp, fp, progress)
+        _fsync(tmp)
+        os.replace(tmp, final)
+        _fsync(final.parent, directory=True)
+    except BaseException:  # Ctrl-C included: nothing of this build is left behind
+        _unlink(tmp)
+        raise
+    return result
+
+
+def _unlink(path: Path) -> None:
+    for p in (path, path.with_name(path.name + "-journal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _fsync(path: Path, directory: bool = False) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _clean_stale_temps(final: Path) -> None:
+    """Remove the temp files of builds whose process is gone (killed, not merely interrupted:
+    an interrupted build removes its own)."""
+    for p in final.parent.glob(final.name + ".tmp-*"):
+        m = re.match(r".*\.tmp-(\d+)-", p.name)
+        if not m or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+            continue  # still running: another build of the same dataset
+        except ProcessLookupError:
+            _unlink(p)
+        except OSError:  # e.g. another user's process
+            continue
