@@ -45,10 +45,11 @@ from pathlib import Path
 from typing import Callable
 
 from . import store as store_mod
+from .s2 import sane_text
 from .store import Store, StoreError
 
 SAMPLE = "sample"
-INDEX_VERSION = "2"  # bump when the index layout or the normalisation changes: forces rebuilds
+INDEX_VERSION = "3"  # bump when the index layout or the normalisation changes: forces rebuilds
 
 Progress = Callable[[str], None]
 
@@ -94,8 +95,8 @@ def _int(value) -> int | None:
 
 
 def _str(value) -> str | None:
-    """A non-blank JSON string, unchanged; anything else None."""
-    return value if isinstance(value, str) and value.strip(_WS) else None
+    """A non-blank JSON string (half surrogate pairs replaced, as the API client does); else None."""
+    return sane_text(value) if isinstance(value, str) and value.strip(_WS) else None
 
 
 def _id_str(value) -> str | None:

@@ -21,6 +21,7 @@ _NEW_ARXIV = re.compile(r"(?P<id>(?P<yy>\d{2})(?P<mm>\d{2})\.\d{4,5})(?:v\d+)?",
 _OLD_ARXIV = re.compile(r"(?P<id>[a-z]+(?:-[a-z]+)?(?:\.[a-z]{2})?/(?P<yy>\d{2})(?P<mm>\d{2})\d{3})(?:v\d+)?", re.I)
 _DOI = re.compile(r"10\.\d{4,9}/\S+")
 _HEX40 = re.compile(r"[0-9a-f]{40}", re.I)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _PREFIXED = {
     "corpusid": ("CorpusId", re.compile(r"\d+")),
     "pmid": ("PMID", re.compile(r"\d+")),
@@ -84,8 +85,11 @@ def _arxiv(text: str) -> Ref | None:
 
 
 def _from_url(text: str) -> Ref | None:
-    url = urlparse(text)
-    host = (url.hostname or "").lower()
+    try:
+        url = urlparse(text)
+        host = (url.hostname or "").lower()
+    except ValueError:  # e.g. "http://[": an unbalanced IPv6 bracket
+        return None
     path = unquote(url.path)
     if host.endswith("arxiv.org"):
         m = re.match(r"/(?:abs|pdf|html)/(.+?)(?:\.pdf)?/?$", path)
@@ -105,6 +109,9 @@ def _from_url(text: str) -> Ref | None:
 def parse(text: str) -> Ref:
     """Read one identifier; raise IdError naming the accepted forms."""
     raw = text
+    if _SURROGATE.search(text):
+        # Bytes that are not UTF-8 reach argv as lone surrogates (PEP 383).
+        raise IdError(f"cannot read {raw.encode('utf-8', 'replace').decode()!r}: it is not valid UTF-8 text; accepted: {ACCEPTED}")
     text = text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         title = " ".join(text[1:-1].split())

@@ -12,6 +12,7 @@ import email.utils
 import json
 import os
 import random
+import re
 import threading
 import time
 from urllib.parse import quote
@@ -136,7 +137,10 @@ class Client:
         on_request: Callable[[], None] | None = None,
     ):
         self.base_url = (base_url or os.environ.get("LITMAP_API_URL") or DEFAULT_URL).rstrip("/")
-        key = api_key if api_key is not None else os.environ.get("S2_API_KEY")
+        key = (api_key if api_key is not None else os.environ.get("S2_API_KEY") or "").strip()
+        if key and not re.fullmatch(r"[\x21-\x7e]+", key):
+            # requests would quote the key in its InvalidHeader message: say it without the key.
+            raise KeyRejected("the API key holds spaces or characters an HTTP header cannot carry; check S2_API_KEY or --api-key")
         if rate is None:
             rate = float(os.environ.get("LITMAP_RATE") or 1.0)
         import requests  # here, not at the top: a dataset or cached run never pays for it
@@ -190,6 +194,11 @@ class Client:
                         failure, error = f"{self.base_url} sent {type(data).__name__} where {expect.__name__} was expected", BadResponse
                 elif status in self.policy.statuses:
                     retry_after = _retry_after(resp.headers.get("Retry-After"))
+                    if retry_after is not None and retry_after > self.policy.max_retry_after:
+                        raise (RateLimited if status == 429 else ServerError)(
+                            f"the Semantic Scholar API asks to wait {retry_after:.0f} s before the next request "
+                            f"(HTTP {status}); try again later"
+                        )
                     if status == 429:
                         self.throttled += 1
                         failure, error = "rate limited by the Semantic Scholar API (429 Too Many Requests); try later or use an API key", RateLimited
@@ -273,10 +282,18 @@ class Client:
 # -- normalisation --------------------------------------------------------------------------
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def sane_text(value: str) -> str:
+    # JSON may escape half a surrogate pair ("\ud83d"); no UTF-8 store or file can hold it.
+    return _SURROGATE.sub("\ufffd", value)
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    value = str(value)
+    value = sane_text(str(value))
     return value if value.strip() else None
 
 
@@ -306,7 +323,7 @@ def normalise_paper(raw: dict) -> dict:
     else:
         journal = None
     authors = [
-        {"authorId": _text(a.get("authorId")), "name": str(a.get("name") or "").strip()}
+        {"authorId": _text(a.get("authorId")), "name": sane_text(str(a.get("name") or "")).strip()}
         for a in raw.get("authors") or []
         if isinstance(a, dict) and str(a.get("name") or "").strip()
     ]
@@ -314,7 +331,7 @@ def normalise_paper(raw: dict) -> dict:
     return {
         "paperId": raw.get("paperId"),
         "corpusId": _int(raw.get("corpusId") or ext.get("CorpusId")),
-        "externalIds": {str(k): str(v) for k, v in sorted(ext.items()) if v not in (None, "")},
+        "externalIds": {str(k): sane_text(str(v)) for k, v in sorted(ext.items()) if v not in (None, "")},
         "title": _text(raw.get("title")),
         "abstract": _text(raw.get("abstract")),
         "tldr": _text(tldr.get("text")) if isinstance(tldr, dict) else _text(tldr),
