@@ -178,7 +178,7 @@ class Crawler:
 
     # -- the whole map --------------------------------------------------------------------
 
-    def build(self, refs: list[idmod.Ref], opts: Options, source: str = "api") -> dict:
+    def build(self, refs: list[idmod.Ref], opts: Options) -> dict:
         from litmap import similarity
 
         seeds = self.resolve(refs)
@@ -208,32 +208,24 @@ class Crawler:
         self.stats["papers_considered"] = len(counts)
         node_ids = [*seeds, *similarity.select(ranked, opts.nodes)]
         self.ensure_lists(node_ids, ("references", "citations"), counts)
-        map_edges = sorted(set(edges) | set(self._pairs(node_ids, "references")) | set(self._pairs(node_ids, "citations")))
+        map_edges = sorted(set(edges) | set(self.store.list_edges(node_ids, "references"))
+                           | set(self.store.list_edges(node_ids, "citations")))
         counts = self.store.counts({x for e in map_edges for x in e})
         prior = similarity.prior_works(map_edges, node_ids, k=10, exclude=frozenset(seeds))
         derivative = similarity.derivative_works(map_edges, node_ids, k=10, exclude=frozenset(seeds))
         listed = [*node_ids, *(p for p, _ in prior), *(p for p, _ in derivative)]
         self.ensure_papers(listed)
         papers = self.store.get_papers(listed)
-        self.stats["unresolved_references"] = self._unresolved(seeds)
-        result = similarity.assemble_map(seeds, ranked, node_ids, papers, map_edges, counts, self.stats)
-        return result
-
-    def _pairs(self, pids: list[str], kind: str) -> list[tuple[str, str]]:
-        return self.store.list_edges(pids, kind)
+        self.stats["unresolved_references"] = max(
+            0, self.store.list_total(seeds, "references") - len(self.store.list_edges(seeds, "references")))
+        return similarity.assemble_map(seeds, ranked, node_ids, papers, map_edges, counts, self.stats,
+                                       prior=prior, derivative=derivative)
 
     def _edges(self, seeds: list[str], neighbours: list[str], expanded_cits: list[str]) -> list[tuple[str, str]]:
         out = set(self.store.list_edges(seeds, "references")) | set(self.store.list_edges(seeds, "citations"))
         out |= set(self.store.list_edges(neighbours, "references"))
         out |= set(self.store.list_edges(expanded_cits, "citations"))
         return sorted(out)
-
-    def _unresolved(self, seeds: list[str]) -> int:
-        rows = self.store.conn.execute(
-            f"SELECT coalesce(sum(total), 0) FROM lists WHERE kind = 'references' AND paper_id IN ({','.join('?' * len(seeds))})",
-            seeds,
-        ).fetchone()[0]
-        return max(0, rows - len(self.store.list_edges(seeds, "references")))
 
 
 def _alias(ref: idmod.Ref) -> str:
@@ -292,7 +284,7 @@ def make_map(
     if cached is not None:
         return cached, client
     crawler = Crawler(store, client, progress)
-    result = crawler.build(refs, opts, source_key)
+    result = crawler.build(refs, opts)
     if not crawler.stats["missing"]:  # a partial offline map is shown, never remembered
         cache.put_map(key, result)
     return result, client

@@ -350,8 +350,11 @@ def stub_paper(pid: str) -> dict[str, Any]:
 def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
                  node_ids: Iterable[str], papers: Mapping[str, Mapping[str, Any]],
                  edges: EdgeInput, counts: Counts, stats: Mapping[str, Any],
-                 *, per_node: int = 3, k_lists: int = 10) -> dict[str, Any]:
-    """The Map dict of docs/internals.md (format litmap-map/1).
+                 *, per_node: int = 3, k_lists: int = 10,
+                 prior: list[tuple[str, int]] | None = None,
+                 derivative: list[tuple[str, int]] | None = None) -> dict[str, Any]:
+    """The Map dict of docs/internals.md (format litmap-map/1). ``prior``/``derivative``: lists
+    the caller already computed (to fetch their details), else computed here.
 
     Nodes: seeds (input order, similarity 1.0, rank 0, coupling/cocitation = shared with the
     other seeds) then related papers in rank order (rank 1..N; ids missing from ``ranked`` last,
@@ -404,6 +407,7 @@ def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
     out_stats.setdefault("ranking", {"w_coupling": W_COUPLING, "w_cocitation": W_COCITATION,
                                      "evidence_k": EVIDENCE_K, "seeds": "mean"})
     return {"format": "litmap-map/1", "seeds": seeds, "nodes": nodes, "edges": m_edges,
-            "prior": listing(prior_works(M, all_ids, k_lists, exclude=seeds)),
-            "derivative": listing(derivative_works(M, all_ids, k_lists, exclude=seeds)),
+            "prior": listing(prior if prior is not None else prior_works(M, all_ids, k_lists, exclude=seeds)),
+            "derivative": listing(derivative if derivative is not None
+                                  else derivative_works(M, all_ids, k_lists, exclude=seeds)),
             "stats": out_stats}

@@ -219,6 +219,12 @@ class Store:
             out.update(self.conn.execute(q, [kind, *chunk]).fetchall())
         return out
 
+    def list_total(self, ids: Iterable[str], kind: str) -> int:
+        """Sum of the lists' sizes as the API reported them (unresolved items included)."""
+        ids = sorted(set(ids))
+        q = f"SELECT coalesce(sum(total), 0) FROM lists WHERE kind = ? AND paper_id IN ({','.join('?' * len(ids))})"
+        return self.conn.execute(q, [kind, *ids]).fetchone()[0]
+
     def list_edges(self, ids: Iterable[str], kind: str) -> list[tuple[str, str]]:
         """The (citing, cited) edges of the given papers' reference or citation lists."""
         ids = sorted(set(ids))
