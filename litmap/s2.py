@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import os
 import random
 import re
@@ -100,13 +101,18 @@ class Pacer:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait, from delay-seconds or an HTTP date; None when unreadable (then the
+    ordinary backoff applies: a proxy's odd header must not break the client)."""
     if not value:
         return None
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, when.timestamp() - time.time()) if when else None
+        try:
+            seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def _path_id(paper_id: str) -> str:
@@ -142,7 +148,13 @@ class Client:
             # requests would quote the key in its InvalidHeader message: say it without the key.
             raise KeyRejected("the API key holds spaces or characters an HTTP header cannot carry; check S2_API_KEY or --api-key")
         if rate is None:
-            rate = float(os.environ.get("LITMAP_RATE") or 1.0)
+            raw = os.environ.get("LITMAP_RATE") or "1"
+            try:
+                rate = float(raw)
+            except ValueError:
+                rate = -1.0
+            if not (math.isfinite(rate) and rate >= 0):
+                raise S2Error(f"LITMAP_RATE must be requests per second, a number such as 1 or 0.5 (0: no pacing), not {raw!r}")
         import requests  # here, not at the top: a dataset or cached run never pays for it
 
         self.policy = RetryPolicy(tries=max(1, max_tries), backoff=backoff)

@@ -216,6 +216,21 @@ def test_api_key_that_cannot_be_a_header_is_one_line_without_the_key(small_api, 
     assert "LITMAP_DEBUG" not in proc.stderr, proc.stderr  # the catch-all for bugs
 
 
+@pytest.mark.parametrize("value", ["abc", "1,5", "0x10"])
+def test_unreadable_litmap_rate_is_named_in_one_line(small_api, tmp_path, value):
+    """LITMAP_RATE is read with a bare float() (s2.Client.__init__): "abc" raises ValueError out
+    of the CLI, which the real process reports through its catch-all for bugs as
+    "ValueError: could not convert string to float: 'abc' (set LITMAP_DEBUG=1 ...)", never
+    saying which setting is wrong. Expected: a one-line error naming LITMAP_RATE."""
+    api, _ = small_api
+    env = {"LITMAP_API_URL": api.url, "LITMAP_CACHE_DIR": str(tmp_path / "cache"), "LITMAP_RATE": value,
+           "S2_API_KEY": None, "LITMAP_DEBUG": None}
+    result = CliRunner().invoke(cli, ["seed", SMALL["seed"], "--quiet", "-o", str(tmp_path / "m.html")], env=env,
+                                catch_exceptions=True)
+    assert_clean_exit(result, ["seed", f"LITMAP_RATE={value}"])
+    assert result.exit_code in (1, 2) and "LITMAP_RATE" in result.stderr, result.output
+
+
 # -- paper metadata ------------------------------------------------------------------------------
 
 SNIPPETS = ["</script><script>alert(1)</script>", "</SCRIPT >", "<!--", "-->", "<![CDATA[", "]]>", "<b>bold</b>",
