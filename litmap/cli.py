@@ -52,13 +52,13 @@ def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, quie
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from litmap import crawl, s2, store
+    from litmap import crawl, dataset, s2, store
 
     refs = _parse_ids(seeds)
     if source and offline:
         raise _fail("--source and --offline do not go together: a dataset is already offline", 2)
     console = Console(stderr=True)
-    state = {"requests": 0, "client": None}
+    state: dict = {"client": None}
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                   transient=True, disable=quiet or not console.is_terminal) as bar:
         task = bar.add_task("starting")
@@ -79,12 +79,8 @@ def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, quie
                                                 client_factory=client_factory, progress=progress)
         except s2.NetworkError as exc:
             raise _fail(f"{exc}. Maps already cached still work with --offline; {SAMPLE_HINT}") from None
-        except (s2.S2Error, crawl.CrawlError, store.StoreError) as exc:
+        except (s2.S2Error, crawl.CrawlError, store.StoreError, dataset.DatasetError) as exc:
             raise _fail(str(exc)) from None
-        except Exception as exc:  # dataset errors and the like: still one line
-            if type(exc).__name__ == "DatasetError":
-                raise _fail(str(exc)) from None
-            raise
     return result, (client.requests if client else 0)
 
 
