@@ -19,7 +19,6 @@ from litmap.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "litmap" / "data" / "sample"
 BAD = Path(__file__).resolve().parent / "fixtures" / "dataset_bad"
-HEPTH = ROOT.parent / "shared" / "datasets" / "hepth"
 MALDACENA = "hep-th/9711200"
 MALDACENA_ID = "369113e471049c6b751fca4114c5099c9575bd1b"
 
@@ -244,14 +243,6 @@ def test_build_sample_is_deterministic(tmp_path):
     assert papers[1002]["referencecount"] == 1 and papers[1002]["venue"] == "arXiv"
     assert _rows(out1 / "abstracts" / "abstracts-0.jsonl.gz")[1]["abstract"] == "We show that ..."
     assert build_sample.main([str(tmp_path / "nowhere"), str(tmp_path / "c")]) == 2
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not (HEPTH / "papers.jsonl.gz").is_file(), reason="needs the hep-th source data")
-def test_shipped_sample_is_what_the_script_builds(tmp_path):
-    build_sample.build(HEPTH, tmp_path, log=lambda s: None)
-    for rel in ("papers/papers-0.jsonl.gz", "citations/citations-0.jsonl.gz", "abstracts/abstracts-0.jsonl.gz"):
-        assert (tmp_path / rel).read_bytes() == (SAMPLE / rel).read_bytes(), rel
 
 
 # -- dataset_store on the sample ------------------------------------------------------------
