@@ -103,7 +103,8 @@ def _authors(paper: Paper) -> list[str]:
     return [n for n in map(_clean, names) if n]
 
 
-def _surname(name: str) -> str:
+def surname(name: str) -> str:
+    """The surname BibTeX would sort by (the map labels use it too, so they agree with the keys)."""
     parts = _split_name(name)
     if parts:
         return parts[2]
@@ -171,12 +172,12 @@ _STOPWORDS = {"a", "an", "the", "on", "of", "in", "for", "to", "and", "or", "wit
 
 def _base_key(paper: Paper) -> str:
     authors = _authors(paper)
-    surname = re.sub(r"[^a-z0-9]", "", _ascii_fold(_surname(authors[0]))) if authors else ""
+    last = re.sub(r"[^a-z0-9]", "", _ascii_fold(surname(authors[0]))) if authors else ""
     year = _year(paper)
     words = re.split(r"[^a-z0-9]+", _ascii_fold(_clean(paper.get("title"))))
     word = next((w for w in words if w and w not in _STOPWORDS), "")
     # A name that folds to nothing (山田太郎) keys like an anonymous work.
-    return re.sub(r"[^a-z0-9]", "", f"{surname or 'anon'}{'' if year is None else year}{word}")
+    return re.sub(r"[^a-z0-9]", "", f"{last or 'anon'}{'' if year is None else year}{word}")
 
 
 def _letters(n: int) -> str:
@@ -451,7 +452,7 @@ def _graph(map_: dict[str, Any]) -> Any:
     graph = nx.Graph()
     for node in map_.get("nodes") or []:
         authors, year = _authors(node), _year(node)
-        attrs = {"label": f"{_surname(authors[0]) if authors else 'Anonymous'} {year or ''}".strip(),
+        attrs = {"label": f"{surname(authors[0]) if authors else 'Anonymous'} {year or ''}".strip(),
                  "title": _clean(node.get("title")), "authors": "; ".join(authors), "year": year,
                  "venue": _clean(node.get("venue")), "role": _clean(node.get("role")),
                  "citationCount": _number(node.get("citationCount"), int),

@@ -19,6 +19,8 @@ import os
 import re
 from importlib import resources
 
+from litmap.export import surname
+
 __all__ = ["render_html"]
 
 VIS_VERSION = "9.1.2"
@@ -117,18 +119,10 @@ def _int(value):
     return int(v) if v is not None else None
 
 
-def _surname(name: str | None) -> str | None:
-    name = _text(name)
-    if not name:
-        return None
-    if "," in name:                                   # "Bertrand, Marianne"
-        return name.split(",", 1)[0].strip() or None
-    return name.split(" ")[-1]
-
-
 def _label(p: dict) -> str:
     authors = p.get("authors") or []
-    first = _surname(authors[0].get("name")) if authors and isinstance(authors[0], dict) else None
+    name = _text(authors[0].get("name")) if authors and isinstance(authors[0], dict) else None
+    first = surname(name) if name else None
     if not first:
         first = (_text(p.get("title")) or "Untitled").split(" ")[0]
     year = _int(p.get("year"))
