@@ -162,3 +162,10 @@ def test_export_bib_equals_the_bib_beside_the_map_and_ris_keeps_crlf(api, tmp_pa
     assert run("export", SMALL["seed"], "--format", "ris", "-o", "e.ris").exit_code == 0
     raw = (tmp_path / "e.ris").read_bytes()
     assert b"\r\n" in raw and b"\r\r\n" not in raw
+
+
+def test_wrong_dataset_path_is_one_line(api, tmp_path):
+    result = run("seed", "hep-th/9711200", "--source", str(tmp_path / "nowhere"), "--quiet")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "no dataset at" in result.stderr and "papers/" in result.stderr
+    assert api.count == 0
