@@ -277,12 +277,13 @@ def make_map(
         source_key = "dataset:" + str(store.path)
         client = None
     else:
-        store, source_key = cache, "api"
-        client = None if offline else (client_factory or s2.Client)()
+        store, source_key, client = cache, "api", None
     key = opts.key([str(r) for r in refs], source_key)
     cached = cache.get_map(key)
     if cached is not None:
         return cached, client
+    if not source and not offline:
+        client = (client_factory or s2.Client)()
     crawler = Crawler(store, client, progress)
     result = crawler.build(refs, opts)
     if not crawler.stats["missing"]:  # a partial offline map is shown, never remembered

@@ -172,7 +172,10 @@ class Client:
 
     # -- transport ------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, params: dict | None = None, body: Any = None, expect: type = dict) -> Any:
+    def _call(self, method: str, path: str, params: dict | None = None, body: Any = None, expect: type = dict,
+              problem: Callable[[Any], str | None] = lambda data: None) -> Any:
+        """One API call with the retry policy; `problem` names what is wrong with a well-formed
+        but partial answer (a short batch), which is then retried like any broken answer."""
         import requests
 
         url = self.base_url + path
@@ -201,9 +204,11 @@ class Client:
                     except ValueError:
                         failure, error = f"{self.base_url} sent a reply that is not complete JSON", BadResponse
                     else:
-                        if isinstance(data, expect):
+                        wrong = f"sent {type(data).__name__} where {expect.__name__} was expected" \
+                            if not isinstance(data, expect) else problem(data)
+                        if wrong is None:
                             return data
-                        failure, error = f"{self.base_url} sent {type(data).__name__} where {expect.__name__} was expected", BadResponse
+                        failure, error = f"{self.base_url} {wrong}", BadResponse
                 elif status in self.policy.statuses:
                     retry_after = _retry_after(resp.headers.get("Retry-After"))
                     if retry_after is not None and retry_after > self.policy.max_retry_after:
@@ -246,11 +251,12 @@ class Client:
         return out
 
     def batch_chunk(self, ids: list[str], fields: str) -> list[dict | None]:
-        for _ in range(self.policy.tries):
-            answer = self._call("POST", "/graph/v1/paper/batch", {"fields": fields}, {"ids": ids}, expect=list)
+        def problem(answer: list) -> str | None:
             if len(answer) == len(ids) and all(a is None or isinstance(a, dict) for a in answer):
-                return answer
-        raise BadResponse(f"{self.base_url} answered a batch of {len(ids)} ids with {len(answer)} records")
+                return None
+            return f"answered a batch of {len(ids)} ids with {len(answer)} records"
+
+        return self._call("POST", "/graph/v1/paper/batch", {"fields": fields}, {"ids": ids}, expect=list, problem=problem)
 
     def _pages(self, paper_id: str, kind: str, fields: str, limit: int) -> tuple[list[dict], bool]:
         items: list[dict] = []

@@ -169,3 +169,11 @@ def test_wrong_dataset_path_is_one_line(api, tmp_path):
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert "no dataset at" in result.stderr and "papers/" in result.stderr
     assert api.count == 0
+
+
+def test_cached_map_needs_no_client_at_all(api, tmp_path, monkeypatch):
+    assert run("seed", SMALL["seed"], "-o", "m.html", "--quiet").exit_code == 0
+    # a key no client would accept: only a run that never makes a client succeeds
+    monkeypatch.setenv("S2_API_KEY", "not a header value")
+    result = run("export", SMALL["seed"], "--format", "csv")
+    assert result.exit_code == 0, result.stderr
