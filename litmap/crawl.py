@@ -199,7 +199,7 @@ class Crawler:
         if opts.depth >= 2:
             budget = max(0, opts.max_papers - len(neighbours))
             specific = [p for p in seed_refs if ((counts.get(p) or (0,))[0] or 0) <= COUPLING_MAX_CITERS]
-            expanded_cits = _by_specificity(specific, counts, 0)[:budget]
+            expanded_cits = _by_specificity(specific, counts)[:budget]
             self.ensure_lists(expanded_cits, ("citations",), counts)
         edges = self._edges(seeds, neighbours, expanded_cits)
         counts = self.store.counts({x for e in edges for x in e})
@@ -240,9 +240,9 @@ def _paper_aliases(paper: dict) -> list[tuple[str, str]]:
     return out
 
 
-def _by_specificity(pids: list[str], counts: dict[str, tuple], col: int) -> list[str]:
+def _by_specificity(pids: list[str], counts: dict[str, tuple]) -> list[str]:
     """Least-cited first: a paper cited by few is a more specific signal than a classic."""
-    return sorted(pids, key=lambda p: ((counts.get(p) or (None, None))[col] or 0, p))
+    return sorted(pids, key=lambda p: ((counts.get(p) or (None, None))[0] or 0, p))
 
 
 def _budget_chunks(pids: list[str], sizes: list[int]) -> list[list[str]]:
