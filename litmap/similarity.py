@@ -40,17 +40,15 @@ Everything returned is sorted and rounded, so the same crawl gives byte-identica
 
 from __future__ import annotations
 
-import math
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
+from .layout import layout
+
 W_COUPLING, W_COCITATION, EVIDENCE_K = 0.5, 0.5, 3.0  # see the module docstring
 SEED_EDGE_FACTOR = 2  # seeds keep 2 * per_node edges: they are the map's subject
-PX_PER_SQRT_N = 60.0  # layout half-width = 60 * sqrt(n) px
-TETHER = 0.05  # layout-only spring from every node to the seed(s), vs 1 for the best edge
-CORE_MAX = 300  # layout: nodes laid out by force; more are placed beside their neighbours
 SCORE_DIGITS = 6  # rounding before sorting: removes platform float noise from the order
 
 Counts = Mapping[str, Sequence[int | None]]  # paperId -> (citationCount, referenceCount)
@@ -201,112 +199,6 @@ def map_edges(edges: EdgeInput, node_ids: Iterable[str], counts: Counts,
     chosen = np.triu(chosen | chosen.T, 1)
     return [{"source": nodes[i], "target": nodes[j], "weight": float(w[i, j])}
             for i, j in zip(*np.nonzero(chosen))]  # row-major nonzero == sorted (source, target)
-
-
-def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
-           seeds: Sequence[str], *, rng_seed: int = 7, iterations: int = 300
-           ) -> dict[str, tuple[float, float]]:
-    """Force-directed positions in px, centred on the seed(s), half-width ~60*sqrt(n).
-
-    networkx spring_layout, Fruchterman-Reingold "force" method (~0.1 s for 40 nodes; "energy"
-    took 0.2-3 s). FR has no gravity: an edgeless node would drift off and squash the rest once
-    scaled, so every node gets a weak layout-only tether to the seed(s), which also draws seeds
-    inward. One seed is pinned at the centre; several float (pinned together their clusters
-    would overlap) and their centroid becomes the origin. Label boxes are kept apart by the
-    renderer, which knows their real sizes (litmap/render.py).
-    FR is O(n^2) per round (2000 nodes: ~1 min): beyond CORE_MAX nodes only the best-connected
-    CORE_MAX are laid out, the rest placed beside their neighbours. Sorted inputs + seeded RNG:
-    reproducible byte for byte."""
-    import networkx as nx  # lazy: only layout needs it
-
-    nodes = sorted(set(node_ids))
-    n = len(nodes)
-    if n == 0:
-        return {}
-    node_set = set(nodes)
-    best: dict[tuple[str, str], float] = {}
-    for e in map_edges:
-        s, t, w = e["source"], e["target"], float(e["weight"])
-        if s in node_set and t in node_set and s != t and w > 0:
-            key = (min(s, t), max(s, t))
-            best[key] = max(w, best.get(key, 0.0))  # max: independent of input order
-    wmax = max(best.values(), default=1.0)
-    spring = {key: w / wmax for key, w in best.items()}  # weights in (0, 1]
-    seed_nodes = [s for s in list(dict.fromkeys(seeds)) if s in node_set]
-    strength = dict.fromkeys(nodes, 0.0)
-    for (s, t), w in spring.items():
-        strength[s] += w
-        strength[t] += w
-    anchors = seed_nodes or [max(nodes, key=lambda v: (strength[v], v))]  # no seed: the hub
-    core = nodes
-    if n > CORE_MAX:
-        rest = sorted(set(nodes) - set(anchors), key=lambda v: (-strength[v], v))
-        core = sorted(anchors + rest[:CORE_MAX - len(anchors)])
-    core_set = set(core)
-    links = {k: w for k, w in spring.items() if k[0] in core_set and k[1] in core_set}
-    for a in anchors:
-        for v in core:
-            if v != a:
-                key = (min(a, v), max(a, v))
-                links[key] = links.get(key, 0.0) + TETHER / len(anchors)
-    if n == 1:
-        xy = np.zeros((1, 2))
-    else:
-        G = nx.Graph()
-        G.add_nodes_from(core)
-        G.add_weighted_edges_from((s, t, w) for (s, t), w in sorted(links.items()))
-        kw: dict[str, Any] = {}
-        if len(seed_nodes) == 1:
-            kw = {"pos": {seed_nodes[0]: (0.5, 0.5)}, "fixed": [seed_nodes[0]],
-                  "center": (0.25, 0.25)}  # others start in [0.25, 0.75)^2 around it
-        p = nx.spring_layout(G, seed=rng_seed, iterations=iterations, method="force", **kw)
-        xy = np.array([p[v] for v in core], dtype=np.float64)
-        xy -= xy[[core.index(a) for a in anchors]].mean(axis=0)
-        if n > CORE_MAX:
-            xy = _satellites(nodes, core, xy, spring)
-        half = np.abs(xy).max()
-        if half > 0:
-            xy *= PX_PER_SQRT_N * math.sqrt(n) / half
-    out: dict[str, tuple[float, float]] = {}
-    for v, (x, y) in zip(nodes, xy):
-        out[v] = (round(float(x), 1) + 0.0, round(float(y), 1) + 0.0)  # + 0.0: no "-0.0"
-    return out
-
-
-def _satellites(nodes: list[str], core: list[str], core_xy: np.ndarray,
-                spring: Mapping[tuple[str, str], float]) -> np.ndarray:
-    """Place non-core nodes at the weighted mean of their placed neighbours (then neighbours
-    of those, ...), spread on a golden-angle spiral so siblings do not stack; nodes with no
-    path to the core go on a ring just outside. Sparse products, no pair loops."""
-    pos = {v: i for i, v in enumerate(nodes)}
-    n = len(nodes)
-    ij = np.array([(pos[s], pos[t]) for s, t in spring], dtype=np.int64).reshape(-1, 2)
-    W = sp.csr_matrix((list(spring.values()), (ij[:, 0], ij[:, 1])), shape=(n, n))
-    W = (W + W.T).tocsr()
-    xy = np.zeros((n, 2))
-    placed = np.zeros(n, dtype=bool)
-    ci = np.array([pos[v] for v in core])
-    xy[ci], placed[ci] = core_xy, True
-    radius = np.hypot(core_xy[:, 0], core_xy[:, 1]).max() or 1.0
-    step = radius / math.sqrt(len(core))  # ~ the core's node spacing
-    while True:  # ring by ring outward from the core; each pass is one sparse product
-        todo = np.nonzero(~placed)[0]
-        sub = W[todo][:, placed]
-        tot = np.asarray(sub.sum(axis=1)).ravel()
-        ok = tot > 0
-        if not ok.any():
-            break
-        xy[todo[ok]] = (sub @ xy[placed])[ok] / tot[ok, None]
-        placed[todo[ok]] = True
-    j = np.arange(n)
-    angle = j * 2.399963  # golden angle: successive nodes never line up
-    spiral = step * 0.3 * np.sqrt(1 + j % 9)[:, None] * np.c_[np.cos(angle), np.sin(angle)]
-    sat = np.ones(n, dtype=bool)
-    sat[ci] = False
-    lost = ~placed
-    xy[lost] = 1.1 * radius * np.c_[np.cos(angle[lost]), np.sin(angle[lost])]
-    xy[sat] += spiral[sat]
-    return xy
 
 
 def _works(edges: EdgeInput, map_ids: Iterable[str], k: int, exclude: Iterable[str],
