@@ -169,7 +169,7 @@ def seed(seeds, output, open_browser, quiet, **options) -> None:
     html_path = output or stem.with_suffix(".html")
     papers = result["nodes"]
     bib = _map_bibtex(result)
-    _write(html_path, render.render_html(result, bib))
+    _write(html_path, render.render_html(result, bib, name=html_path.stem))
     _write(stem.with_suffix(".bib"), "\n".join(bib[p["paperId"]] for p in papers))
     _write(stem.with_suffix(".json"), export.to_json(result))
     if not quiet:

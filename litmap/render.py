@@ -342,8 +342,11 @@ def _payload(m: dict, bibtex: dict) -> dict:
     }
 
 
-def render_html(map: dict, bibtex: dict[str, str]) -> str:  # noqa: A002 (contract name)
-    """Return one self-contained HTML page for `map`, embedding `bibtex` for the .bib download."""
+def render_html(map: dict, bibtex: dict[str, str], name: str | None = None) -> str:  # noqa: A002
+    """Return one self-contained HTML page for `map`, embedding `bibtex` for the .bib download.
+
+    `name` (the page's file stem) names the downloaded .bib when the page cannot read its own
+    file name."""
     vis_js, vis_css = _vendor()
     app_js = _inline_script(_template("map.js"))
     vis_js = _inline_script(vis_js)
@@ -351,6 +354,6 @@ def render_html(map: dict, bibtex: dict[str, str]) -> str:  # noqa: A002 (contra
     csp = ("default-src 'none'; script-src " + " ".join(_sha256(s) for s in (vis_js, app_js))
            + "; style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
              "connect-src 'none'; base-uri 'none'; form-action 'none'; object-src 'none'")
-    parts = {"CSP": csp, "CSS": css, "DATA": _script_json(_payload(map, bibtex)),
+    parts = {"CSP": csp, "CSS": css, "DATA": _script_json(dict(_payload(map, bibtex), name=_text(name, limit=200))),
              "VIS_JS": vis_js, "APP_JS": app_js}
     return _MARKER_RE.sub(lambda mo: parts[mo.group(1)], _template("map.html"))

@@ -631,3 +631,95 @@ def test_browser_layouts_and_screenshots(browser, tmp_path):
         assert geo["sw"] <= w                   # no horizontal scrolling
         browser.save_screenshot(str(ARTIFACTS / f"render-{w}x{h}.png"))
     _viewport(browser, 1280, 800)
+
+
+# ----------------------------------------------------------------------------- first hour (#11)
+def _side_years_map() -> dict:
+    """Prior works older and derivative works newer than every map paper, one year unknown."""
+    m = make_map(40)
+    for k, p in enumerate(m["prior"]):
+        p["year"] = 1960 + k                     # the map's years start at 1990
+    for k, p in enumerate(m["derivative"]):
+        p["year"] = 2030 + k if k else None      # the map's years end at 2023
+    return m
+
+
+def _tab_state(drv):
+    return drv.execute_script("""return {tabs: Array.from(document.querySelectorAll('.tab')).map(t => t.textContent),
+        rows: document.querySelectorAll('#list li:not(.more)').length,
+        info: document.getElementById('list-info').textContent}""")
+
+
+@pytest.mark.browser
+def test_browser_year_filter_hides_no_side_list_row_by_default(browser, tmp_path):
+    m = _side_years_map()
+    _open(browser, render_html(m, make_bibtex(m)), tmp_path)
+    for tab, papers in (("prior", m["prior"]), ("derivative", m["derivative"])):
+        browser.find_element("id", "tab-" + tab).click()
+        time.sleep(0.2)
+        st = _tab_state(browser)
+        label = [t for t in st["tabs"] if t.lower().startswith(tab)][0]
+        assert label.endswith(f"({len(papers)})") and st["rows"] == len(papers), st
+    # a bound the user moves does filter, and the tab count says how many rows show
+    ymin = browser.find_element("id", "year-min")
+    ymin.clear()
+    ymin.send_keys("2031")
+    time.sleep(0.3)
+    st = _tab_state(browser)
+    want = sum(1 for p in m["derivative"] if p["year"] is not None and p["year"] >= 2031)
+    assert st["rows"] == want and f"Derivative works ({want} of {len(m['derivative'])})" in st["tabs"], st
+
+
+@pytest.mark.browser
+def test_browser_tab_switch_closes_other_tabs_details(browser, page40):
+    m, _ = page40
+    browser.execute_script("window.litmap.select(arguments[0])", m["nodes"][3]["id"])
+    assert browser.execute_script("return document.getElementById('details').hidden") is False
+    browser.find_element("id", "tab-prior").click()
+    time.sleep(0.2)
+    st = browser.execute_script("""return {hidden: document.getElementById('details').hidden,
+        sel: window.litmap.network.getSelectedNodes()}""")
+    assert st["hidden"] is True and st["sel"] == []
+    # a prior work's details close when going back to the map tab
+    browser.find_elements("css selector", "#list li .item-main")[0].click()
+    time.sleep(0.2)
+    assert browser.execute_script("return document.getElementById('details').hidden") is False
+    browser.find_element("id", "tab-map").click()
+    time.sleep(0.2)
+    assert browser.execute_script("return document.getElementById('details').hidden") is True
+
+
+@pytest.mark.browser
+def test_browser_narrow_click_on_node_keeps_graph_in_view(browser, tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    m = make_map(40)
+    _open(browser, render_html(m, make_bibtex(m)), tmp_path, w=420, h=800)
+    target = m["nodes"][-1]                      # the last row of the list, far below the graph
+    _node_offset(browser, target["id"])
+    ActionChains(browser, duration=0).move_to_element(browser.find_element("id", "graph")).click().perform()
+    time.sleep(0.4)
+    st = browser.execute_script("""var r = document.getElementById('graph').getBoundingClientRect();
+        return {sel: window.litmap.network.getSelectedNodes(), top: r.top, bottom: r.bottom,
+                h: window.innerHeight, y: window.scrollY}""")
+    assert st["sel"] == [target["id"]]
+    assert st["y"] == 0 and st["top"] >= 0 and st["bottom"] <= st["h"], st
+
+
+@pytest.mark.browser
+def test_browser_download_is_named_after_the_map(browser, tmp_path):
+    m = make_map(12)
+    _open(browser, render_html(m, make_bibtex(m), name="other"), tmp_path, name="paper.v1.html")
+    assert browser.execute_script("return window.litmap.bibName()") == "paper.v1.bib"
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": browser.downloads})
+    browser.find_elements("css selector", "#list li input.pick")[0].click()
+    before = set(os.listdir(browser.downloads))
+    browser.find_element("id", "btn-bib").click()
+    got = _wait_download(browser.downloads, before)
+    assert got.name == "paper.v1.bib"
+    got.unlink()
+
+
+def test_page_carries_its_name_for_the_download():
+    m = make_map(5)
+    assert payload(render_html(m, {}, name="litmap-maldacena1997large"))["name"] == "litmap-maldacena1997large"

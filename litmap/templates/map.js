@@ -136,7 +136,12 @@
   });
 
   // ---------------------------------------------------------------- filtering
-  var YMIN = DATA.legend.min, YMAX = DATA.legend.max;
+  var YMIN = null, YMAX = null;               // years over all lists, not only the map's
+  NODES.concat(PRIOR, DERIV).forEach(function (p) {
+    if (p.year == null) return;
+    if (YMIN == null || p.year < YMIN) YMIN = p.year;
+    if (YMAX == null || p.year > YMAX) YMAX = p.year;
+  });
   var hays = new Map();
   function matches(p) {
     if (state.q.length) {
@@ -147,11 +152,12 @@
       }
       for (var i = 0; i < state.q.length; i++) if (hay.indexOf(state.q[i]) < 0) return false;
     }
-    var narrowed = (state.ymin != null && state.ymin !== YMIN) || (state.ymax != null && state.ymax !== YMAX);
-    if (p.year == null) return !narrowed;
-    if (state.ymin != null && p.year < state.ymin) return false;
-    if (state.ymax != null && p.year > state.ymax) return false;
-    return true;
+    // Only a bound the user moved filters: the boxes start at the years of every list, so
+    // no Prior/Derivative row is hidden before anyone touched them.
+    var lo = state.ymin != null && state.ymin !== YMIN ? state.ymin : null;
+    var hi = state.ymax != null && state.ymax !== YMAX ? state.ymax : null;
+    if (p.year == null) return lo == null && hi == null;
+    return !(lo != null && p.year < lo) && !(hi != null && p.year > hi);
   }
   var nodeDim = new Map(), edgeDim = new Map();
   function applyGraphStyle() {
@@ -277,9 +283,17 @@
     list.appendChild(frag);
     shown = ps;
     var total = rows[tab].length;
+    tabCounts();
     $('list-info').textContent = total === 0 ? 'No papers in this list.' :
       (ps.length === total ? total + ' papers' : ps.length + ' of ' + total + ' papers match');
     syncChecks();
+  }
+  var TAB_NAMES = { map: 'Map', prior: 'Prior works', derivative: 'Derivative works' };
+  function tabCounts() {                    // a tab's count is the rows it shows
+    Object.keys(TAB_NAMES).forEach(function (tab) {
+      var total = rows[tab].length, n = rows[tab].filter(matches).length;
+      $('tab-' + tab).textContent = TAB_NAMES[tab] + ' (' + (n === total ? total : n + ' of ' + total) + ')';
+    });
   }
   function reveal(id) {                     // make sure a paper's row is rendered
     var i = shown.findIndex(function (p) { return p.id === id; });
@@ -303,16 +317,32 @@
     return order.filter(function (id) { return want.has(id) && BIB[id] !== undefined; })
       .map(function (id) { return BIB[id]; }).join('\n');
   }
+  function bibName() {                      // the map's own name: paper.v1.html -> paper.v1.bib
+    var file = decodeURIComponent(location.pathname.split('/').pop() || '');
+    var stem = /\.html?$/i.test(file) ? file.replace(/\.html?$/i, '') : (DATA.name || '');
+    return (stem || 'litmap') + '.bib';
+  }
   function download() {
     var text = bibText();
     if (!text) return;
     var url = URL.createObjectURL(new Blob([text], { type: 'application/x-bibtex;charset=utf-8' }));
     var a = document.createElement('a');
-    a.href = url; a.download = 'litmap.bib'; a.style.display = 'none';
+    a.href = url; a.download = bibName(); a.style.display = 'none';
     document.body.appendChild(a);
     a.click();
     document.body.removeChild(a);
     setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+  }
+
+  // Scroll the side panel, never the page: scrollIntoView also scrolls the window, and in
+  // the narrow layout (panel under the graph) that pushed the clicked graph out of view.
+  function scrollPanelTo(li) {
+    var panel = $('panel');
+    if (panel.scrollHeight <= panel.clientHeight) return;    // the panel is not a scroller
+    var top = li.getBoundingClientRect().top - panel.getBoundingClientRect().top + panel.scrollTop;
+    if (top < panel.scrollTop) panel.scrollTop = top;
+    else if (top + li.offsetHeight > panel.scrollTop + panel.clientHeight)
+      panel.scrollTop = top + li.offsetHeight - panel.clientHeight;
   }
 
   // ---------------------------------------------------------------- selection
@@ -336,7 +366,7 @@
     if (p && from === 'graph') {
       reveal(id);
       var li = items[state.tab].get(id);
-      if (li && li.parentNode) li.scrollIntoView({ block: 'nearest' });
+      if (li && li.parentNode) scrollPanelTo(li);
     }
   }
   network.on('click', function (ev) {
@@ -347,6 +377,13 @@
   // ---------------------------------------------------------------- controls
   function setTab(tab) {
     state.tab = tab;
+    // the details panel belongs to a row of one tab: it does not outlive that tab
+    if (state.selected && !rows[tab].some(function (p) { return p.id === state.selected; })) {
+      state.selected = null;
+      showDetails(null);
+      network.unselectAll();
+      applyGraphStyle();
+    }
     Array.prototype.forEach.call(document.querySelectorAll('.tab'), function (b) {
       b.setAttribute('aria-selected', String(b.getAttribute('data-tab') === tab));
     });
@@ -395,9 +432,6 @@
   var sub = [NODES.length + ' papers', DATA.edges.length + ' similarity links'];
   if (DATA.considered != null) sub.push(fmt(DATA.considered) + ' papers considered');
   $('map-sub').textContent = sub.join(' \u00b7 ');
-  $('tab-map').textContent = 'Map (' + NODES.length + ')';
-  $('tab-prior').textContent = 'Prior works (' + PRIOR.length + ')';
-  $('tab-derivative').textContent = 'Derivative works (' + DERIV.length + ')';
   var L = DATA.legend;
   $('legend-min').textContent = L.min == null ? '' : String(L.min);
   $('legend-max').textContent = L.max == null ? '' : String(L.max);
@@ -413,7 +447,7 @@
 
   API.network = network; API.nodes = visNodes; API.edges = visEdges; API.data = DATA;
   API.select = function (id) { select(id, 'list'); };
-  API.bibText = bibText; API.checked = state.checked;
+  API.bibText = bibText; API.bibName = bibName; API.checked = state.checked;
   API.isDimmed = function (id) { return nodeDim.get(id) || false; };
   // "drawn and interactive": the first frame drawn after all of the above has run
   API.readyAt = performance.now();
