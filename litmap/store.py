@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -94,6 +95,32 @@ def _put_papers(c: sqlite3.Connection, papers: Iterable[dict], full: bool) -> No
     c.executemany(sql if full else sql + " WHERE papers.full = 0", rows)
 
 
+# How long an opener keeps retrying the switch to WAL while other processes hold the file:
+# the same patience as the busy timeout the connections get for ordinary writes.
+WAL_SWITCH_PATIENCE = 60.0
+
+
+def _switch_to_wal(conn: sqlite3.Connection, patience: float = WAL_SWITCH_PATIENCE) -> None:
+    """PRAGMA journal_mode=WAL, retried while the file is busy.
+
+    Switching a fresh database to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY
+    at once when another process holds any lock on it: the busy timeout does not apply. So
+    several processes opening a new cache together would fail with "database is locked"."""
+    deadline = time.monotonic() + patience
+    rng = random.Random()
+    pause = 0.001
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        # random pauses so that the openers do not retry in lockstep
+        time.sleep(rng.uniform(pause / 2, pause))
+        pause = min(pause * 2, 0.1)
+
+
 class Store:
     """One SQLite database; safe to open from several processes at once."""
 
@@ -109,7 +136,7 @@ class Store:
                 # WAL: concurrent readers with one writer; NORMAL sync is durable across
                 # process crashes (the case that matters here), only an OS crash may lose
                 # the last commits, never corrupt the file.
-                self.conn.execute("PRAGMA journal_mode=WAL")
+                _switch_to_wal(self.conn)
                 self.conn.execute("PRAGMA synchronous=NORMAL")
                 with self.transaction():
                     create_schema(self.conn)

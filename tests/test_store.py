@@ -1,5 +1,9 @@
 import multiprocessing
+import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +108,43 @@ def test_readonly_store_cannot_write(tmp_path):
     with Store(tmp_path / "db.sqlite", readonly=True) as db:
         with pytest.raises(sqlite3.OperationalError):
             db.conn.execute("INSERT INTO aliases VALUES ('a', 'b')")
+
+
+# Reads one cache path per line, opens a Store there, writes to it and says "ok" or the error.
+_OPENER = r"""
+import sys
+from litmap.store import Store
+for line in sys.stdin:
+    try:
+        with Store(line.strip()) as db:
+            db.put_aliases([("W:" + sys.argv[1], "p")])
+            mode = db.conn.execute("PRAGMA journal_mode").fetchone()[0]
+        print("ok" if mode == "wal" else "journal mode " + mode, flush=True)
+    except Exception as exc:
+        print(type(exc).__name__ + ": " + str(exc), flush=True)
+"""
+
+
+def test_eight_processes_open_a_fresh_cache_at_once_50_times(tmp_path):
+    """8 processes, each told at the same moment to open the same new cache, 50 rounds: every
+    open succeeds (the WAL switch of a fresh file is where "database is locked" came from)."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    procs = [subprocess.Popen([sys.executable, "-c", _OPENER, str(k)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, env=env) for k in range(8)]
+    failures = []
+    try:
+        for round_ in range(50):
+            path = tmp_path / f"r{round_}" / "litmap.sqlite"
+            for p in procs:  # all 8 are blocked on readline: they wake within microseconds
+                p.stdin.write(f"{path}\n")
+                p.stdin.flush()
+            answers = [p.stdout.readline().strip() for p in procs]
+            failures += [(round_, a) for a in answers if a != "ok"]
+            if not failures:
+                with Store(path) as db:
+                    assert db.conn.execute("SELECT count(*) FROM aliases").fetchone()[0] == 8
+    finally:
+        for p in procs:
+            p.stdin.close()
+            p.wait(30)
+    assert failures == [], f"{len(failures)} failed opens, e.g. {failures[:3]}"
