@@ -6,7 +6,7 @@ import pytest
 
 from litmap import crawl, ids, s2
 from litmap.store import Store
-from tests.fakeapi import SMALL, Corpus, FakeS2
+from tests.fakeapi import SMALL, Corpus, FakeS2, paper_id
 
 
 def no_sleep(seconds):
@@ -141,3 +141,98 @@ def test_nested_list_at_cap_is_completed_through_pagination(tmp_path):
         assert len(store.list_edges(seed, "citations")) == 30
         assert store.list_status(seed, "citations") == {seed[0]: "complete"}
         assert api.requests_to("/citations$")
+
+
+# -- independent expectations: small hand-built graphs whose right answer is worked out by hand --
+
+
+def hand_corpus(edges, unresolved=()):
+    """Papers named by the edges' ends; `unresolved`: (citing name, title) bibliography entries
+    S2 could not match. Every paper gets a title and year, so a node without one was never fetched."""
+    names = list(dict.fromkeys(n for e in edges for n in e[:2]))
+    papers = [{"paperId": paper_id(n), "title": f"Paper {n}", "year": 2000 + i % 20} for i, n in enumerate(names)]
+    corpus = Corpus.from_papers(papers, [(paper_id(a), paper_id(b)) for a, b in edges])
+    for citing, title in unresolved:
+        corpus.add_unresolved_reference(paper_id(citing), title)
+    return corpus
+
+
+def related(result):
+    return {n["id"] for n in result["nodes"] if n["role"] != "seed"}
+
+
+def test_a_paper_coupled_only_through_shared_references_needs_depth_2(tmp_path):
+    """S cites R1 and R2; X cites R1 and R2 and has no other tie to S; Z only cites X.
+    Depth 1 sees S's references and citers and their references: R1, R2. Depth 2 also follows the
+    citers of R1 and R2, which brings in X (coupling 2: both of S's references). Z shares
+    nothing with S at either depth."""
+    corpus = hand_corpus([("S", "R1"), ("S", "R2"), ("X", "R1"), ("X", "R2"), ("Z", "X")])
+    S, R1, R2, X = (paper_id(n) for n in ("S", "R1", "R2", "X"))
+    with FakeS2(corpus) as api:
+        with Store.open(tmp_path / "d1") as store:
+            shallow, _ = build(store, api, [S], depth=1, nodes=10)
+        with Store.open(tmp_path / "d2") as store:
+            deep, _ = build(store, api, [S], depth=2, nodes=10)
+    assert related(shallow) == {R1, R2}
+    assert related(deep) == {R1, R2, X}
+    x = next(n for n in deep["nodes"] if n["id"] == X)
+    assert (x["coupling"], x["cocitation"], x["title"]) == (2, 0, "Paper X")
+
+
+def test_a_list_cut_by_the_api_window_is_recorded_and_reported_as_truncated(tmp_path):
+    """S has 10,001 citers; the API pages at most 9,999 items of a list (offset + limit < 10,000).
+    The store must say 'truncated' with the 9,999 edges it got, the map's stats must list it,
+    and `litmap seed` must print a note about it. S's one reference list is whole."""
+    from click.testing import CliRunner
+
+    from litmap.cli import cli
+
+    corpus = hand_corpus([("S", "R1")] + [(f"C{i}", "S") for i in range(10_001)])
+    S = paper_id("S")
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    with FakeS2(corpus) as api:
+        env = {"LITMAP_API_URL": api.url, "LITMAP_CACHE_DIR": str(cache), "LITMAP_RATE": "0", "S2_API_KEY": None}
+        result = CliRunner().invoke(cli, ["seed", S, "--quiet", "--max-papers", "20", "--nodes", "5",
+                                          "-o", str(out / "map.html")], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"litmap: note: list truncated: {S} citations" in result.stderr.splitlines()
+    stats = json.loads((out / "map.json").read_text())["stats"]
+    assert f"{S} citations" in stats["truncated"]
+    assert f"{S} references" not in stats["truncated"]
+    with Store.open(cache) as store:
+        assert store.list_status([S], "citations") == {S: "truncated"}
+        assert store.list_status([S], "references") == {S: "complete"}
+        assert len(store.list_edges([S], "citations")) == 9_999
+
+
+def test_unresolved_references_of_the_seeds_are_counted(tmp_path):
+    """S cites R1, R2 and three entries S2 could not match; R1 has one of its own, which is not
+    a seed's. The map says 3."""
+    corpus = hand_corpus([("S", "R1"), ("S", "R2"), ("C1", "S"), ("C1", "R1")],
+                         unresolved=[("S", "A lost preprint"), ("S", "A thesis"), ("S", "A talk"), ("R1", "A letter")])
+    with FakeS2(corpus) as api, Store.open(tmp_path) as store:
+        result, _ = build(store, api, [paper_id("S")])
+    assert result["stats"]["unresolved_references"] == 3
+    assert related(result) == {paper_id(n) for n in ("R1", "R2", "C1")}
+
+
+def test_papers_in_the_last_of_several_batches_are_present(tmp_path):
+    """S cites R; 600 papers C0..C599 cite S, and each also cites its own paper X0..X599 that
+    nothing else touches. The citers' reference lists take two /paper/batch calls (500 ids
+    each at most), whichever order they go in; the map of all candidates (--nodes 2000) takes
+    three more for lists and three for details. Every Ci, every Xi (co-cited with S by Ci) and R
+    must be in the map, each with its title, and every Ci's reference list in the store."""
+    n = 600
+    edges = [("S", "R")] + [e for i in range(n) for e in ((f"C{i}", "S"), (f"C{i}", f"X{i}"))]
+    corpus = hand_corpus(edges)
+    citers = [paper_id(f"C{i}") for i in range(n)]
+    expected = {paper_id("R"), *citers, *(paper_id(f"X{i}") for i in range(n))}
+    with FakeS2(corpus) as api, Store.open(tmp_path) as store:
+        result, _ = build(store, api, [paper_id("S")], nodes=2000)
+        assert len(api.requests_to("/paper/batch")) >= 4
+        assert store.list_status(citers, "references") == {c: "complete" for c in citers}
+        assert set(store.list_edges(citers, "references")) == {
+            (paper_id(f"C{i}"), paper_id(x)) for i in range(n) for x in ("S", f"X{i}")}
+    assert related(result) == expected
+    titles = {n["id"]: n["title"] for n in result["nodes"]}
+    assert [p for p in expected if not titles[p]] == []

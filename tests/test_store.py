@@ -148,3 +148,39 @@ def test_eight_processes_open_a_fresh_cache_at_once_50_times(tmp_path):
             p.stdin.close()
             p.wait(30)
     assert failures == [], f"{len(failures)} failed opens, e.g. {failures[:3]}"
+
+
+# Stores one reference list of 50 edges whose edge stream kills the process (os._exit: no
+# cleanup, no rollback, like kill -9) after argv[2] edges have been read.
+_CRASHER = r"""
+import os, sys
+from litmap.store import Store
+
+def edges(n):
+    for j in range(50):
+        if j == n:
+            os._exit(9)
+        yield ("p", f"q{j}", None, None)
+    if n == 50:
+        os._exit(9)
+
+db = Store(sys.argv[1])
+db.put_answer([{"paperId": "p", "title": "P"}], [("p", "references", edges(int(sys.argv[2])), "complete", 50)])
+"""
+
+
+@pytest.mark.parametrize("crash_after", [0, 1, 25, 50])
+def test_a_crash_while_storing_a_list_never_leaves_it_complete_with_edges_missing(tmp_path, crash_after):
+    """The process dies while one answer (a stub and a list of 50 edges) is being written, before
+    it could commit: afterwards none of that answer is in the cache. In particular the list is
+    never recorded 'complete' with some of its edges missing (a re-run would trust it)."""
+    path = tmp_path / "litmap.sqlite"
+    Store(path).close()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run([sys.executable, "-c", _CRASHER, str(path), str(crash_after)], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 9, proc.stderr
+    with Store(path) as db:
+        assert db.integrity() == "ok"
+        assert db.list_status(["p"], "references") == {}
+        assert db.list_edges(["p"], "references") == [] and db.get_papers(["p"]) == {}
