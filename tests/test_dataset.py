@@ -585,6 +585,9 @@ def test_malformed_lines_are_skipped_and_reported(tmp_path, capsys):
         ]
         assert st.dataset_warnings == expected
         assert [m for m in messages if m in expected] == expected
+        # A skipped line leaves no trace: were it read as its neighbour's record again, that
+        # record would show up as a repeated corpusid or a repeated citation pair here.
+        assert st.dataset_notes == []
         assert st.info()["papers"] == 4 and st.info()["edges"] == 4
         assert st.resolve("CORPUSID:8") is not None and st.resolve("CORPUSID:3") is None
         assert dataset.dataset_warnings(st) == expected
