@@ -38,6 +38,9 @@ BATCH_EDGE_BUDGET = 40_000
 # The coupling step skips references cited more than this: citing a classic says little about
 # a paper's topic, and its citers would cost many requests for a weak signal.
 COUPLING_MAX_CITERS = 2000
+# Bump when a map gains or changes keys: cached maps of an older revision are then rebuilt
+# (from cached lists, no requests) instead of being shown without the new parts.
+MAP_REVISION = 2  # 2: clusters, list links
 
 
 class CrawlError(Exception):
@@ -51,7 +54,7 @@ class Options:
     max_papers: int = 5000
 
     def key(self, seeds: list[str], source: str) -> str:
-        text = json.dumps([seeds, self.nodes, self.depth, self.max_papers, source])
+        text = json.dumps([seeds, self.nodes, self.depth, self.max_papers, source, MAP_REVISION])
         return hashlib.sha1(text.encode()).hexdigest()
 
 

@@ -45,6 +45,7 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from .clusters import cluster_map
 from .layout import layout
 
 W_COUPLING, W_COCITATION, EVIDENCE_K = 0.5, 0.5, 3.0  # see the module docstring
@@ -232,6 +233,17 @@ def derivative_works(edges: EdgeInput, map_ids: Iterable[str], k: int = 10,
     return _works(edges, map_ids, k, exclude, include_map, cited=False)
 
 
+def linked_nodes(edges: EdgeInput, map_ids: Iterable[str], pid: str, cited: bool) -> list[str]:
+    """Map papers citing ``pid`` (``cited``: a prior work) or cited by it (a derivative work),
+    sorted: what the page highlights when the list entry is pointed at."""
+    M = build_matrix(edges)
+    j = M.index.get(pid)
+    if j is None:
+        return []
+    found = {M.ids[i] for i in (M.A[:, [j]].nonzero()[0] if cited else M.A[[j]].nonzero()[1])}
+    return sorted(found.intersection(map_ids))
+
+
 def stub_paper(pid: str) -> dict[str, Any]:
     """A Paper with every key present and nothing known (metadata never fetched)."""
     paper = {k: (v.copy() if isinstance(v, (dict, list)) else v) for k, v in PAPER_KEYS.items()}
@@ -267,6 +279,8 @@ def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
 
     m_edges = map_edges(M, all_ids, counts, seeds, per_node)
     pos = layout(all_ids, m_edges, seeds)
+    in_cluster, clusters = cluster_map(all_ids, m_edges, papers)
+    cluster_label = {c["id"]: c["label"] for c in clusters}
 
     def paper(pid: str) -> dict[str, Any]:
         p = papers.get(pid)
@@ -289,17 +303,20 @@ def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
         x, y = pos.get(pid, (0.0, 0.0))
         nodes.append({**paper(pid), "id": pid, "role": "seed" if is_seed else "related",
                       "similarity": sim, "coupling": coup, "cocitation": cocit, "rank": rk,
-                      "x": x, "y": y})
+                      "x": x, "y": y, "cluster": in_cluster.get(pid),
+                      "cluster_label": cluster_label.get(in_cluster.get(pid))})
 
-    def listing(pairs: list[tuple[str, int]]) -> list[dict[str, Any]]:
-        return [{**paper(pid), "id": pid, "count": c} for pid, c in pairs]
+    def listing(pairs: list[tuple[str, int]], cited: bool) -> list[dict[str, Any]]:
+        return [{**paper(pid), "id": pid, "count": c, "links": linked_nodes(M, all_ids, pid, cited)}
+                for pid, c in pairs]
 
     out_stats = dict(stats)
     out_stats.setdefault("candidates", len(ranked))
     out_stats.setdefault("ranking", {"w_coupling": W_COUPLING, "w_cocitation": W_COCITATION,
                                      "evidence_k": EVIDENCE_K, "seeds": "mean"})
     return {"format": "litmap-map/1", "seeds": seeds, "nodes": nodes, "edges": m_edges,
-            "prior": listing(prior if prior is not None else prior_works(M, all_ids, k_lists, exclude=seeds)),
+            "prior": listing(prior if prior is not None else prior_works(M, all_ids, k_lists, exclude=seeds),
+                             cited=True),
             "derivative": listing(derivative if derivative is not None
-                                  else derivative_works(M, all_ids, k_lists, exclude=seeds)),
-            "stats": out_stats}
+                                  else derivative_works(M, all_ids, k_lists, exclude=seeds), cited=False),
+            "clusters": clusters, "stats": out_stats}

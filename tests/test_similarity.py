@@ -261,7 +261,7 @@ def make_map(edges, counts, seeds, n=12, stats=None):
 def test_assemble_map_matches_the_contract(graph_map):
     edges, counts, _, _, _ = graph_map
     m = make_map(edges, counts, ["p150", "p120"], stats={"papers_considered": 300})
-    assert set(m) == {"format", "seeds", "nodes", "edges", "prior", "derivative", "stats"}
+    assert set(m) == {"format", "seeds", "nodes", "edges", "prior", "derivative", "clusters", "stats"}
     assert m["format"] == "litmap-map/1" and m["seeds"] == ["p150", "p120"]
     nodes = m["nodes"]
     assert [x["id"] for x in nodes[:2]] == ["p150", "p120"]
