@@ -315,9 +315,16 @@ def _bib_entry(paper: Paper, key: str) -> str:
         ("primaryClass", old_style.group(1) if old_style else ""),
         ("doi", _safe_uri(doi)),
         ("url", "" if doi else _safe_uri(_link(paper))),  # a DOI already links the paper
+        # the map's topic-cluster terms (biblatex's comma-separated list; BibTeX ignores it)
+        ("keywords", _tex(_cap(_keywords(paper), 1000))),
     ]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
     return f"@{entry_type}{{{key},\n{body}\n}}\n"
+
+
+def _keywords(paper: Paper) -> str:
+    """The paper's cluster label on a map ("black hole, entropy"), as one clean line."""
+    return _clean(paper.get("cluster_label")) if paper.get("cluster_label") else ""
 
 
 def bibtex_entries(papers: Iterable[Paper]) -> dict[str, str]:
@@ -391,6 +398,7 @@ def to_csl_json(papers: Iterable[Paper]) -> str:
             "volume": _volume(p, kind), "page": f"{first}-{last}" if last else first,
             "DOI": _ext(p, "DOI"), "URL": _link(p),
             "issued": {"date-parts": [[year]]} if year is not None else "",
+            "keyword": _keywords(p),  # CSL's variable for keywords (comma-separated)
         }
         items.append({k: v for k, v in item.items() if v not in ("", [])})
     return json.dumps(items, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
@@ -414,7 +422,7 @@ def _csv_cell(value: Any) -> Any:
 
 def to_csv(papers: Iterable[Paper]) -> str:
     papers = _unique(papers)
-    extra = [f for f in ("similarity", "role") if any(f in p for p in papers)]
+    extra = [f for f in ("similarity", "role", "cluster", "cluster_label") if any(f in p for p in papers)]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(_CSV_FIELDS + extra)
@@ -457,6 +465,7 @@ def _graph(map_: dict[str, Any]) -> Any:
                  "venue": _clean(node.get("venue")), "role": _clean(node.get("role")),
                  "citationCount": _number(node.get("citationCount"), int),
                  "doi": _ext(node, "DOI"), "arxiv": _ext(node, "ArXiv"),
+                 "cluster": _number(node.get("cluster"), int), "cluster_label": _keywords(node),
                  **{k: _number(node.get(k), float) for k in ("similarity", "x", "y")}}
         graph.add_node(_clean(_pid(node)), **{k: v for k, v in attrs.items() if v not in (None, "")})
     for edge in map_.get("edges") or []:

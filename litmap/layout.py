@@ -121,3 +121,52 @@ def _satellites(nodes: list[str], core: list[str], core_xy: np.ndarray,
     xy[lost] = 1.1 * radius * np.c_[np.cos(angle[lost]), np.sin(angle[lost])]
     xy[sat] += spiral[sat]
     return xy
+
+
+TIMELINE_ASPECT = 1.6  # timeline width : height
+TIMELINE_MIN_PX_PER_YEAR = 40.0  # so that consecutive years are told apart at the default zoom
+
+
+def timeline(papers: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, tuple[float, float]],
+                                                               dict[str, Any]]:
+    """Litmaps-style positions in px: x = publication date (year, plus the month when the
+    date is known), y = log(1 + citations), more cited higher (canvas y grows downwards).
+
+    ``papers``: id -> {"year", "citationCount", "publicationDate"} (missing values allowed:
+    an unknown year goes in a column left of the earliest one, unknown citations count 0).
+    Width 2 * 60 * sqrt(n) * 1.6 (a little wider than the force layout: dates bunch papers),
+    at least 40 px a year; height = width / 1.6 from the least to the most cited paper. Also
+    returns the axes, for drawing: ``{"year0", "years": [lo, hi], "px_per_year", "log0",
+    "px_per_log", "undated_x"}``: x = (year - year0) * px_per_year,
+    y = -(log1p(citations) - log0) * px_per_log.
+    Label overlap is the renderer's job (it knows the label sizes). Pure and deterministic."""
+    ids = sorted(papers)
+    n = len(ids)
+    when: dict[str, float | None] = {}
+    for pid in ids:
+        p = papers[pid]
+        year = p.get("year")
+        if not isinstance(year, int) or isinstance(year, bool):
+            when[pid] = None
+            continue
+        date = str(p.get("publicationDate") or "")
+        month = int(date[5:7]) if len(date) >= 7 and date[:4] == str(year) and date[5:7].isdigit() else 0
+        when[pid] = year + (min(max(month, 1), 12) - 0.5) / 12 if month else year + 0.5
+    dated = [w for w in when.values() if w is not None]
+    lo = math.floor(min(dated)) if dated else 2000
+    hi = math.floor(max(dated)) if dated else 2000
+    span = hi - lo + 1
+    width = max(2 * PX_PER_SQRT_N * math.sqrt(max(n, 1)) * 1.6, span * TIMELINE_MIN_PX_PER_YEAR)
+    per_year = width / span
+    logs = {pid: math.log1p(max(c, 0)) if isinstance((c := papers[pid].get("citationCount")), (int, float))
+            and not isinstance(c, bool) and math.isfinite(c) else 0.0 for pid in ids}
+    log0 = min(logs.values(), default=0.0)  # the least cited paper sits on the bottom line
+    per_log = (width / TIMELINE_ASPECT) / max(max(logs.values(), default=0.0) - log0, 1.0)
+    undated_x = -1.5 * per_year
+    out: dict[str, tuple[float, float]] = {}
+    for pid in ids:
+        x = undated_x if when[pid] is None else (when[pid] - lo) * per_year
+        out[pid] = (round(x, 1) + 0.0, round(-(logs[pid] - log0) * per_log, 1) + 0.0)
+    axes = {"year0": lo, "years": [lo, hi] if dated else [], "px_per_year": round(per_year, 3),
+            "log0": round(log0, 6), "px_per_log": round(per_log, 3), "undated_x": round(undated_x, 1)}
+    return out, axes

@@ -33,6 +33,9 @@ SEED_R_MIN = 16.0                # seeds are never drawn tiny
 PALETTE = ["#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0",
            "#225ea8", "#253494", "#081d58"]           # YlGnBu: light = old, dark = new
 UNKNOWN_YEAR = "#c9c9c9"
+CLUSTER_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#edc948",
+                   "#76b7b2", "#ff9da7", "#9c755f", "#86bcb6"]  # Tableau 10: tell apart, no order
+NO_CLUSTER = "#d4d4d4"
 EDGE_RGB = (92, 107, 122)
 
 _ARXIV_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(v\d+)?$", re.I)
@@ -218,18 +221,27 @@ def _layout(raw: list[tuple], radii: list[float], widths: list[float]) -> list[t
         ang = rank * 2.399963
         pts += np.c_[np.cos(ang), np.sin(ang)] * (np.sqrt(rank) * NN_TARGET / 3)[:, None]
 
+    return _unoverlap(pts, radii, widths)
+
+
+def _unoverlap(pts, radii: list[float], widths: list[float], x_cost: float = 1.0) -> list[tuple[float, float]]:
+    """Nudge points so no node+label boxes overlap; ``x_cost`` > 1 prefers vertical moves."""
+    import numpy as np
+
+    n = len(pts)
     # Boxes: node disc on top, label under it (as vis draws dot/diamond labels).
     pad = 6.0
     w = [max(2 * r, lw) + pad for r, lw in zip(radii, widths)]
     h = [2 * r + 4 + FONT * 1.3 + pad for r in radii]
     off = [(hh - pad) / 2 - r for hh, r in zip(h, radii)]   # box centre below node centre
     cx, cy = pts[:, 0].copy(), pts[:, 1] + np.asarray(off)
-    _separate(cx, cy, np.asarray(w), np.asarray(h), 400 if n <= 300 else 150)
+    _separate(cx, cy, np.asarray(w), np.asarray(h), 400 if n <= 300 else 150, x_cost)
     return [(round(float(cx[i]), 1), round(float(cy[i] - off[i]), 1)) for i in range(n)]
 
 
-def _separate(cx, cy, w, h, iterations: int) -> None:
-    """Push overlapping boxes (centres cx/cy, sizes w/h) apart along their smaller overlap.
+def _separate(cx, cy, w, h, iterations: int, x_cost: float = 1.0) -> None:
+    """Push overlapping boxes (centres cx/cy, sizes w/h) apart along their smaller overlap
+    (the horizontal overlap counted ``x_cost`` times: the timeline keeps its x = date).
 
     Vectorised Jacobi sweeps over candidate pairs from a uniform grid (so 2,000 dense nodes
     take well under a second); deterministic: no randomness, pairs in a fixed order.
@@ -265,7 +277,7 @@ def _separate(cx, cy, w, h, iterations: int) -> None:
             return
         i, j, dx, dy, ox, oy = i[hit], j[hit], dx[hit], dy[hit], ox[hit], oy[hit]
         alt = np.where(i % 2 == 1, 1.0, -1.0)                     # tie-break for equal coords
-        along_x = ox < oy
+        along_x = ox * x_cost < oy
         mx = np.where(along_x, np.where(dx != 0, np.sign(dx), alt) * (ox / 2 + 0.5), 0.0)
         my = np.where(~along_x, np.where(dy != 0, np.sign(dy), alt) * (oy / 2 + 0.5), 0.0)
         cx += np.bincount(i, mx, n) - np.bincount(j, mx, n)
@@ -302,6 +314,7 @@ def _payload(m: dict, bibtex: dict) -> dict:
     for d, (x, y) in zip(out_nodes, pos):
         d["x"], d["y"] = x, y
 
+    clusters = _views(m, nodes, out_nodes, radii)
     index = {d["id"]: i for i, d in enumerate(out_nodes)}
     raw_edges = {}
     for e in m.get("edges") or []:
@@ -323,11 +336,12 @@ def _payload(m: dict, bibtex: dict) -> dict:
         rows, ids = [], set()
         for p in m.get(key) or []:
             if isinstance(p, dict) and _text(p.get("id") or p.get("paperId")) not in ids | {None}:
-                rows.append(dict(_paper(p), count=_int(p.get("count"))))
+                rows.append(dict(_paper(p), count=_int(p.get("count")), _links=p.get("links")))
                 ids.add(rows[-1]["id"])
         return rows
 
     prior, derivative = side("prior"), side("derivative")
+    _links(m, prior, derivative, index)
     ids = {d["id"] for d in out_nodes + prior + derivative}
     bib = {str(k): str(v).strip() + "\n" for k, v in (bibtex or {}).items()
            if str(k) in ids and isinstance(v, str) and v.strip()}
@@ -337,9 +351,48 @@ def _payload(m: dict, bibtex: dict) -> dict:
         "nodes": out_nodes, "edges": edges, "prior": prior, "derivative": derivative,
         "bibtex": bib, "seeds": [s for s in (_text(s) for s in m.get("seeds") or []) if s],
         "considered": _int(stats.get("papers_considered")),
+        "clusters": clusters["list"], "timeline": clusters["axes"],
         "legend": {"min": lo, "max": hi, "stops": PALETTE, "unknown": UNKNOWN_YEAR,
                    "cmax": max((_int(p.get("citationCount")) or 0 for p in nodes), default=0)},
     }
+
+
+def _views(m: dict, nodes: list, out_nodes: list[dict], radii: list[float]) -> dict:
+    """The page's other views, computed here so switching is instant: cluster colours (node
+    ``cluster``/``ccolor``, the labelled cluster list) and timeline positions (``tx``/``ty``)."""
+    import numpy as np
+
+    from litmap.layout import timeline
+
+    known: dict[int, dict] = {}
+    for c in m.get("clusters") or []:
+        cid = _int(c.get("id")) if isinstance(c, dict) else None
+        if cid is not None and cid >= 0 and cid not in known:
+            known[cid] = {"id": cid, "label": _text(c.get("label"), limit=200),
+                          "size": 0, "color": CLUSTER_COLOURS[len(known) % len(CLUSTER_COLOURS)]}
+    for p, d in zip(nodes, out_nodes):
+        cid = _int(p.get("cluster"))
+        c = known.get(cid) if cid is not None else None
+        d["cluster"] = c["id"] if c else None
+        d["ccolor"] = c["color"] if c else NO_CLUSTER
+        if c:
+            c["size"] += 1
+    pos, axes = timeline({d["id"]: {"year": d["year"], "citationCount": d["cites"],
+                                    "publicationDate": _text(p.get("publicationDate"), limit=20)}
+                          for p, d in zip(nodes, out_nodes)})
+    pts = np.array([pos[d["id"]] for d in out_nodes], dtype=float).reshape(-1, 2)
+    moved = _unoverlap(pts, radii, [len(d["label"]) * CHAR_W + 6 for d in out_nodes], x_cost=1.5)
+    for d, (x, y) in zip(out_nodes, moved):
+        d["tx"], d["ty"] = x, y
+    return {"list": [c for c in known.values() if c["size"]], "axes": axes}
+
+
+def _links(m: dict, prior: list[dict], derivative: list[dict], index: dict[str, int]) -> None:
+    """Each Prior/Derivative row: ``links`` = indices of the map nodes it is linked to."""
+    for row in prior + derivative:
+        raw = row.pop("_links", None)
+        ids = [_text(x) for x in raw] if isinstance(raw, list) else []
+        row["links"] = sorted({index[x] for x in ids if x in index})
 
 
 def render_html(map: dict, bibtex: dict[str, str], name: str | None = None) -> str:  # noqa: A002

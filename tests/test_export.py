@@ -720,3 +720,74 @@ def test_random_text_never_breaks_an_entry():
         assert (len(split_authors(parsed["author"])) if kept else 0) == len(kept)
 
     check()
+
+
+# ------------------------------------------------------------------ topic clusters
+
+HOSTILE_LABEL = 'black hole, 50% {entropy} & c_d, $x^2$ \\emph{y} ~#, "quoted" <b>'
+
+
+def clustered_map() -> dict:
+    """hostile_map with topic clusters as litmap.clusters puts them on nodes (a few in none)."""
+    m = hostile_map()
+    labels = [HOSTILE_LABEL, "monetary policy, inflation"]
+    for i, node in enumerate(m["nodes"]):
+        c = None if i % 5 == 4 else i % 2
+        node["cluster"], node["cluster_label"] = c, None if c is None else labels[c]
+    m["clusters"] = [{"id": c, "label": labels[c], "terms": labels[c].split(", "), "size": 1}
+                     for c in (0, 1)]
+    return m
+
+
+def test_csv_has_the_cluster_columns():
+    m = clustered_map()
+    rows = list(csv.DictReader(io.StringIO(to_csv(m["nodes"]), newline="")))
+    assert [r["cluster"] for r in rows] == ["" if n["cluster"] is None else str(n["cluster"])
+                                            for n in m["nodes"]]
+    assert rows[0]["cluster_label"] == export._clean(HOSTILE_LABEL)
+    assert rows[1]["cluster_label"] == "monetary policy, inflation" and rows[4]["cluster_label"] == ""
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_graph_formats_carry_the_cluster(fmt):
+    import networkx as nx
+
+    m = clustered_map()
+    reader = nx.read_graphml if fmt == "graphml" else nx.read_gexf
+    g = reader(io.BytesIO(FORMATS[fmt][0](m).encode("utf-8")))
+    for node in m["nodes"]:
+        data = g.nodes[node["id"]]
+        assert data.get("cluster") == node["cluster"]  # an integer attribute, absent when none
+        assert data.get("cluster_label") == (export._clean(node["cluster_label"])
+                                             if node["cluster_label"] else None)
+
+
+def test_bibtex_keywords_are_the_cluster_terms_escaped(tmp_path):
+    papers = clustered_map()["nodes"]
+    entries = {e["ID"]: e for e in parse_bib(to_bibtex(papers))}
+    keys = keys_of(papers)
+    for p in papers:
+        entry = entries[keys[p["paperId"]]]
+        if p["cluster_label"] is None:
+            assert "keywords" not in entry
+        else:
+            assert untex(entry["keywords"]) == export._clean(p["cluster_label"])
+    assert to_bibtex(papers).count("  keywords = {") == sum(p["cluster"] is not None for p in papers)
+    (tmp_path / "bibtex").mkdir()
+    bbl = run_bibtex(tmp_path / "bibtex", papers)
+    assert bbl.count("\\bibitem{") == len(papers)  # no warning either (run_bibtex checks)
+    (tmp_path / "biber").mkdir()
+    theirs = run_biber(tmp_path / "biber", papers)
+    assert_biber_agrees(theirs, papers)
+    assert sum(bool(e.get("keywords")) for e in theirs) == sum(p["cluster"] is not None for p in papers)
+
+
+def test_csl_json_keyword_is_the_cluster_label_and_validates():
+    import jsonschema
+
+    papers = clustered_map()["nodes"]
+    items = json.loads(to_csl_json(papers))
+    jsonschema.validate(items, json.loads((FIXTURES / "csl-data.json").read_text()),
+                        cls=jsonschema.Draft7Validator)
+    assert [it.get("keyword") for it in items] == [export._clean(p["cluster_label"]) if p["cluster_label"]
+                                                   else None for p in papers]

@@ -58,12 +58,12 @@
   // its year colour.
   function nodeColors(n, dim) {
     return {
-      bg: dim ? rgba(n.color, 0.16) : n.color,
+      bg: dim ? rgba(fill(n), 0.16) : fill(n),
       border: n.seed ? (dim ? rgba(SEED_BORDER, 0.3) : SEED_BORDER) : (dim ? 'rgba(85,96,108,0.18)' : BORDER),
       font: dim ? 'rgba(29,36,48,0.2)' : INK, stroke: dim ? 'rgba(255,255,255,0.2)' : '#ffffff'
     };
   }
-  function edgeColor(e, dim) { return dim ? 'rgba(92,107,122,0.04)' : e[4]; }
+  function edgeColor(e, dim) { return dim ? 'rgba(92,107,122,0.04)' : viewEdgeColor(e); }
   API.marks.parsed = performance.now();
   var visNodes = new vis.DataSet(NODES.map(function (n) {
     var c = nodeColors(n, false);
@@ -119,7 +119,8 @@
   }
   API.marks.network = performance.now();
   var state = { selected: null, tab: 'map', sort: 'similarity', q: [], ymin: null, ymax: null,
-                checked: new Set(), userMoved: false };
+                checked: new Set(), userMoved: false,
+                view: 'map', colorBy: 'year', cluster: null, hoverLink: null };
   function fit() {
     network.fit({ animation: false });
     // a small margin so the toolbar and legend overlays do not cover border nodes
@@ -144,6 +145,7 @@
   });
   var hays = new Map();
   function matches(p) {
+    if (!inCluster(p)) return false;
     if (state.q.length) {
       var hay = hays.get(p);
       if (hay === undefined) {
@@ -165,7 +167,7 @@
     var near = sel ? adj.get(sel) : null;
     var nUp = [], eUp = [];
     NODES.forEach(function (n) {
-      var dim = !matches(n) || (sel !== null && n.id !== sel && !near.has(n.id));
+      var dim = !matches(n) || (sel !== null && n.id !== sel && !near.has(n.id)) || linkDim(n);
       if ((nodeDim.get(n.id) || false) !== dim) { nodeDim.set(n.id, dim); nUp.push([n, dim]); }
     });
     DATA.edges.forEach(function (e, k) {
@@ -198,6 +200,7 @@
       meta.push(PRIOR.indexOf(p) >= 0 ? 'cited by ' + p.count + ' map papers' : 'cites ' + p.count + ' map papers');
     }
     $('d-meta').textContent = meta.join(' \u00b7 ');
+    showClusterDetails(p);
     var links = $('d-links');
     while (links.firstChild) links.removeChild(links.firstChild);
     if (typeof p.id === 'string' && S2_RE.test(p.id))
@@ -239,7 +242,7 @@
     main.tabIndex = 0;
     var title = el('span', 'item-title');
     if (tab === 'map' && p.seed) title.appendChild(el('span', 'seed-badge', 'SEED'));
-    if (tab === 'map') { var dot = el('span', 'dot'); dot.style.background = p.color; title.appendChild(dot); }
+    if (tab === 'map') { var dot = el('span', 'dot'); dot.style.background = fill(p); title.appendChild(dot); }
     title.appendChild(document.createTextNode(p.title));
     main.appendChild(title);
     main.appendChild(el('span', 'item-meta', metaLine(p, tab)));
@@ -248,6 +251,7 @@
     li.appendChild(cb);
     li.appendChild(main);
     li._paper = p;
+    decorateItem(li, p, tab);
     return li;
   }
   var SORTS = {
@@ -345,6 +349,189 @@
       panel.scrollTop = top + li.offsetHeight - panel.clientHeight;
   }
 
+  // ---------------------------------------------------------------- views: clusters, timeline, linked lists
+  // Colour by topic cluster or by year; a legend of labelled clusters (click: highlight the
+  // cluster, filter the list); a timeline layout (x = date, y = log citations) whose positions
+  // come precomputed (tx/ty), so switching only moves nodes; Prior/Derivative rows highlight
+  // the map papers they are linked to.
+  var CLUSTERS = DATA.clusters || [], AXES = DATA.timeline || null;
+  var clusterById = new Map();
+  CLUSTERS.forEach(function (c) { clusterById.set(c.id, c); });
+  var sideClusters = new Map();               // side row -> Set of clusters of its linked papers
+  PRIOR.concat(DERIV).forEach(function (p) {
+    var set = new Set();
+    (p.links || []).forEach(function (i) { if (NODES[i] && NODES[i].cluster != null) set.add(NODES[i].cluster); });
+    sideClusters.set(p, set);
+  });
+  state.colorBy = CLUSTERS.length ? 'cluster' : 'year';
+  function fill(n) {                          // runs before `state` exists, for the first paint
+    var mode = state ? state.colorBy : (DATA.clusters && DATA.clusters.length ? 'cluster' : 'year');
+    return mode === 'cluster' && n.ccolor ? n.ccolor : n.color;
+  }
+  function viewEdgeColor(e) { return state.view === 'timeline' ? 'rgba(92,107,122,0.09)' : e[4]; }
+  function clusterName(c) { return c.label || 'Cluster ' + (c.id + 1); }
+  function inCluster(p) {
+    if (state.cluster == null) return true;
+    if (byId.has(p.id)) return p.cluster === state.cluster;
+    var set = sideClusters.get(p);
+    return !!set && set.has(state.cluster);
+  }
+  function linkedPaper() {                    // the Prior/Derivative row pointed at, if any
+    var p = state.hoverLink || (state.selected && !byId.has(state.selected) ? side.get(state.selected) : null);
+    return p && p.links ? p : null;
+  }
+  var linkSetCache = new Map();
+  function linkDim(n) {
+    var p = linkedPaper();
+    if (!p) return false;
+    var set = linkSetCache.get(p);
+    if (!set) { set = new Set(p.links.map(function (i) { return NODES[i].id; })); linkSetCache.set(p, set); }
+    return !set.has(n.id);
+  }
+  function linkNote() {
+    var p = linkedPaper(), note = $('link-note');
+    if (!p) { note.hidden = true; return; }
+    var k = p.links.length, papers = k === 1 ? ' paper' : ' papers';
+    note.textContent = (PRIOR.indexOf(p) >= 0 ? 'Cited by ' + k + papers + ' in this map'
+                                               : 'Cites ' + k + papers + ' in this map') + ': ' + p.title;
+    note.hidden = false;
+  }
+  function refreshLinks() { applyGraphStyle(); linkNote(); }
+  function decorateItem(li, p, tab) {
+    var meta = li.querySelector('.item-meta');
+    if (tab === 'map' && p.cluster != null && clusterById.has(p.cluster)) {
+      var tag = el('span', 'cluster-tag', clusterName(clusterById.get(p.cluster)));
+      tag.style.borderColor = p.ccolor;
+      meta.appendChild(tag);
+    }
+    if (tab !== 'map' && p.links) {
+      li.addEventListener('mouseenter', function () { state.hoverLink = p; refreshLinks(); });
+      li.addEventListener('mouseleave', function () { if (state.hoverLink === p) { state.hoverLink = null; refreshLinks(); } });
+      li.querySelector('.item-main').addEventListener('focus', function () { state.hoverLink = p; refreshLinks(); });
+      li.querySelector('.item-main').addEventListener('blur', function () { if (state.hoverLink === p) { state.hoverLink = null; refreshLinks(); } });
+    }
+  }
+  function showClusterDetails(p) {
+    var box = $('d-cluster'), c = p && byId.has(p.id) && p.cluster != null ? clusterById.get(p.cluster) : null;
+    box.textContent = '';
+    box.hidden = !c;
+    if (!c) return;
+    var sw = el('span', 'swatch');
+    sw.style.background = c.color;
+    box.appendChild(sw);
+    box.appendChild(document.createTextNode(' Cluster: ' + clusterName(c) + ' (' + c.size + ' papers)'));
+  }
+  function restyleAll() {
+    restyle(NODES.map(function (n) { return [n, nodeDim.get(n.id) || false]; }),
+            DATA.edges.map(function (e, k) { return [k, edgeDim.get(k) || false]; }));
+  }
+  function setColorBy(mode, first) {
+    if (mode === 'cluster' && !CLUSTERS.length) mode = 'year';
+    $('btn-color-cluster').setAttribute('aria-pressed', String(mode === 'cluster'));
+    $('btn-color-year').setAttribute('aria-pressed', String(mode === 'year'));
+    $('legend-years').hidden = mode !== 'year';
+    $('legend-clusters').hidden = mode !== 'cluster';
+    if (first || mode === state.colorBy) return;
+    state.colorBy = mode;
+    items.map = new Map();                    // list dots carry the colour
+    restyleAll();
+    renderList(true);
+  }
+  function selectCluster(id) {
+    state.cluster = id == null || state.cluster === id ? null : id;
+    Array.prototype.forEach.call(document.querySelectorAll('#cluster-list button'), function (b) {
+      b.setAttribute('aria-pressed', String(Number(b.getAttribute('data-cluster')) === state.cluster));
+    });
+    $('cluster-note').textContent = state.cluster == null ? '' : 'Showing cluster: ' + clusterName(clusterById.get(state.cluster));
+    $('cluster-note').hidden = state.cluster == null;
+    renderList();
+    applyGraphStyle();
+  }
+  function buildClusterLegend() {
+    var list = $('cluster-list');
+    CLUSTERS.forEach(function (c) {
+      var li = el('li'), b = el('button', 'cluster-key');
+      b.type = 'button';
+      b.setAttribute('data-cluster', String(c.id));
+      b.setAttribute('aria-pressed', 'false');
+      b.title = 'Highlight this cluster and list only its papers';
+      var sw = el('span', 'swatch');
+      sw.style.background = c.color;
+      b.appendChild(sw);
+      b.appendChild(el('span', 'cluster-name', clusterName(c)));
+      b.appendChild(el('span', 'cluster-size', String(c.size)));
+      b.addEventListener('click', function () { selectCluster(c.id); });
+      li.appendChild(b);
+      list.appendChild(li);
+    });
+    $('btn-color-cluster').disabled = !CLUSTERS.length;
+    if (!CLUSTERS.length) $('btn-color-cluster').title = 'This map has no topic clusters';
+  }
+  var bodyNodes = function () { return network.body && network.body.nodes; };
+  function setView(view) {
+    if (view === 'timeline' && !AXES) view = 'map';
+    if (view === state.view) return;
+    state.view = view;
+    var body = bodyNodes(), tl = view === 'timeline';
+    if ($('btn-physics').getAttribute('aria-pressed') === 'true') $('btn-physics').click();
+    NODES.forEach(function (n) {
+      var x = tl ? n.tx : n.x, y = tl ? n.ty : n.y, b = body && body[n.id];
+      if (b) { b.x = x; b.y = y; } else network.moveNode(n.id, x, y);
+    });
+    $('btn-view-map').setAttribute('aria-pressed', String(!tl));
+    $('btn-view-timeline').setAttribute('aria-pressed', String(tl));
+    restyleAll();
+    fit();
+  }
+  var tlBox = null;
+  function drawAxes(ctx) {                    // timeline grid: years along x, citations up y
+    if (state.view !== 'timeline' || !AXES || !AXES.years.length) return;
+    if (!tlBox) {
+      tlBox = { x0: Infinity, x1: -Infinity, y0: Infinity, y1: -Infinity };
+      NODES.forEach(function (n) {
+        tlBox.x0 = Math.min(tlBox.x0, n.tx); tlBox.x1 = Math.max(tlBox.x1, n.tx);
+        tlBox.y0 = Math.min(tlBox.y0, n.ty); tlBox.y1 = Math.max(tlBox.y1, n.ty);
+      });
+    }
+    var s = network.getScale(), fs = 12 / s, lo = AXES.years[0], hi = AXES.years[1];
+    var step = [1, 2, 5, 10, 20, 50].find(function (k) { return k * AXES.px_per_year * s >= 48; }) || 100;
+    var top = tlBox.y0 - 40, bottom = tlBox.y1 + 50;
+    ctx.save();
+    ctx.lineWidth = 1 / s;
+    ctx.strokeStyle = 'rgba(92,107,122,0.16)';
+    ctx.fillStyle = '#5b6775';
+    ctx.font = fs + 'px system-ui, Arial, sans-serif';
+    ctx.textAlign = 'center';
+    for (var yr = Math.ceil(lo / step) * step; yr <= hi + 1; yr += step) {
+      var x = (yr - AXES.year0) * AXES.px_per_year;
+      ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, bottom); ctx.stroke();
+      ctx.fillText(String(yr), x, bottom + fs * 1.2);
+    }
+    ctx.textAlign = 'left';                   // inside the plot: fit() frames the nodes only
+    var left = Math.min(tlBox.x0, NODES.some(function (n) { return n.year == null; }) ? AXES.undated_x : Infinity) - 30;
+    [0, 10, 100, 1000, 10000, 100000].forEach(function (c) {
+      var y = -(Math.log1p(c) - AXES.log0) * AXES.px_per_log;
+      if (y < top - 1 || y > bottom) return;
+      ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(tlBox.x1 + 30, y); ctx.stroke();
+      ctx.fillText(fmt(c) + ' cites', left + 4 / s, y - 4 / s);
+    });
+    if (NODES.some(function (n) { return n.year == null; })) {
+      ctx.textAlign = 'center';
+      ctx.fillText('year unknown', AXES.undated_x, bottom + fs * 1.2);
+    }
+    ctx.restore();
+  }
+  network.on('beforeDrawing', drawAxes);
+  buildClusterLegend();
+  setColorBy(state.colorBy, true);
+  $('btn-view-map').addEventListener('click', function () { setView('map'); });
+  $('btn-view-timeline').addEventListener('click', function () { setView('timeline'); });
+  $('btn-color-cluster').addEventListener('click', function () { setColorBy('cluster'); });
+  $('btn-color-year').addEventListener('click', function () { setColorBy('year'); });
+  API.views = { setView: setView, setColorBy: setColorBy, selectCluster: selectCluster,
+                state: function () { return { view: state.view, colorBy: state.colorBy, cluster: state.cluster,
+                                              linked: linkedPaper() ? linkedPaper().id : null }; } };
+
   // ---------------------------------------------------------------- selection
   function select(id, from) {
     var p = paper(id);
@@ -362,6 +549,7 @@
       network.unselectAll();
     }
     applyGraphStyle();
+    linkNote();
     items[state.tab].forEach(function (li, key) { li.classList.toggle('selected', key === state.selected); });
     if (p && from === 'graph') {
       reveal(id);
@@ -377,6 +565,7 @@
   // ---------------------------------------------------------------- controls
   function setTab(tab) {
     state.tab = tab;
+    if (state.hoverLink) { state.hoverLink = null; applyGraphStyle(); }   // its row is gone
     // the details panel belongs to a row of one tab: it does not outlive that tab
     if (state.selected && !rows[tab].some(function (p) { return p.id === state.selected; })) {
       state.selected = null;
@@ -384,6 +573,7 @@
       network.unselectAll();
       applyGraphStyle();
     }
+    linkNote();
     Array.prototype.forEach.call(document.querySelectorAll('.tab'), function (b) {
       b.setAttribute('aria-selected', String(b.getAttribute('data-tab') === tab));
     });
