@@ -130,28 +130,21 @@ def label_terms(docs: Mapping[str, tuple[str | None, str | None]],
                 assignment: Mapping[str, int | None], k: int = LABEL_TERMS) -> dict[int, list[str]]:
     """Cluster number -> its ``k`` most distinctive terms (c-TF-IDF, module docstring), from
     ``docs``: id -> (title, abstract). Unclustered papers count as "the rest of the map"."""
-    per_doc: dict[str, dict[tuple[str, ...], float]] = {}
-    for pid in sorted(docs):
-        title, abstract = docs[pid]
-        weights = dict.fromkeys(_terms(_words(abstract)), 1.0)
-        weights.update(dict.fromkeys(_terms(_words(title)), TITLE_WEIGHT))
-        per_doc[pid] = weights
-    vocab = {t[0] for w in per_doc.values() for t in w if len(t) == 1}
+    runs = {pid: (_words(docs[pid][1]), _words(docs[pid][0])) for pid in sorted(docs)}
+    vocab = {w for abstract, title in runs.values() for r in abstract + title for w in r}
     fold = {w: _singular(w, vocab) for w in vocab}
     df: Counter[tuple[str, ...]] = Counter()
     by_cluster: dict[int, Counter[tuple[str, ...]]] = {}
     papers_using: dict[int, Counter[tuple[str, ...]]] = {}
     sizes: Counter[int] = Counter()
-    for pid, weights in per_doc.items():
-        folded: dict[tuple[str, ...], float] = {}
-        for t, w in weights.items():
-            ft = tuple(fold.get(x, x) for x in t)
-            folded[ft] = max(w, folded.get(ft, 0.0))
+    for pid, (abstract, title) in runs.items():
+        weights = dict.fromkeys(_terms([[fold[w] for w in r] for r in abstract]), 1.0)
+        weights.update(dict.fromkeys(_terms([[fold[w] for w in r] for r in title]), TITLE_WEIGHT))
         c = assignment.get(pid)
-        df.update(dict.fromkeys(folded, 1))
+        df.update(weights.keys())
         if c is not None:
-            by_cluster.setdefault(c, Counter()).update(folded)
-            papers_using.setdefault(c, Counter()).update(dict.fromkeys(folded, 1))
+            by_cluster.setdefault(c, Counter()).update(weights)
+            papers_using.setdefault(c, Counter()).update(weights.keys())
             sizes[c] += 1
     if not sizes:
         return {}
