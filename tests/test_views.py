@@ -235,3 +235,40 @@ def test_browser_hover_and_click_on_a_list_entry_highlights_its_linked_papers(br
         browser.find_element("id", "details-close").click()
         assert _dimmed(browser) == set() and not note.is_displayed()
     assert _errors(browser) == []
+
+
+def test_hostile_cluster_data_is_cleaned_or_dropped():
+    m = clustered_map()
+    m["clusters"] = [{"id": 0, "label": "<img src=x onerror=alert(1)>\u2028 x"}, {"id": "1"},
+                     {"id": True}, {"id": -3}, "junk", {"id": 0, "label": "duplicate"}]
+    m["nodes"][0]["cluster"], m["nodes"][1]["cluster"], m["nodes"][2]["cluster"] = 0, True, 99
+    m["prior"][0]["links"] = [m["nodes"][3]["id"], None, 5, {"a": 1}, "nope", m["nodes"][3]["id"]]
+    m["prior"][1]["links"] = "not a list"
+    html = render_html(m, {})
+    assert "<img" not in html.split('id="litmap-data">')[1].split("</script>")[0]
+    data = payload(html)
+    assert [c["id"] for c in data["clusters"]] == [0] and data["clusters"][0]["label"].startswith("<img")
+    assert [n["cluster"] for n in data["nodes"][:3]] == [0, None, None]
+    assert data["prior"][0]["links"] == [3] and data["prior"][1]["links"] == []
+
+
+@pytest.mark.browser
+def test_browser_hostile_cluster_label_is_text(browser, tmp_path):  # noqa: F811
+    m = clustered_map()
+    bad = '<img src=x onerror="window.__xss=1">'
+    m["clusters"][0]["label"] = bad
+    _open(browser, render_html(m, {}), tmp_path)
+    text = browser.execute_script("return document.querySelector('#cluster-list .cluster-name').textContent")
+    assert text == bad and browser.execute_script("return window.__xss || null") is None
+    assert _errors(browser) == []
+
+
+@pytest.mark.browser
+def test_browser_timeline_labels_do_not_overlap(browser, cpage):
+    browser.find_element("id", "btn-view-timeline").click()
+    boxes = browser.execute_script("""var L = window.litmap; return L.nodes.getIds().map(id => {
+        var b = L.network.getBoundingBox(id); return [b.left, b.top, b.right, b.bottom]; })""")
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            a, b = boxes[i], boxes[j]
+            assert min(a[2], b[2]) - max(a[0], b[0]) <= 0.5 or min(a[3], b[3]) - max(a[1], b[1]) <= 0.5, (i, j)
