@@ -114,11 +114,15 @@ def communities(node_ids: Iterable[str], edges: Iterable[Mapping[str, Any]],
         if s in node_set and t in node_set and s != t and w > 0:
             key = (min(s, t), max(s, t))
             best[key] = max(w, best.get(key, 0.0))
+    # Louvain keeps communities in sets; with int nodes (positions in the sorted ids) their
+    # iteration order, hence every tie, does not depend on PYTHONHASHSEED as str hashes do.
+    pos = {v: i for i, v in enumerate(nodes)}
     G = nx.Graph()
-    G.add_nodes_from(nodes)
-    G.add_weighted_edges_from((s, t, w) for (s, t), w in sorted(best.items()))
+    G.add_nodes_from(range(len(nodes)))
+    G.add_weighted_edges_from((pos[s], pos[t], w) for (s, t), w in sorted(best.items()))
     found = nx.community.louvain_communities(G, weight="weight", resolution=RESOLUTION, seed=seed)
-    groups = sorted((sorted(c) for c in found if len(c) >= min_size), key=lambda c: (-len(c), c[0]))
+    groups = sorted((sorted(nodes[i] for i in c) for c in found if len(c) >= min_size),
+                    key=lambda c: (-len(c), c[0]))
     out: dict[str, int | None] = dict.fromkeys(nodes)
     for k, members in enumerate(groups):
         for v in members:

@@ -4,7 +4,11 @@ cluster ids/labels on nodes, and each Prior/Derivative entry's links to map node
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +18,8 @@ from litmap import similarity as sim
 from litmap.cli import cli
 from tests.planted import TOPICS, adjusted_rand_index, planted_corpus
 from tests.test_similarity import random_graph
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def clique(names, w=0.5):
@@ -39,6 +45,26 @@ def test_communities_are_deterministic_and_input_order_free():
     assert len(set(first.values()) - {None}) >= 2
     assert cl.communities(nodes[::-1], me[::-1]) == first
     assert cl.communities(nodes, [dict(e) for e in reversed(me)]) == first
+
+
+def test_clusters_and_labels_identical_across_hash_seeds():
+    code = ("import json, sys; sys.path.insert(0, '.'); from tests.test_clusters import big_map; "
+            "print(json.dumps(big_map()))")
+    outs = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, text=True, capture_output=True,
+                           env={**os.environ, "PYTHONHASHSEED": h}).stdout for h in ("0", "1", "987", "31337")}
+    assert len(outs) == 1 and len(json.loads(outs.pop())[1]) >= 3
+
+
+def big_map():
+    """Clusters of a 150-paper map of the random graph, with texts that share many terms."""
+    edges, counts = random_graph()
+    ranked = sim.rank(edges, ["p150"], counts)
+    nodes = ["p150"] + sim.select(ranked, 150)
+    words = "black hole entropy string brane gauge field theory holography duality".split()
+    papers = {p: {"title": " ".join(words[(i * k) % len(words)] for k in range(1, 5)),
+                  "abstract": " ".join(words[(i + k * k) % len(words)] for k in range(30))}
+              for i, p in enumerate(nodes)}
+    return cl.cluster_map(nodes, sim.map_edges(edges, nodes, counts, ["p150"]), papers)
 
 
 def test_min_size_scales_with_the_map():
