@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -47,13 +48,17 @@ certain particular order terms way ways example examples first second third non 
 appropriate considering compare compared comparing comment comments see seen time times small large
 high low higher lower simple simply find finds including include includes included provide provides
 provided allow allows allowed possible possibly related relation analysis analyze analyse argue
-argued point points part parts number numbers give main important interesting novel briefly
+argued point points part parts number numbers give main important interesting novel briefly explicit explicitly detail
+detailed directly indeed hence several whereas thereby respectively
 """.split())
 
 _MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 _TAG = re.compile(r"<[^>]{0,200}>")
 _COMMAND = re.compile(r"\\[a-zA-Z]+\*?|\\.")
-_TOKEN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+_ACCENT = re.compile(r"\\([\'\"`^~=.])\s*\{?\s*([A-Za-z])\}?")  # Poincar\'e, G\"{o}del
+_COMBINING = {"'": "\u0301", '"': "\u0308", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304",
+              ".": "\u0307"}
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W_]|-(?=[^\W_]))*")  # words, digits inside, inner hyphens
 
 
 def plain_text(text: str | None) -> str:
@@ -62,8 +67,9 @@ def plain_text(text: str | None) -> str:
     if not text:
         return ""
     s = _TAG.sub(" ", _MATH.sub(" ", str(text)))
+    s = _ACCENT.sub(lambda m: m.group(2) + _COMBINING[m.group(1)], s)
     s = _COMMAND.sub(" ", s).replace("{", " ").replace("}", " ")
-    return s.lower()
+    return unicodedata.normalize("NFC", s).lower()
 
 
 def _words(text: str | None) -> list[list[str]]:

@@ -81,6 +81,8 @@ def test_plain_text_drops_math_commands_and_markup():
     s = cl.plain_text(r"Entropy of $AdS_5 \times S^5$ \emph{black} <b>holes</b> \cite{x}")
     assert "ads_5" not in s and "times" not in s and "emph" not in s and "<b>" not in s
     assert "black" in s and "holes" in s and "entropy" in s
+    assert cl.plain_text(r"Poincar\'e and G\"{o}del") == "poincaré and gödel"  # accents kept
+    assert cl._words("Ñúñez-García, 3+1-dimensional d1-d5") == [["ñúñez-garcía"], ["dimensional", "d1-d5"]]
 
 
 def test_labels_are_distinctive_terms_without_stop_words_or_latex():
