@@ -165,7 +165,8 @@ class Client:
             self.session.headers["x-api-key"] = key
         self.pacer = Pacer(rate, sleep=sleep)
         self.sleep = sleep
-        self.rng = random.Random(0x5EED)
+        # seeded from the OS: two litmap processes throttled together must not retry together
+        self.rng = random.Random()
         self.requests = 0
         self.throttled = 0  # 429 answers received
         self.on_request = on_request
