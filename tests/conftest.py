@@ -18,6 +18,7 @@ import socket
 import pytest
 
 from tests.fakeapi import Corpus, FakeS2
+from tests.guard import pytest_runtest_makereport  # noqa: F401  (a skip under CI=true fails)
 
 # Nothing listens on the discard port of the loopback: a client that forgets the fixture gets
 # "connection refused" at once instead of reaching api.semanticscholar.org.

@@ -20,12 +20,7 @@ import pytest
 
 from tests.fakeapi import FIXTURES, FakeS2, Interaction, Replay, load_interactions, recording_files
 
-try:
-    from litmap import s2
-except ImportError:  # pragma: no cover - only while the client is being written
-    s2 = None
-
-needs_client = pytest.mark.skipif(s2 is None, reason="litmap/s2.py (the client) does not exist yet")
+from litmap import s2
 
 MIRACLE = "cb1ebd913c3724c599f6b276b14b5c6253da68f3"
 
@@ -87,8 +82,6 @@ def issue(client, call: Call):
         return client.match_title(it.param("query"), fields)
     if kind == "recommend" and (it.param("from") or "recent") == "recent":
         return client.recommendations(it.paper_ref, fields, limit=int(it.param("limit") or 100))
-    if not hasattr(client, "_call"):
-        pytest.skip(f"the client has no method for {kind} requests")
     params = {k: v[-1] for k, v in it.query.items()}
     expect = list if kind == "batch" else dict
     return client._call(it.method, it.path, params, it.body, expect=expect)
@@ -161,7 +154,6 @@ def error_for(status: int):
 
 # ---- the replay pass -----------------------------------------------------------------------
 
-@needs_client
 @pytest.mark.parametrize("call", CALLS, ids=[c.name for c in CALLS])
 def test_client_reads_recorded_exchange(call):
     it = call.first
@@ -216,14 +208,12 @@ def test_client_reads_recorded_exchange(call):
         assert result == want
 
 
-@needs_client
 def test_every_recorded_exchange_is_covered():
     covered = sum(len(c.interactions) for c in CALLS)
     total = sum(len(load_interactions(p)) for p in recording_files())
     assert covered == total >= 120
 
 
-@needs_client
 def test_neighbourhood_of_the_miracle_seed():
     """cb1ebd91…: 67 references of which 23 unresolved, 2167 citation edges over 22 pages."""
     path = next((FIXTURES / "neighborhood").glob("*.json"))
@@ -255,7 +245,6 @@ def test_neighbourhood_of_the_miracle_seed():
         assert rp.unmatched == []
 
 
-@needs_client
 def test_rich_references_carry_influence_and_intents():
     path = FIXTURES / "more" / "references_rich__CorpusID_1033682.json"
     its = load_interactions(path)
@@ -271,7 +260,6 @@ def test_rich_references_carry_influence_and_intents():
     assert all(set(json.loads(e[3])) <= {"background", "methodology", "result"} for e in with_intents)
 
 
-@needs_client
 def test_recorded_errors_are_typed():
     def replay(name):
         return load_interactions(FIXTURES / "recorded" / name)
@@ -312,7 +300,6 @@ def _outcome(client, call):
         return type(exc).__name__, None
 
 
-@needs_client
 @pytest.mark.parametrize("call", [c for c in CALLS if c.kind in FAKE_KINDS], ids=[c.name for c in CALLS if c.kind in FAKE_KINDS])
 def test_fake_and_replay_give_the_client_the_same_graph(call, recorded_fake):
     it = call.first
@@ -343,7 +330,6 @@ def test_fake_and_replay_give_the_client_the_same_graph(call, recorded_fake):
 
 # ---- the client on the fake, where the recordings cannot reach --------------------------------
 
-@needs_client
 @pytest.mark.slow
 def test_fan_out_is_paged_to_the_window_and_reported_truncated():
     """50,000 citations: the client may page offset+limit < 10,000 only, then says truncated."""
@@ -359,7 +345,6 @@ def test_fan_out_is_paged_to_the_window_and_reported_truncated():
         assert unresolved == 0 and len(edges) == 9999
 
 
-@needs_client
 def test_ids_with_reserved_characters_reach_the_api_whole():
     from tests.fakeapi import Corpus, paper_id
     weird = {"q": "10.1000/a?b=1", "h": "10.1000/x#1", "p": "10.1000/50%2Foff"}

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from litmap import export
+from tests import guard
 from litmap.export import (FORMATS, bibtex_entries, to_bibtex, to_csl_json, to_csv, to_gexf,
                            to_graphml, to_json, to_ris)
 
@@ -59,12 +60,7 @@ def hostile_map() -> dict:
 
 
 def need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path:
-        return path
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{tool} is required under CI=true but is not installed")
-    pytest.skip(f"{tool} not installed (apt-get install texlive-binaries texlive-base biber)")
+    return guard.need_tool(tool, "apt-get install texlive-binaries texlive-base biber")
 
 
 def keys_of(papers: list[dict]) -> dict[str, str]:
@@ -127,6 +123,24 @@ def test_clean_makes_one_printable_line():
     assert export._clean("nul\x00 esc\x1b del\x7f \ud800\ufffe") == "nul esc del"
     # NFC runs after the control is gone, so the accent lands on its letter.
     assert export._clean("Z\x00\u0301") == "\u0179"
+
+
+def test_clean_drops_exactly_the_unprintable_code_points():
+    """Every code point between two letters: dropped when it is a control that is not
+    whitespace (category Cc), a surrogate (Cs) or U+FFFE/F; whitespace becomes one space; any
+    other character is kept (NFC may compose it with its neighbour)."""
+    import unicodedata
+
+    for i in range(0x110000):
+        c = chr(i)
+        got = export._clean("a" + c + "b")
+        if c.isspace():
+            want = "a b"
+        elif unicodedata.category(c) in ("Cc", "Cs") or c in "\ufffe\uffff":
+            want = "ab"
+        else:
+            want = unicodedata.normalize("NFC", "a" + c + "b")
+        assert got == want, hex(i)
 
 
 def test_keys_are_google_scholar_style():

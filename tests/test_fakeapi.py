@@ -555,11 +555,9 @@ def test_from_dataset_connected(tmp_path):
 
 
 @pytest.mark.slow
-def test_bundled_sample_if_present():
+def test_bundled_sample_as_a_corpus():
     from pathlib import Path
     sample = Path(__file__).parent.parent / "litmap" / "data" / "sample"
-    if not (sample / "papers").is_dir():
-        pytest.skip("litmap/data/sample is not there yet")
     corpus = Corpus.from_dataset(sample)
     assert len(corpus) > 0 and sum(1 for _ in corpus.edges()) > 0
     maldacena = corpus.resolve("ARXIV:hep-th/9711200")

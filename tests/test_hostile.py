@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 
 from litmap import export, ids, render
 from litmap.cli import EXPORT_FORMATS, cli
+from tests import guard
 from tests.fakeapi import SMALL, Corpus, FakeS2
 from tests.test_export import assert_braces_balanced, parse_bib, parse_ris, run_bibtex
 
@@ -377,8 +378,7 @@ def test_real_bibtex_reads_generated_entries_without_a_warning(papers):
     """plain.bst through the real bibtex: exit 0, no error, no warning, one \\bibitem each.
     (No 30,000-character fields here: BibTeX's own global-string-size is 200,000, and an
     escaped 40,000-character venue already exceeds it: a BibTeX limit, noted in the report.)"""
-    if not shutil.which("bibtex"):
-        pytest.skip("bibtex not installed")
+    guard.need_tool("bibtex", "apt-get install texlive-binaries")
     with tempfile.TemporaryDirectory() as tmp:
         bbl = run_bibtex(Path(tmp), papers)
     assert bbl.count("\\bibitem{") == len(papers)
