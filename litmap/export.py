@@ -36,6 +36,13 @@ Paper = dict[str, Any]
 # ---------------------------------------------------------------- text hygiene
 
 
+# What _clean drops: controls (category Cc, i.e. C0 and C1) that are not whitespace, surrogates
+# (Cs) and the non-characters U+FFFE/F. One regex pass: a per-character test costs seconds
+# on the megabyte-sized fields hostile metadata can hold.
+_UNPRINTABLE = re.compile("[" + "".join(re.escape(chr(i)) for i in (*range(0x20), *range(0x7F, 0xA0))
+                                        if not chr(i).isspace()) + "\ud800-\udfff\ufffe\uffff]")
+
+
 def _clean(value: Any) -> str:
     """Untrusted text -> one line of printable text ('' for None)."""
     if value is None:
@@ -44,8 +51,7 @@ def _clean(value: Any) -> str:
     # encoded or are illegal XML. Any whitespace (tab, newline, U+2028, NEL) becomes one
     # space, so no value can start a new RIS tag or CSV record.
     # NFC last: a dropped control may have separated a letter from its accent.
-    s = "".join(c for c in str(value) if c.isspace() or unicodedata.category(c) not in
-                ("Cc", "Cs") and c not in "\ufffe\uffff")
+    s = _UNPRINTABLE.sub("", str(value))
     return unicodedata.normalize("NFC", " ".join(s.split()))
 
 
