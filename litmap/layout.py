@@ -130,7 +130,9 @@ TIMELINE_MIN_PX_PER_YEAR = 40.0  # so that consecutive years are told apart at t
 def timeline(papers: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, tuple[float, float]],
                                                                dict[str, Any]]:
     """Litmaps-style positions in px: x = publication date (year, plus the month when the
-    date is known), y = log(1 + citations), more cited higher (canvas y grows downwards).
+    date is known; papers of a year with no month are spread evenly over it, in id order, so
+    they do not start as one column), y = log(1 + citations), more cited higher (canvas y grows
+    downwards).
 
     ``papers``: id -> {"year", "citationCount", "publicationDate"} (missing values allowed:
     an unknown year goes in a column left of the earliest one, unknown citations count 0).
@@ -143,6 +145,7 @@ def timeline(papers: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, tuple[f
     ids = sorted(papers)
     n = len(ids)
     when: dict[str, float | None] = {}
+    by_year: dict[int, list[str]] = {}
     for pid in ids:
         p = papers[pid]
         year = p.get("year")
@@ -151,7 +154,12 @@ def timeline(papers: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, tuple[f
             continue
         date = str(p.get("publicationDate") or "")
         month = int(date[5:7]) if len(date) >= 7 and date[:4] == str(year) and date[5:7].isdigit() else 0
-        when[pid] = year + (min(max(month, 1), 12) - 0.5) / 12 if month else year + 0.5
+        when[pid] = year + (min(max(month, 1), 12) - 0.5) / 12 if month else None
+        if not month:
+            by_year.setdefault(year, []).append(pid)
+    for year, pids in by_year.items():  # no month: spread over the year (id order), not one column
+        for k, pid in enumerate(pids):
+            when[pid] = year + 0.1 + 0.8 * (k + 0.5) / len(pids)
     dated = [w for w in when.values() if w is not None]
     lo = math.floor(min(dated)) if dated else 2000
     hi = math.floor(max(dated)) if dated else 2000

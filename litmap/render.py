@@ -381,7 +381,7 @@ def _views(m: dict, nodes: list, out_nodes: list[dict], radii: list[float]) -> d
                                     "publicationDate": _text(p.get("publicationDate"), limit=20)}
                           for p, d in zip(nodes, out_nodes)})
     pts = np.array([pos[d["id"]] for d in out_nodes], dtype=float).reshape(-1, 2)
-    moved = _unoverlap(pts, radii, [len(d["label"]) * CHAR_W + 6 for d in out_nodes], x_cost=1.5)
+    moved = _unoverlap(pts, radii, [len(d["label"]) * CHAR_W + 6 for d in out_nodes], x_cost=1.0)
     for d, (x, y) in zip(out_nodes, moved):
         d["tx"], d["ty"] = x, y
     return {"list": [c for c in known.values() if c["size"]], "axes": axes}

@@ -63,3 +63,34 @@ def test_layout_beyond_core_places_the_rest_beside_neighbours(monkeypatch):
     d = math.dist(pos["n58"], pos["n59"])
     assert d < half / 2
     assert lay.layout(nodes[::-1], me[::-1], ["n00"]) == pos
+
+
+# ---------------------------------------------------------------- timeline
+
+def test_timeline_x_is_date_y_is_log_citations():
+    papers = {"old": {"year": 1990, "citationCount": 5000}, "mid": {"year": 2000, "citationCount": 50},
+              "new": {"year": 2010, "citationCount": 0, "publicationDate": "2010-12-01"},
+              "jan": {"year": 2010, "citationCount": 0, "publicationDate": "2010-01-15"},
+              "nd": {"year": None, "citationCount": 10}, "junk": {"year": "1999", "citationCount": float("nan")}}
+    pos, ax = lay.timeline(papers)
+    assert pos["old"][0] < pos["mid"][0] < pos["jan"][0] < pos["new"][0]
+    assert pos["old"][1] < pos["mid"][1] < pos["new"][1] == 0.0        # more cited = higher (smaller y)
+    assert pos["nd"][0] == pos["junk"][0] == ax["undated_x"] < pos["old"][0]  # the no-year column
+    assert ax["years"] == [1990, 2010] and ax["year0"] == 1990
+    for pid in ("mid", "jan"):  # the axes put a paper where it is
+        p = papers[pid]
+        frac = (pos[pid][0] / ax["px_per_year"]) - (p["year"] - ax["year0"])
+        assert 0 <= frac < 1
+        assert math.isclose(pos[pid][1], -(math.log1p(p["citationCount"]) - ax["log0"]) * ax["px_per_log"],
+                            abs_tol=0.1)
+    assert lay.timeline(dict(reversed(list(papers.items())))) == (pos, ax)
+    empty, empty_axes = lay.timeline({})
+    assert empty == {} and empty_axes["years"] == []
+
+
+def test_timeline_spreads_a_year_without_months():
+    papers = {f"p{i}": {"year": 2001, "citationCount": 3} for i in range(5)}
+    pos, ax = lay.timeline(papers)
+    xs = [pos[f"p{i}"][0] for i in range(5)]
+    assert xs == sorted(xs) and len(set(xs)) == 5                   # id order, no single column
+    assert all(0 < x / ax["px_per_year"] < 1 for x in xs)             # all inside their year
