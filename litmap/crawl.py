@@ -5,9 +5,13 @@ The plan, the same whatever the source (live API, cache only, or a bulk dataset 
   2. the references of every one of those neighbours, 500 papers per /paper/batch call with
      nested `references.paperId`: this reveals what is co-cited with the seed;
   3. (depth 2) the citers of the seeds' references, most specific references first, within the
-     budget: the papers bibliographically coupled with the seed;
+     budget: the papers bibliographically coupled with the seed. Steps 2 and 3 depend only on
+     step 1, so they share their batch calls (one call can carry both kinds of nested list);
   4. rank, select the map's papers, then their own references and citations and full metadata
-     (for the edges among them and the Prior/Derivative lists), again in batches.
+     (for the edges among them and the Prior/Derivative lists) in the same calls, with the
+     details of the likely Prior/Derivative works; the few the lists change come after.
+A nested list cut by the batch cap is completed through the paginated endpoint from where it
+ends (see Crawler._complete). Request counts per step: benchmarks/crawl.py.
 Every step asks the store first and fetches only what is missing; every answer is committed
 when it arrives. Decisions depend only on stored data, so an interrupted crawl re-run, or a
 crawl against a dataset holding the same data, yields the identical map.
@@ -35,6 +39,8 @@ EDGE_FIELDS = "isInfluential,intents," + COUNT_FIELDS
 NESTED_SUSPECT = 1000
 # Keep one batch answer well under the API's 10 MB limit: sum of nested list lengths.
 BATCH_EDGE_BUDGET = 40_000
+_KINDS = ("references", "citations")
+LISTED_WORKS = 10  # Prior and Derivative works listed on a map
 # The coupling step skips references cited more than this: citing a classic says little about
 # a paper's topic, and its citers would cost many requests for a weak signal.
 COUPLING_MAX_CITERS = 2000
@@ -130,24 +136,42 @@ class Crawler:
         self.store.put_answer(stubs, [row])
 
     def ensure_lists(self, pids: list[str], kinds: tuple[str, ...], counts: dict[str, tuple]) -> None:
-        """Lists of many papers through /paper/batch with nested lists, in budgeted chunks.
+        """Lists of many papers through /paper/batch with nested lists, in budgeted chunks."""
+        self.ensure([(pids, kinds)], counts)
 
-        Asking for both kinds at once costs one request where two would do the same work."""
-        have = {kind: self.store.list_status(pids, kind) for kind in kinds}
-        todo = [p for p in pids if any(p not in have[k] for k in kinds)]
-        if not todo:
+    def ensure(self, wants: list[tuple[list[str], tuple[str, ...]]], counts: dict[str, tuple],
+               details: Iterable[str] = ()) -> None:
+        """Several papers' lists (each paper the kinds its group asks for), and full records of
+        `details`, in as few /paper/batch calls as the budget allows: one call can carry both
+        kinds and the details, so steps that do not depend on each other share their calls."""
+        need: dict[str, set[str]] = {}
+        for pids, kinds in wants:
+            have = {kind: self.store.list_status(pids, kind) for kind in kinds}
+            for p in pids:
+                missing = {k for k in kinds if p not in have[k]}
+                if missing:
+                    need.setdefault(p, set()).update(missing)
+        detail = sorted(set(details) - self.store.full_ids(details))
+        if not need and not detail:
             return
-        if self.client is None:
-            self.stats["missing"].extend(f"{p} {k}" for p in todo for k in kinds if p not in have[k])
+        if self.client is None:  # missing details are ensure_papers' to report
+            self.stats["missing"].extend(f"{p} {k}" for p in need for k in _KINDS if k in need[p])
             return
-        fields = ",".join([COUNT_FIELDS, *(f"{k}.paperId,{k}.citationCount,{k}.referenceCount" for k in kinds)])
-        sizes = [sum(min((counts.get(p) or (0, 0))[k == "references"] or 0, 9999) + 1 for k in kinds) for p in todo]
-        for chunk in _budget_chunks(todo, sizes):
-            self.progress(f"{' and '.join(kinds)} of {len(todo)} papers")
+        # papers needing more go first, so a chunk asking for more fields is shared by as few
+        # papers as possible that did not need them (their answers only cost bytes)
+        first = {p: i for i, p in enumerate(dict.fromkeys([*(p for pids, _ in wants for p in pids), *detail]))}
+        order = sorted(set(need) | set(detail), key=lambda p: (p not in detail, -len(need.get(p, ())), first[p]))
+        for chunk, kinds, full in _chunks_by_budget(order, need, set(detail), counts):
+            what = [*(["details"] if full else []), *kinds]
+            self.progress(f"{', '.join(what[:-1])}{' and ' if what[:-1] else ''}{what[-1]} of {len(chunk)} papers")
+            fields = ",".join([PAPER_FIELDS if full else COUNT_FIELDS,
+                               *(f"{k}.paperId,{k}.citationCount,{k}.referenceCount" for k in kinds)])
             answer = self.client.batch_chunk(chunk, fields)
-            stubs, rows, refetch = [], [], []
+            stubs, rows, capped_lists, papers = [], [], [], []
             for pid, raw in zip(chunk, answer):
-                for kind in kinds:
+                if raw and full and pid in detail:
+                    papers.append(s2.normalise_paper(raw))
+                for kind in (k for k in _KINDS if k in need.get(pid, ())):
                     if raw is None:  # the API no longer knows it: remember, don't ask again
                         rows.append((pid, kind, [], "truncated", 0))
                         continue
@@ -155,16 +179,37 @@ class Crawler:
                     count = raw.get("citationCount" if kind == "citations" else "referenceCount") or 0
                     capped = NESTED_SUSPECT <= len(nested) < count
                     if capped and count <= s2.OFFSET_CAP:
-                        refetch.append((pid, kind))  # the paginated endpoint can give it all
+                        capped_lists.append((pid, kind, nested))  # the paginated endpoint has the rest
                         continue
                     key = "citedPaper" if kind == "references" else "citingPaper"
                     more, row = self._learned(pid, kind, [{key: n} for n in nested], capped)
                     stubs += more
                     rows.append(row)
+            if papers:
+                self.store.put_papers(papers, full=True)
             self.store.put_answer(stubs, rows)
-            for pid, kind in refetch:
-                fetch = self.client.references if kind == "references" else self.client.citations
-                self._store_items(pid, kind, *fetch(pid, EDGE_FIELDS))
+            for pid, kind, nested in capped_lists:
+                self._complete(pid, kind, nested)
+
+    def _complete(self, pid: str, kind: str, nested: list[dict]) -> None:
+        """A nested list cut by the batch cap, completed through the paginated endpoint.
+
+        The rest is asked from where the nested list ends. The nested list holds distinct
+        papers of this list, the pages hold the positions after it; when no paper is in both
+        (and no nested item is unresolved, so unnamed), together they are the whole list. If
+        they overlap the two orders differ, and the positions before are paged too: never
+        less than the whole list, and one request instead of two in the common case."""
+        fetch = self.client.references if kind == "references" else self.client.citations
+        key = "citedPaper" if kind == "references" else "citingPaper"
+        rest, truncated = fetch(pid, EDGE_FIELDS, offset=len(nested))
+        named = [n.get("paperId") for n in nested]
+        later = {(i.get(key) or {}).get("paperId") for i in rest} - {None}
+        if all(named) and not later & set(named):
+            items = [{key: n} for n in nested] + rest
+        else:
+            head, _ = fetch(pid, EDGE_FIELDS, stop=len(nested))
+            items = head + rest
+        self._store_items(pid, kind, items, truncated)
 
     def ensure_papers(self, pids: list[str]) -> None:
         todo = sorted(set(pids) - self.store.full_ids(pids))
@@ -197,25 +242,28 @@ class Crawler:
         if len(neighbours) > opts.max_papers:
             self.stats["truncated"].append(f"neighbours: {len(neighbours)} > --max-papers {opts.max_papers}")
             neighbours = neighbours[: opts.max_papers]
-        self.ensure_lists(neighbours, ("references",), counts)
         expanded_cits: list[str] = []
         if opts.depth >= 2:
             budget = max(0, opts.max_papers - len(neighbours))
             specific = [p for p in seed_refs if ((counts.get(p) or (0,))[0] or 0) <= COUPLING_MAX_CITERS]
             expanded_cits = _by_specificity(specific, counts)[:budget]
-            self.ensure_lists(expanded_cits, ("citations",), counts)
+        # both depend only on the seeds' lists: one round of batch calls serves both
+        self.ensure([(neighbours, ("references",)), (expanded_cits, ("citations",))], counts)
         edges = self._edges(seeds, neighbours, expanded_cits)
         counts = self.store.counts({x for e in edges for x in e})
         self.progress("ranking")
         ranked = similarity.rank(edges, seeds, counts)
         self.stats["papers_considered"] = len(counts)
         node_ids = [*seeds, *similarity.select(ranked, opts.nodes)]
-        self.ensure_lists(node_ids, ("references", "citations"), counts)
+        # The details of the map's papers ride with their lists, and so do those of the likely
+        # Prior/Derivative works (from what is known before the lists arrive); any the lists
+        # change are fetched after.
+        self.ensure([(node_ids, _KINDS)], counts, details=[*node_ids, *self._likely_listed(edges, node_ids, seeds)])
         map_edges = sorted(set(edges) | set(self.store.list_edges(node_ids, "references"))
                            | set(self.store.list_edges(node_ids, "citations")))
         counts = self.store.counts({x for e in map_edges for x in e})
-        prior = similarity.prior_works(map_edges, node_ids, k=10, exclude=frozenset(seeds))
-        derivative = similarity.derivative_works(map_edges, node_ids, k=10, exclude=frozenset(seeds))
+        prior = similarity.prior_works(map_edges, node_ids, k=LISTED_WORKS, exclude=frozenset(seeds))
+        derivative = similarity.derivative_works(map_edges, node_ids, k=LISTED_WORKS, exclude=frozenset(seeds))
         listed = [*node_ids, *(p for p, _ in prior), *(p for p, _ in derivative)]
         self.ensure_papers(listed)
         papers = self.store.get_papers(listed)
@@ -223,6 +271,17 @@ class Crawler:
             0, self.store.list_total(seeds, "references") - len(self.store.list_edges(seeds, "references")))
         return similarity.assemble_map(seeds, ranked, node_ids, papers, map_edges, counts, self.stats,
                                        prior=prior, derivative=derivative)
+
+    def _likely_listed(self, edges: list[tuple[str, str]], node_ids: list[str], seeds: list[str]) -> list[str]:
+        from litmap import similarity
+
+        known = set(edges) | set(self.store.list_edges(node_ids, "references")) \
+            | set(self.store.list_edges(node_ids, "citations"))
+        known = sorted(known)
+        k = 3 * LISTED_WORKS
+        out = similarity.prior_works(known, node_ids, k=k, exclude=frozenset(seeds))
+        out += similarity.derivative_works(known, node_ids, k=k, exclude=frozenset(seeds))
+        return [p for p, _ in out]
 
     def _edges(self, seeds: list[str], neighbours: list[str], expanded_cits: list[str]) -> list[tuple[str, str]]:
         out = set(self.store.list_edges(seeds, "references")) | set(self.store.list_edges(seeds, "citations"))
@@ -248,16 +307,32 @@ def _by_specificity(pids: list[str], counts: dict[str, tuple]) -> list[str]:
     return sorted(pids, key=lambda p: ((counts.get(p) or (None, None))[0] or 0, p))
 
 
-def _budget_chunks(pids: list[str], sizes: list[int]) -> list[list[str]]:
-    chunks: list[list[str]] = [[]]
-    total = 0
-    for pid, size in zip(pids, sizes):
-        if chunks[-1] and (len(chunks[-1]) >= s2.BATCH_SIZE or total + size > BATCH_EDGE_BUDGET):
-            chunks.append([])
-            total = 0
-        chunks[-1].append(pid)
-        total += size
-    return [c for c in chunks if c]
+def _chunks_by_budget(order: list[str], need: dict[str, set[str]], detail: set[str],
+                      counts: dict[str, tuple]) -> list[tuple[list[str], tuple[str, ...], bool]]:
+    """(ids, nested kinds, full records?) of each batch call. A call asks every paper for the
+    union of what its papers need, so a paper costs the nested lists of all the call's kinds:
+    the budget counts that, in list items, one per paper besides."""
+    def size(p: str, kind: str) -> int:
+        return min((counts.get(p) or (0, 0))[kind == "references"] or 0, s2.OFFSET_CAP)
+
+    out: list[tuple[list[str], tuple[str, ...], bool]] = []
+    chunk: list[str] = []
+    kinds: set[str] = set()
+    sums = dict.fromkeys(_KINDS, 0)
+    for p in order:
+        more = kinds | need.get(p, set())
+        total = len(chunk) + 1 + sum(sums[k] + size(p, k) for k in more)
+        if chunk and (len(chunk) >= s2.BATCH_SIZE or total > BATCH_EDGE_BUDGET):
+            out.append((chunk, tuple(k for k in _KINDS if k in kinds), bool(detail & set(chunk))))
+            chunk, kinds, sums = [], set(), dict.fromkeys(_KINDS, 0)
+            more = set(need.get(p, set()))
+        chunk.append(p)
+        kinds = more
+        for k in _KINDS:
+            sums[k] += size(p, k)
+    if chunk:
+        out.append((chunk, tuple(k for k in _KINDS if k in kinds), bool(detail & set(chunk))))
+    return out
 
 
 def make_map(

@@ -259,11 +259,15 @@ class Client:
 
         return self._call("POST", "/graph/v1/paper/batch", {"fields": fields}, {"ids": ids}, expect=list, problem=problem)
 
-    def _pages(self, paper_id: str, kind: str, fields: str, limit: int) -> tuple[list[dict], bool]:
+    def _pages(self, paper_id: str, kind: str, fields: str, limit: int, offset: int = 0,
+               stop: int | None = None) -> tuple[list[dict], bool]:
+        """Items from position `offset` to the end (or to `stop`: then the flag is False when
+        the list goes on past it); the flag says whether the API's window cut the list."""
         items: list[dict] = []
-        offset = 0
         while True:
-            size = min(limit, PAGE_LIMIT, OFFSET_CAP - offset)
+            if stop is not None and offset >= stop:
+                return items, False
+            size = min(limit, PAGE_LIMIT, OFFSET_CAP - offset, *(() if stop is None else (stop - offset,)))
             if size <= 0:
                 return items, True  # the API serves no further: the list is truncated
             page = self._call("GET", f"/graph/v1/paper/{_path_id(paper_id)}/{kind}", {"fields": fields, "offset": offset, "limit": size})
@@ -278,11 +282,13 @@ class Client:
                 return items, True
             offset = int(nxt)  # an empty page with a `next` is not the end (allenai/s2-folks#117)
 
-    def references(self, paper_id: str, fields: str, limit: int = PAGE_LIMIT) -> tuple[list[dict], bool]:
-        return self._pages(paper_id, "references", fields, limit)
+    def references(self, paper_id: str, fields: str, limit: int = PAGE_LIMIT, offset: int = 0,
+                   stop: int | None = None) -> tuple[list[dict], bool]:
+        return self._pages(paper_id, "references", fields, limit, offset, stop)
 
-    def citations(self, paper_id: str, fields: str, limit: int = PAGE_LIMIT) -> tuple[list[dict], bool]:
-        return self._pages(paper_id, "citations", fields, limit)
+    def citations(self, paper_id: str, fields: str, limit: int = PAGE_LIMIT, offset: int = 0,
+                  stop: int | None = None) -> tuple[list[dict], bool]:
+        return self._pages(paper_id, "citations", fields, limit, offset, stop)
 
     def match_title(self, title: str, fields: str) -> dict:
         answer = self._call("GET", "/graph/v1/paper/search/match", {"query": title, "fields": fields})

@@ -993,6 +993,10 @@ def _bibtex(pid: str, rec: dict) -> str:
 class _Renderer:
     def __init__(self, corpus: Corpus):
         self.c = corpus
+        # NOT RECORDED: whether a nested list is in the paginated endpoint's order. The fake
+        # keeps that order; reverse_nested=True serves nested lists in the opposite order, so
+        # a client cannot silently depend on it.
+        self.reverse_nested = False
 
     def value(self, pid: str, rec: dict, name: str, sub: set, cap: int):
         c = self.c
@@ -1005,6 +1009,8 @@ class _Renderer:
             return [self.author(a, sub) for a in authors]
         if name in ("citations", "references"):
             edges = c.citations(pid) if name == "citations" else c.references(pid)
+            if self.reverse_nested:
+                edges = edges[::-1]
             spec = _subspec(sub)
             out = []
             for e in edges[:cap]:
@@ -1272,7 +1278,8 @@ class _Base:
 
 class FakeS2(_Base):
     """The fake API.  Attributes tests may set: required_key, nested_cap (batch, 9999),
-    paper_nested_cap (GET /paper, 1000), list_window (10000), max_limit (1000), max_batch (500).
+    paper_nested_cap (GET /paper, 1000), list_window (10000), max_limit (1000), max_batch (500),
+    reverse_nested (nested lists in the opposite of the paginated order; default False).
     Read: url, port, log (dicts: method, path, query, json, headers, time, status), count,
     violations (rate-limit mode), faults."""
 
@@ -1296,6 +1303,14 @@ class FakeS2(_Base):
         self._die_mode = "drop"
         self.dead = False
         self._r = _Renderer(self.corpus)
+
+    @property
+    def reverse_nested(self) -> bool:
+        return self._r.reverse_nested
+
+    @reverse_nested.setter
+    def reverse_nested(self, value: bool) -> None:
+        self._r.reverse_nested = value
 
     # ---- bookkeeping -------------------------------------------------------------------
     def reset(self, faults: bool = True) -> None:

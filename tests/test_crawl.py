@@ -126,6 +126,63 @@ def test_multi_seed_builds_one_map_around_all(tmp_path):
         assert roles[SMALL["seed"]] == roles[SMALL["c1"]] == "seed" and len(roles) == 7
 
 
+def _per_step(api, store, seed):
+    """Requests per crawl step (the progress stage current when each request was sent)."""
+    stage, steps = ["start"], {}
+    c = s2.Client(base_url=api.url, rate=0, sleep=no_sleep,
+                  on_request=lambda: steps.__setitem__(stage[0], steps.get(stage[0], 0) + 1))
+    result = crawl.Crawler(store, c, progress=lambda s: stage.__setitem__(0, s)).build([ids.parse(seed)], crawl.Options())
+    return result, steps
+
+
+@pytest.mark.parametrize("shape, expected", [
+    ((44, 72, 40), {"resolving seeds": 1, "references of the seed": 1, "citations of the seed": 1,
+                    "references and citations of 116 papers": 1, "details and citations of 100 papers": 1}),
+    ((100, 300, 40), {"resolving seeds": 1, "references of the seed": 1, "citations of the seed": 1,
+                      "references and citations of 400 papers": 1, "details of 100 papers": 1}),
+])
+def test_request_floor_per_step_with_nested_lists_capped_at_1000(tmp_path, shape, expected):
+    # The neighbours' references and the coupling step's citations share one batch call, and
+    # the map's details ride with its papers' lists: 5 requests where 7 were made before.
+    corpus = Corpus.synthetic(*shape)
+    with FakeS2(corpus, nested_cap=1000) as api, Store.open(tmp_path / "new") as store:
+        result, steps = _per_step(api, store, corpus.seeds[0])
+        assert steps == expected and api.count == 5
+    with FakeS2(corpus) as api, Store.open(tmp_path / "old") as store:  # the same map as the slow way
+        slow = crawl.Crawler(store, client(api))
+        seed = slow.resolve([ids.parse(corpus.seeds[0])])
+        slow.seed_lists(seed)
+        everything = [p for p in corpus.papers]
+        slow.ensure_lists(everything, ("references", "citations"), store.counts(everything))
+        slow.ensure_papers(everything)
+        offline, _ = build(store, None, corpus.seeds)
+    assert dump(result) == dump(offline)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_capped_nested_list_is_completed_with_its_rest_only(tmp_path, reverse):
+    # 30 citations, nested lists cut at 12: the pages after position 12 complete the list in one
+    # request when the nested list is the head of the paginated order; when it is not (the
+    # orders differ: the nested papers reappear in the rest), the head is paged too.
+    corpus = Corpus.synthetic(n_refs=5, n_cits=30, refs_per_neighbour=3, seed=3)
+    with FakeS2(corpus, nested_cap=12) as api, Store.open(tmp_path) as store:
+        api.reverse_nested = reverse
+        crawler = crawl.Crawler(store, client(api))
+        old = crawl.NESTED_SUSPECT
+        crawl.NESTED_SUSPECT = 12
+        try:
+            seed = crawler.resolve([ids.parse(corpus.seeds[0])])
+            api.reset()
+            crawler.ensure_lists(seed, ("citations",), store.counts(seed))
+        finally:
+            crawl.NESTED_SUSPECT = old
+        pages = api.requests_to("/citations$")
+        assert [(p["query"]["offset"], p["query"].get("limit")) for p in pages] == \
+            ([("12", "1000")] if not reverse else [("12", "1000"), ("0", "12")])
+        assert sorted(a for a, _ in store.list_edges(seed, "citations")) == sorted(e.citing for e in corpus.citations(seed[0]))
+        assert store.list_status(seed, "citations") == {seed[0]: "complete"}
+
+
 def test_nested_list_at_cap_is_completed_through_pagination(tmp_path):
     corpus = Corpus.synthetic(n_refs=5, n_cits=30, refs_per_neighbour=3, seed=3)
     with FakeS2(corpus) as api, Store.open(tmp_path) as store:

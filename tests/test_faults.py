@@ -352,7 +352,7 @@ def test_persistent_fault_is_one_line_and_leaves_no_half_answer(fault, ref_small
     next undisturbed run completes the same map asking only for the rest."""
     ref = ref_small
     inject, words, tries = FAULTS[fault]
-    after = 3 if fault == "short-batch" else 4  # short-batch counts batch requests only
+    after = 2 if fault == "short-batch" else 4  # short-batch counts batch requests only
     with FakeS2(ref.corpus) as api:
         inject(api, after=after)
         result, _ = seed_map(api.url, tmp_path / "cache", tmp_path / "out", ref.seed)
