@@ -97,6 +97,8 @@ def _print_table(result: dict) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from litmap.text import plain
+
     table = Table(title=Text("Papers most related to the seed"), show_lines=False)
     for col, width in (("#", 4), ("score", 5), ("year", 4), ("cites", 5)):
         table.add_column(col, no_wrap=True, width=width)
@@ -111,8 +113,8 @@ def _print_table(result: dict) -> None:
             Text(f"{node.get('similarity', 0):.3f}"),
             Text(str(node.get("year") or "")),
             Text(str(node.get("citationCount") if node.get("citationCount") is not None else "")),
-            Text(_ellipsis(_clean(first), 22)),
-            Text(_ellipsis(_clean(node.get("title")), room)),
+            Text(_ellipsis(_clean(plain(first, scripts=False)), 22)),
+            Text(_ellipsis(_clean(plain(node.get("title"))), room)),
         )
     console.print(table)
 
@@ -131,7 +133,11 @@ def _map_bibtex(result: dict) -> dict[str, str]:
     one key in the page, the .bib beside it and any later `litmap export`."""
     from litmap import export
 
-    return export.bibtex_entries(result["nodes"] + result.get("prior", []) + result.get("derivative", []))
+    return export.bibtex_entries(_map_papers(result))
+
+
+def _map_papers(result: dict) -> list:
+    return result["nodes"] + result.get("prior", []) + result.get("derivative", [])
 
 
 def _write(path: Path, text: str) -> None:
@@ -206,6 +212,8 @@ def export_cmd(seeds, fmt, which, output, **options) -> None:
     elif fmt == "bibtex":  # the keys the map page and `litmap seed`'s .bib use, whatever --which
         bib = _map_bibtex(result)
         text = "\n".join(bib[p["paperId"]] for p in chosen)
+    elif fmt == "csl-json":  # ids are those same keys
+        text = func(chosen, keys=export.citation_keys(_map_papers(result)))
     else:
         text = func(chosen)
     if output:

@@ -5,11 +5,11 @@ S2 text is untrusted, so every writer passes it through ``_clean`` (control char
 dropped, whitespace collapsed) before its own escaping.
 
 Decisions worth knowing:
-* BibTeX comes from structured fields, never S2's ``citationStyles``. Text stays UTF-8
-  (biber reads it; bibtex 0.99 passes the bytes through). LaTeX specials are escaped
-  everywhere, titles that look like math included (``$\\alpha$`` prints as typed): S2 mixes
-  real LaTeX, HTML and stray ``$``, and escaping all of it is the one choice that cannot
-  break a document. A text field is cut at 1000 characters and the author list at about
+* BibTeX comes from structured fields, never S2's ``citationStyles``. Titles keep the
+  author's LaTeX (math, accents) so they render as meant; everything else is escaped and
+  non-ASCII letters are written as accent commands (bibtex 0.99 reads bytes, not UTF-8);
+  see litmap/text.py. Every other format gets readable Unicode (``text.plain``).
+  A text field is cut at 1000 characters and the author list at about
   120000 (some 5000 real names, then ``and others``) to stay inside bibtex's string pool.
 * An unknown year is omitted. plain.bst is silent about that for @misc; ``biber
   --validate-datamodel`` reports the missing date, which is true. The alternatives are
@@ -30,6 +30,8 @@ import re
 import unicodedata
 from typing import Any, Callable, Iterable
 from urllib.parse import quote
+
+from litmap import text as _text
 
 Paper = dict[str, Any]
 
@@ -106,7 +108,12 @@ def _split_name(name: str) -> tuple[str, str, str, str] | None:
 
 def _authors(paper: Paper) -> list[str]:
     names = (a.get("name") if isinstance(a, dict) else a for a in paper.get("authors") or [])
-    return [n for n in map(_clean, names) if n]
+    return [n for n in (_text.plain(_clean(n), scripts=False) for n in names) if n]
+
+
+def _title(paper: Paper) -> str:
+    """The title as readable Unicode (LaTeX and HTML entities resolved)."""
+    return _text.plain(_clean(paper.get("title")))
 
 
 def surname(name: str) -> str:
@@ -128,8 +135,8 @@ def _classify(paper: Paper) -> tuple[str, str]:
     """(kind, container), whatever the record lacks: kind is article | inproceedings | book |
     thesis | preprint | misc; container the journal, proceedings, publisher or school."""
     types = set(paper.get("publicationTypes") or [])
-    venue = _clean(paper.get("venue"))
-    journal = _clean((paper.get("journal") or {}).get("name"))
+    venue = _text.plain(_clean(paper.get("venue")))
+    journal = _text.plain(_clean((paper.get("journal") or {}).get("name")))
     # S2 files preprints under journal "ArXiv" (volume "abs/…"): that is not a container.
     names = [n for n in (journal, venue) if n and "arxiv" not in n.lower()]
     # A venue naming a thesis counts only when S2 claims nothing else ("Thesis Eleven" is
@@ -180,7 +187,7 @@ def _base_key(paper: Paper) -> str:
     authors = _authors(paper)
     last = re.sub(r"[^a-z0-9]", "", _ascii_fold(surname(authors[0]))) if authors else ""
     year = _year(paper)
-    words = re.split(r"[^a-z0-9]+", _ascii_fold(_clean(paper.get("title"))))
+    words = re.split(r"[^a-z0-9]+", _ascii_fold(_title(paper)))
     word = next((w for w in words if w and w not in _STOPWORDS), "")
     # A name that folds to nothing (山田太郎) keys like an anonymous work.
     return re.sub(r"[^a-z0-9]", "", f"{last or 'anon'}{'' if year is None else year}{word}")
@@ -224,33 +231,16 @@ def _cap(text: str, limit: int = _MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-# Braces are spelled as commands because BibTeX counts "\{" as a real brace; this way
-# every value is balanced whatever the input.
-_TEX = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
-        "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-        "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
-
 def _tex(text: str) -> str:
-    return "".join(_TEX.get(c, c) for c in text)
-
-
-def _protect(word: str) -> bool:
-    upper = [c.isupper() for c in word]
-    # BERT, GPT-4, LaTeX, iPhone, N=2, and lone capitals ("I", "Method B"); "A" is nearly
-    # always the article of a Title Case title, so the style may lowercase it.
-    return any(upper[1:]) or (any(upper) and any(c.isdigit() for c in word)) \
-        or (len(word) == 1 and word.isupper() and word != "A")
+    """Plain text -> a .bib value: LaTeX specials escaped, non-ASCII as accent commands (bibtex
+    0.99 reads bytes, not UTF-8: it would drop the hyphen of "Ñúñez-García")."""
+    return _text.escape(text)
 
 
 def _group(esc: str) -> str:
     # "{\cmd...}" is a BibTeX "special character" whose letters change.case$ still
     # lowercases; a second pair of braces makes it a plain protected group.
     return "{{" + esc + "}}" if esc.startswith("\\") else "{" + esc + "}"
-
-
-def _tex_title(title: str) -> str:
-    return " ".join(_group(_tex(w)) if _protect(w) else _tex(w) for w in title.split(" "))
 
 
 def _bib_name(name: str) -> str:
@@ -292,8 +282,8 @@ def _bib_authors(authors: list[str]) -> str:
 
 def _bib_entry(paper: Paper, key: str) -> str:
     kind, container = _classify(paper)
-    authors, title, year = _authors(paper), _cap(_clean(paper.get("title"))), _year(paper)
-    container = _cap(container)
+    authors, raw_title, year = _authors(paper), _cap(_clean(paper.get("title"))), _year(paper)
+    title, container = _text.plain(raw_title), _cap(_text.plain(container))
     # plain.bst warns about an empty required field (author, title, year and the container
     # for these types), so a record lacking one becomes @misc, which requires nothing.
     if kind in _BIB_TYPES and authors and title and year is not None and container:
@@ -306,7 +296,7 @@ def _bib_entry(paper: Paper, key: str) -> str:
     old_style = re.fullmatch(r"([a-zA-Z-]+(?:\.[a-zA-Z-]+)?)/\d{7}(?:v\d+)?", arxiv)
     fields = [
         ("author", _bib_authors(authors)),
-        ("title", _tex_title(title)),
+        ("title", _text.latex_title(raw_title)),
         (place, _tex(container)),
         ("volume", volume if volume.isdigit() and len(volume) < 10 else ""),  # biblatex: integer
         ("pages", _tex(f"{first}--{last}" if last else first)),
@@ -364,10 +354,10 @@ def to_ris(papers: Iterable[Paper]) -> str:
         kind, container = _classify(p)
         first, last = _pages(p)
         lines = [("TY", _RIS_TYPES[kind])] + [("AU", _ris_name(a)) for a in _authors(p)]
-        lines += [("TI", _clean(p.get("title"))), ("PY", str(_year(p) or "")),
+        lines += [("TI", _title(p)), ("PY", str(_year(p) or "")),
                   ({"article": "JO", "book": "PB", "thesis": "PB"}.get(kind, "T2"), container),
                   ("VL", _volume(p, kind)), ("SP", first), ("EP", last), ("DO", _ext(p, "DOI")),
-                  ("UR", _link(p)), ("AB", _clean(p.get("abstract")))]
+                  ("UR", _link(p)), ("AB", _text.plain(_clean(p.get("abstract"))))]
         records.append("".join(f"{tag}  - {v}\r\n" for tag, v in lines if v) + "ER  - \r\n")
     return "\r\n".join(records)
 
@@ -387,16 +377,20 @@ def _csl_name(name: str) -> dict[str, str]:
     return {k: v for k, v in out.items() if v}
 
 
-def to_csl_json(papers: Iterable[Paper]) -> str:
+def to_csl_json(papers: Iterable[Paper], keys: dict[str, str] | None = None) -> str:
+    """`keys` (paperId -> key), when given, are the ids: pass the map's BibTeX keys so a
+    document can cite one paper by one key whichever file it came from."""
     papers = _unique(papers)
-    keys = citation_keys(papers)
+    keys = {**citation_keys(papers), **(keys or {})}
     items = []
     for p in papers:
         kind, container = _classify(p)
+        if kind in ("article", "inproceedings") and not container:
+            kind = "misc"  # a chapter or article type with no container renders a dangling "In."
         first, last = _pages(p)
         arxiv, year, published = _ext(p, "ArXiv"), _year(p), kind in ("book", "thesis")
         item: dict[str, Any] = {
-            "id": keys[_pid(p)], "type": _CSL_TYPES[kind], "title": _clean(p.get("title")),
+            "id": keys[_pid(p)], "type": _CSL_TYPES[kind], "title": _title(p),
             "author": [_csl_name(a) for a in _authors(p)],
             "container-title": "" if published else container,
             "publisher": container if published else "arXiv" if kind == "preprint" else "",
@@ -433,7 +427,7 @@ def to_csv(papers: Iterable[Paper]) -> str:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(_CSV_FIELDS + extra)
     for p in papers:
-        row = [_pid(p), p.get("title"), "; ".join(_authors(p)), _year(p), p.get("venue"),
+        row = [_pid(p), _title(p), "; ".join(_authors(p)), _year(p), _text.plain(_clean(p.get("venue"))),
                p.get("citationCount"), _ext(p, "DOI"), _ext(p, "ArXiv"), p.get("url")]
         writer.writerow([_csv_cell(v) for v in row + [p.get(f) for f in extra]])
     return buf.getvalue()
@@ -467,8 +461,8 @@ def _graph(map_: dict[str, Any]) -> Any:
     for node in map_.get("nodes") or []:
         authors, year = _authors(node), _year(node)
         attrs = {"label": f"{surname(authors[0]) if authors else 'Anonymous'} {year or ''}".strip(),
-                 "title": _clean(node.get("title")), "authors": "; ".join(authors), "year": year,
-                 "venue": _clean(node.get("venue")), "role": _clean(node.get("role")),
+                 "title": _title(node), "authors": "; ".join(authors), "year": year,
+                 "venue": _text.plain(_clean(node.get("venue"))), "role": _clean(node.get("role")),
                  "citationCount": _number(node.get("citationCount"), int),
                  "doi": _ext(node, "DOI"), "arxiv": _ext(node, "ArXiv"),
                  "cluster": _number(node.get("cluster"), int), "cluster_label": _keywords(node),

@@ -20,6 +20,7 @@ import re
 from importlib import resources
 
 from litmap.export import surname
+from litmap.text import plain
 
 __all__ = ["render_html"]
 
@@ -124,10 +125,10 @@ def _int(value):
 
 def _label(p: dict) -> str:
     authors = p.get("authors") or []
-    name = _text(authors[0].get("name")) if authors and isinstance(authors[0], dict) else None
+    name = _text(_plain(authors[0].get("name"), scripts=False)) if authors and isinstance(authors[0], dict) else None
     first = surname(name) if name else None
     if not first:
-        first = (_text(p.get("title")) or "Untitled").split(" ")[0]
+        first = (_text(_plain(p.get("title"))) or "Untitled").split(" ")[0]
     year = _int(p.get("year"))
     label = f"{first} {year}" if year is not None else first
     return label if len(label) <= LABEL_MAX else label[: LABEL_MAX - 1] + "\u2026"
@@ -148,6 +149,16 @@ def _year_colour(year, lo, hi) -> str:
     return "#%02x%02x%02x" % tuple(round(a[k] + (b[k] - a[k]) * f) for k in range(3))
 
 
+def _plain(value, multiline: bool = False, scripts: bool = True):
+    """LaTeX and HTML entities as the reader should see them (None stays None)."""
+    if value is None:
+        return None
+    s = str(value)
+    if not s.isascii():
+        s = s.encode("utf-8", "replace").decode("utf-8")
+    return plain(s.translate(_CTRL), multiline=multiline, scripts=scripts)
+
+
 def _paper(p: dict) -> dict:
     """The fields the page shows, cleaned.  Links are re-validated by the page's JS too."""
     ext = p.get("externalIds") if isinstance(p.get("externalIds"), dict) else {}
@@ -157,14 +168,14 @@ def _paper(p: dict) -> dict:
     return {
         "id": pid,
         "s2": pid if _S2_RE.match(pid) else None,
-        "title": _text(p.get("title"), limit=1000) or "Untitled",
-        "authors": [a for a in (_text(x.get("name"), limit=300) for x in (p.get("authors") or [])
-                                if isinstance(x, dict)) if a],
+        "title": _text(_plain(p.get("title")), limit=1000) or "Untitled",
+        "authors": [a for a in (_text(_plain(x.get("name"), scripts=False), limit=300)
+                                for x in (p.get("authors") or []) if isinstance(x, dict)) if a],
         "year": _int(p.get("year")),
-        "venue": _text(p.get("venue"), limit=500) or _text(journal.get("name"), limit=500),
+        "venue": _text(_plain(p.get("venue")), limit=500) or _text(_plain(journal.get("name")), limit=500),
         "cites": _int(p.get("citationCount")),
-        "abstract": _text(p.get("abstract"), multiline=True),
-        "tldr": _text(p.get("tldr"), multiline=True, limit=2000),
+        "abstract": _text(_plain(p.get("abstract"), multiline=True), multiline=True),
+        "tldr": _text(_plain(p.get("tldr"), multiline=True), multiline=True, limit=2000),
         "doi": doi if doi and _DOI_RE.match(doi) else None,
         "arxiv": arxiv if arxiv and _ARXIV_RE.match(arxiv) else None,
     }

@@ -1,0 +1,296 @@
+"""Titles and abstracts as the field writes them: LaTeX (``Poincar\\'e``, ``${\\cal N}=4$``,
+``AdS$_3$``, ``\\CN``) and HTML entities (``&amp;``), turned into what each output needs.
+
+* ``plain``: readable Unicode for the page, RIS, CSV and CSL-JSON (pylatexenc does the LaTeX).
+* ``latex``: valid LaTeX for a .bib value: the author's math and accents kept, so bibtex, biber
+  and pandoc render what was meant; everything else escaped; non-ASCII letters written as
+  accent commands, because bibtex 0.99 does not know UTF-8 (it drops the hyphen of
+  ``Ñúñez-García`` and sorts and case-changes bytes).
+
+Both are pure and total: any input gives some output, never an exception.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+
+# ---------------------------------------------------------------- shared pre-processing
+
+_LATEXISH = re.compile(r"[\\$^_{}]")
+# arXiv authors write sub/superscripts outside math too (QCD_{3+1}, RP^2).
+_SUB = dict(zip("0123456789+-=()aeoxhklmnpst", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜ"))
+_SUP = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ"))
+_SCRIPT = re.compile(r"([_^])(?:\{([^{}\\$]{1,12})\}|([0-9a-z+\-])(?![A-Za-z]))")
+_MACRO = re.compile(r"\\([A-Za-z]+)")
+# Font switches: no text of their own.
+_FONTS = {"it", "bf", "em", "rm", "sl", "sc", "tt", "sf", "cal", "mathcal", "mathbf", "mathrm",
+          "mathit", "mathsf", "mathtt", "mathbb", "Bbb", "boldsymbol", "bm", "textit", "textbf",
+          "emph", "textrm", "textsc", "texttt", "textsf", "textsl", "underline", "mathfrak", "frak"}
+_CAL_SHORT = re.compile(r"\\C([A-Z])(?![A-Za-z])")  # hep-th shorthand: \CN is \cal N
+
+
+def _dollars_balanced(s: str) -> bool:
+    return len(re.findall(r"(?<!\\)\$", s)) % 2 == 0
+
+
+def _braces_balanced(s: str) -> bool:
+    depth = 0
+    for m in re.finditer(r"(?<!\\)[{}]", s):
+        depth += 1 if m.group() == "{" else -1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+# ---------------------------------------------------------------- plain Unicode
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
+
+
+@lru_cache(maxsize=1)
+def _known() -> object:
+    from pylatexenc.latex2text import get_default_latex_context_db
+
+    return get_default_latex_context_db()
+
+
+def _scripts(m: re.Match) -> str:
+    table = _SUB if m.group(1) == "_" else _SUP
+    body = m.group(2) if m.group(2) is not None else m.group(3)
+    body = body.replace(" ", "")
+    return "".join(table[c] for c in body) if body and all(c in table for c in body) else m.group(0)
+
+
+def _unknown_macro(m: re.Match) -> str:
+    # pylatexenc drops a macro it does not know; a private one (\W, \SO) reads best as its name.
+    name = m.group(1)
+    if _known().get_macro_spec(name) is not None:
+        return m.group(0)
+    return "" if name in _FONTS else name
+
+
+def _cal(m: re.Match) -> str:
+    try:
+        return unicodedata.lookup("SCRIPT CAPITAL " + m.group(1))
+    except KeyError:
+        return unicodedata.lookup("MATHEMATICAL SCRIPT CAPITAL " + m.group(1))
+
+
+def _plain_line(s: str, scripts: bool = True) -> str:
+    if "&" in s:
+        s = html.unescape(s)
+    if not _LATEXISH.search(s):
+        return " ".join(s.split())
+    # In LaTeX these start a comment, an alignment cell, a parameter: in a title they are text.
+    s = re.sub(r"(?<!\\)([%&#])", r"\\\1", s)
+    if not _dollars_balanced(s):
+        s = re.sub(r"(?<!\\)\$", r"\\$", s)  # "$5 billion" is money, not math
+    if not _braces_balanced(s):
+        s = re.sub(r"(?<!\\)([{}])", r"\\\1", s)
+    s = _CAL_SHORT.sub(_cal, s)
+    if scripts:
+        s = _SCRIPT.sub(_scripts, s)
+    s = _MACRO.sub(_unknown_macro, s)
+    try:
+        out = _converter().latex_to_text(s)
+    except Exception:  # pylatexenc is tolerant; should it still fail, the raw text is readable
+        out = s
+    return " ".join(unicodedata.normalize("NFC", out).split())
+
+
+def plain(value: object, multiline: bool = False, scripts: bool = True) -> str:
+    """LaTeX and HTML entities -> readable Unicode; '' for None. Lines are kept if multiline;
+    scripts=False leaves _ and ^ outside math alone (a name such as "Person_1")."""
+    if value is None:
+        return ""
+    s = str(value)
+    if multiline:
+        return "\n".join(_plain_line(line, scripts) for line in s.split("\n"))
+    return _plain_line(s, scripts)
+
+
+# ---------------------------------------------------------------- LaTeX for BibTeX
+
+_SPECIAL = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$",
+            "<": r"\textless{}", ">": r"\textgreater{}", "\\": r"\textbackslash{}",
+            "{": r"\textbraceleft{}", "}": r"\textbraceright{}",
+            "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+# Text-mode commands a title may use as they are (accents, letters, fonts, escapes).
+_ACCENT = re.compile(r"""\\(?:['`^"~=.]\s*(?:\{\\?[A-Za-z]\}|\\[ij](?![A-Za-z])|[A-Za-z])"""
+                     r"""|[uvHcdbtkr](?:\{\\?[A-Za-z]\}|\s+[A-Za-z])"""
+                     r"""|(?:ss|ae|AE|oe|OE|aa|AA|o|O|l|L|i|j)(?![A-Za-z]))""")
+_TEXT_FONTS = {"it", "bf", "em", "rm", "sl", "sc", "tt", "sf", "textit", "textbf", "emph", "textrm",
+               "textsc", "texttt", "textsf", "textsl", "underline"}
+_MATH_TOKEN = re.compile(r"(?<!\\)\$(?:[^$\\]|\\.)+?(?<!\\)\$")
+
+
+@lru_cache(maxsize=1)
+def _encoder():
+    from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+    return UnicodeToLatexEncoder(non_ascii_only=True, replacement_latex_protection="braces-all",
+                                 unknown_char_policy="keep", unknown_char_warning=False)
+
+
+def _encode(text: str) -> str:
+    """Non-ASCII letters as {\\'e}; the dotless-i form pandoc would print as ı́ becomes \\'i."""
+    if text.isascii():
+        return text
+    # Letters only (what bibtex sorts, keys and splits names by); symbols and punctuation
+    # stay UTF-8, which biber, pandoc and LaTeX read, rather than rarer text commands.
+    return "".join(_letter(c) if ord(c) > 127 and unicodedata.category(c)[0] == "L" else c
+                   for c in unicodedata.normalize("NFC", text))
+
+
+@lru_cache(maxsize=4096)
+def _letter(c: str) -> str:
+    out = _encoder().unicode_to_latex(c)
+    if not re.fullmatch(r"\{\\(?:[`'^\"~=.uvHcdbtkr]\s?(?:[A-Za-z]|\\i|\{[A-Za-z]\})|[A-Za-z]+)\}", out):
+        return c  # no plain accent/letter command: keep the UTF-8 letter
+    return re.sub(r"\\([`'^\"~=.])\\i(?![A-Za-z])", r"\\\1i", out)
+
+
+def escape(text: str) -> str:
+    """Plain text -> LaTeX: every special escaped, non-ASCII as accent commands."""
+    return _encode("".join(_SPECIAL.get(c, c) for c in text))
+
+
+def _math(body: str) -> str:
+    """Inside $...$: keep it, but a private macro (\\W, \\SO) becomes \\mathrm{W}: undefined
+    macros stop a LaTeX run."""
+    def fix(m: re.Match) -> str:
+        name = m.group(1)
+        if name.startswith("C") and len(name) == 2 and name[1].isupper():
+            return r"\mathcal{" + name[1] + "}"
+        if name in ("Bbb", "mathbb"):  # \mathbb needs amsfonts, which a document may not load
+            return r"\mathbf"
+        if name in _FONTS or _known().get_macro_spec(name) is not None:
+            return m.group(0)
+        return r"\mathrm{" + name + "}"
+    # Old-style font switches as LaTeX2e commands ({\cal N} -> \mathcal{N}): pandoc's math
+    # reader knows only the latter, LaTeX both.
+    for old, new in (("cal", "mathcal"), ("bf", "mathbf"), ("rm", "mathrm"), ("it", "mathit")):
+        body = re.sub(r"\{\\" + old + r"\s*([^{}]*?)\s*\}", r"\\" + new + r"{\1}", body)
+        body = re.sub(r"\\" + old + r"(?![A-Za-z])\s*(\\[A-Za-z]+|[^\s{}\\])", r"\\" + new + r"{\1}", body)
+    return _encode(_MACRO.sub(fix, body))
+
+
+def _text_latex(s: str) -> str:
+    """LaTeX outside math: keep accents, fonts and braces; math macros and scripts get $...$."""
+    out, i = [], 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\":
+            m = _ACCENT.match(s, i)
+            if m:
+                # canonical {\'e} form, whatever spelling the author used
+                out.append(_encode(plain(m.group(0))) if plain(m.group(0)) and not plain(m.group(0)).isascii()
+                           else "{" + m.group(0) + "}")
+                i = m.end()
+                continue
+            m = re.compile(r"\\([A-Za-z]+)\s?").match(s, i)
+            if m:
+                name = m.group(1)
+                if name in _TEXT_FONTS:
+                    out.append(m.group(0))
+                elif name in ("cal", "mathcal", "mathbf", "mathrm", "Bbb", "mathbb"):
+                    # {\cal N} is math-only: the rest of the group goes into $...$
+                    j = s.find("}", m.end())
+                    j = len(s) if j < 0 else j
+                    out.append("$" + _math(s[i:j]) + "$")
+                    i = j
+                    continue
+                else:
+                    out.append("$" + _math(m.group(0).rstrip()) + "$")
+                i = m.end()
+                continue
+            if i + 1 < len(s) and s[i + 1] in "&%$#_{} ,;":
+                out.append(s[i:i + 2])
+                i += 2
+                continue
+        if c in "_^":
+            m = re.compile(r"[_^](?:\{[^{}$]*\}|\\[A-Za-z]+|[A-Za-z0-9](?![A-Za-z0-9]))").match(s, i)
+            if m:
+                out.append("$" + _math(m.group(0)) + "$")
+                i = m.end()
+                continue
+        if c in "{}":
+            out.append(c)  # balance checked by the caller
+        else:
+            out.append(escape(c))
+        i += 1
+    return "".join(out)
+
+
+def latex(value: object) -> str:
+    """Untrusted title/abstract text -> a value that is valid LaTeX inside a .bib field."""
+    if value is None:
+        return ""
+    s = " ".join(html.unescape(str(value)).split()) if "&" in str(value) else " ".join(str(value).split())
+    if not _LATEXISH.search(s) or not _braces_balanced(s):
+        return escape(s)
+    dollars_ok = _dollars_balanced(s)
+    out, pos = [], 0
+    for m in (_MATH_TOKEN.finditer(s) if dollars_ok else ()):
+        out.append(_text_latex(s[pos:m.start()]))
+        body = m.group(0)[1:-1]
+        out.append("$" + _math(body) + "$" if _braces_balanced(body) else escape(m.group(0)))
+        pos = m.end()
+    rest = s[pos:]
+    out.append(_text_latex(rest) if dollars_ok else _text_latex(rest.replace("$", "\\$")))
+    # two math runs side by side would read as $$ (display math): keep them apart
+    return re.sub(r"(?<!\\)\$\$", "${}$", "".join(out))
+
+
+def protect(word: str) -> bool:
+    """Does BibTeX need to keep this title word's case? BERT, GPT-4, LaTeX, iPhone, N=2 and lone
+    capitals ("I", "Method B"); "A" is nearly always the article of a Title Case title."""
+    upper = [c.isupper() for c in word]
+    return any(upper[1:]) or (any(upper) and any(c.isdigit() for c in word)) \
+        or (len(word) == 1 and word.isupper() and word != "A")
+
+
+def _chunks(s: str) -> list[str]:
+    """Split at spaces outside braces and math, so each piece converts on its own."""
+    parts, start, depth, math = [], 0, 0, False
+    for i, c in enumerate(s):
+        if i and s[i - 1] == "\\":
+            continue
+        if c == "$":
+            math = not math
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif c == " " and depth <= 0 and not math:
+            parts.append(s[start:i])
+            start = i + 1
+    parts.append(s[start:])
+    return [p for p in parts if p]
+
+
+def latex_title(value: object) -> str:
+    """A title for BibTeX: LaTeX as `latex`, and words whose case matters (and math) braced,
+    so a style that lowercases titles leaves "AdS", "BERT" and $N$ alone."""
+    s = " ".join(str(value or "").split())
+    if not _braces_balanced(s) or not _dollars_balanced(s):
+        pieces = s.split(" ")
+    else:
+        pieces = _chunks(s)
+    out = []
+    for piece in pieces:
+        lx = latex(piece)
+        if protect(plain(piece)) or re.search(r"(?<!\\)\$", lx):
+            # "{\cmd...}" is a BibTeX special character whose letters change.case$ still
+            # lowercases; a second pair of braces makes it a plain protected group.
+            lx = "{{" + lx + "}}" if lx.startswith("\\") else "{" + lx + "}"
+        out.append(lx)
+    return " ".join(out)
