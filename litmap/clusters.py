@@ -11,7 +11,8 @@
   counts rather than word counts: one abstract repeating a word ten times is one vote. Terms are
   words and two-word phrases ("black hole") with stop words, numbers, LaTeX and markup removed;
   a plural is folded into its singular when the map uses both. A cluster's label is its 3 best
-  terms (2-4 when fewer qualify), no two sharing a word.
+  terms used by at least two of its papers (terms of one paper fill it up to two), no two
+  sharing a word.
 
 Pure functions; ties broken by term / id, so output is deterministic.
 """
@@ -171,18 +172,21 @@ def label_terms(docs: Mapping[str, tuple[str | None, str | None]],
     out: dict[int, list[str]] = {}
     for c in sorted(by_cluster):
         n_c, tf = sizes[c], by_cluster[c]
-        floor = 2 if n_c >= 3 else 1  # a term of one paper is not the cluster's topic
-        score = {t: (v / n_c) * math.log(1 + mean / df[t]) for t, v in tf.items()
-                 if papers_using[c][t] >= floor and t not in fragment}
-        ranked = sorted(score, key=lambda t: (-score[t], t))
+        floor = 2 if n_c >= 3 else 1  # a term of one paper is not the cluster's topic...
+        score = {t: (v / n_c) * math.log(1 + mean / df[t]) for t, v in tf.items() if t not in fragment}
+        weak = {t for t in score if papers_using[c][t] < floor}
+        ranked = sorted(score, key=lambda t: (t in weak, -score[t], t))
         chosen: list[tuple[str, ...]] = []
         used: set[str] = set()
         for t in ranked:
+            if t in weak and len(chosen) >= 2:  # ...unless the label would have fewer than two
+                break
             if len(t) == 1:  # a phrase most of the word's papers use reads better than the word
-                phrases = [p for p in ranked if len(p) == 2 and t[0] in p
+                phrases = [p for p in ranked if len(p) == 2 and t[0] in p and (p in weak) <= (t in weak)
                            and tf[p] >= PHRASE_SHARE * tf[t]]
-                if phrases:
-                    t = phrases[0]
+                free = [p for p in phrases if not used.intersection(p)]
+                if free:
+                    t = free[0]
             if used.intersection(t) or t in chosen:
                 continue
             chosen.append(t)

@@ -104,15 +104,19 @@ def test_labels_are_distinctive_terms_without_stop_words_or_latex():
     assert cl.label_terms(docs, assign) == got and cl.label_terms(dict(reversed(docs.items())), assign) == got
 
 
-def test_label_needs_two_papers_and_no_text_gives_no_label():
-    docs = {"a": ("Unique zebra title", None), "b": ("Common words", None), "c": ("Common words", None),
-            "d": (None, None), "e": (None, None)}
-    got = cl.label_terms(docs, {"a": 0, "b": 0, "c": 0, "d": 1, "e": 1})
-    assert got[0] == ["common words"] and got[1] == []
+def test_terms_of_two_papers_first_one_paper_terms_only_fill_up_to_two():
+    docs = {"a": ("Unique zebra title", None), "b": ("Common words here", None), "c": ("Common words", None),
+            "d": (None, None), "e": (None, None), "f": ("Shared term", "Shared term again; lonely"),
+            "g": ("Shared term", "Quartz crystal text"), "h": ("Quartz crystal", None)}
+    assign = {"a": 0, "b": 0, "c": 0, "d": 1, "e": 1, "f": 2, "g": 2, "h": 2}
+    got = cl.label_terms(docs, assign)
+    assert got[0] == ["common words", "zebra title"]   # "zebra title": one paper, fills up to two
+    assert got[1] == []                                # no text, no label
+    assert got[2] == ["shared term", "quartz crystal"]  # two terms of 2+ papers: no one-paper term
     ids = list(docs)
-    _, clusters = cl.cluster_map(ids, clique(ids[:3]) + clique(ids[3:]),
+    _, clusters = cl.cluster_map(ids, clique(ids[:3]) + clique(ids[3:5]) + clique(ids[5:]),
                                  {k: {"title": t, "abstract": a} for k, (t, a) in docs.items()})
-    assert [c["label"] for c in clusters] == ["common words", None]
+    assert [c["label"] for c in clusters] == ["common words, zebra title", "shared term, quartz crystal", None]
 
 
 # ---------------------------------------------------------------- the Map
