@@ -266,6 +266,9 @@ def test_browser_hostile_cluster_label_is_text(browser, tmp_path):  # noqa: F811
 @pytest.mark.browser
 def test_browser_timeline_labels_do_not_overlap(browser, cpage):
     browser.find_element("id", "btn-view-timeline").click()
+    # vis updates a node's label box when it draws it: read them after the next frame
+    browser.execute_async_script("var done = arguments[0], n = window.litmap.network; "
+                                 "n.once('afterDrawing', function () { done(); }); n.redraw();")
     boxes = browser.execute_script("""var L = window.litmap; return L.nodes.getIds().map(id => {
         var b = L.network.getBoundingBox(id); return [b.left, b.top, b.right, b.bottom]; })""")
     for i in range(len(boxes)):
