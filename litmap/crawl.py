@@ -33,7 +33,8 @@ PAPER_FIELDS = (
     "publicationTypes,publicationDate,citationCount,referenceCount,url"
 )
 COUNT_FIELDS = "paperId,citationCount,referenceCount"
-EDGE_FIELDS = "isInfluential,intents," + COUNT_FIELDS
+# year: the ranking weighs the seed's recent citers most (similarity.rank); same requests
+EDGE_FIELDS = "isInfluential,intents,year," + COUNT_FIELDS
 # A nested list at least this long and shorter than the paper's count was probably cut by
 # the API's cap on nested lists, so it is fetched again through the paginated endpoint.
 NESTED_SUSPECT = 1000
@@ -252,7 +253,7 @@ class Crawler:
         edges = self._edges(seeds, neighbours, expanded_cits)
         counts = self.store.counts({x for e in edges for x in e})
         self.progress("ranking")
-        ranked = similarity.rank(edges, seeds, counts)
+        ranked = similarity.rank(edges, seeds, counts, years=self.store.years(seed_cits))
         self.stats["papers_considered"] = len(counts)
         node_ids = [*seeds, *similarity.select(ranked, opts.nodes)]
         # The details of the map's papers ride with their lists, and so do those of the likely

@@ -92,6 +92,12 @@ def _put_papers(c: sqlite3.Connection, papers: Iterable[dict], full: bool) -> No
         "ON CONFLICT(paper_id) DO UPDATE SET corpus_id = coalesce(excluded.corpus_id, corpus_id), "
         "data = excluded.data, full = excluded.full, fetched_at = excluded.fetched_at"
     )
+    if not full:  # a stub from a list that did not ask for the year keeps the year we know
+        sql = sql.replace("data = excluded.data", (
+            "data = CASE WHEN json_extract(excluded.data, '$.year') IS NULL "
+            "AND json_extract(papers.data, '$.year') IS NOT NULL "
+            "THEN json_set(excluded.data, '$.year', json_extract(papers.data, '$.year')) "
+            "ELSE excluded.data END"))
     c.executemany(sql if full else sql + " WHERE papers.full = 0", rows)
 
 
@@ -196,6 +202,15 @@ class Store:
                 f"FROM papers WHERE paper_id IN ({','.join('?' * len(chunk))})"
             )
             out.update((r[0], (r[1], r[2])) for r in self.conn.execute(q, list(chunk)))
+        return out
+
+    def years(self, ids: Iterable[str]) -> dict[str, int | None]:
+        """Publication year of known papers (None where unknown), for the ranking's recency."""
+        ids = sorted(set(ids))
+        out: dict[str, int | None] = {}
+        for chunk in _chunks(ids):
+            q = f"SELECT paper_id, json_extract(data, '$.year') FROM papers WHERE paper_id IN ({','.join('?' * len(chunk))})"
+            out.update((r[0], r[1] if isinstance(r[1], int) else None) for r in self.conn.execute(q, list(chunk)))
         return out
 
     def full_ids(self, ids: Iterable[str]) -> set[str]:
