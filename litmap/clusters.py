@@ -9,7 +9,8 @@
   share of the cluster's papers using term t (a title use counts double: titles say what a paper
   is about), ``f(t)`` the papers of the whole map using it and ``A`` the mean cluster size. Paper
   counts rather than word counts: one abstract repeating a word ten times is one vote. Terms are
-  words and two-word phrases ("black hole") with stop words, numbers, LaTeX and markup removed;
+  words and two-word phrases ("black hole") with stop words, numbers and markup removed and LaTeX
+  read as text (litmap.text: "AdS$_5$" counts as "ads5", "Poincar\\'e" as "poincaré");
   a plural is folded into its singular when the map uses both. A cluster's label is its 3 best
   terms used by at least two of its papers (terms of one paper fill it up to two), no two
   sharing a word.
@@ -24,6 +25,8 @@ import re
 import unicodedata
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
+
+from litmap.text import plain
 
 LOUVAIN_SEED = 13
 RESOLUTION = 1.0       # networkx default; higher splits the map into more, smaller clusters
@@ -53,24 +56,16 @@ argued point points part parts number numbers give main important interesting no
 detailed directly indeed hence several whereas thereby respectively
 """.split())
 
-_MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 _TAG = re.compile(r"<[^>]{0,200}>")
-_COMMAND = re.compile(r"\\[a-zA-Z]+\*?|\\.")
-_ACCENT = re.compile(r"\\([\'\"`^~=.])\s*\{?\s*([A-Za-z])\}?")  # Poincar\'e, G\"{o}del
-_COMBINING = {"'": "\u0301", '"': "\u0308", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304",
-              ".": "\u0307"}
 _TOKEN = re.compile(r"[^\W\d_](?:[^\W_]|-(?=[^\W_]))*")  # words, digits inside, inner hyphens
 
 
 def plain_text(text: str | None) -> str:
-    """Text for term counting: math, LaTeX commands and HTML tags removed, lower case.
-    (Words inside ``\\emph{...}`` are kept: only the command name goes.)"""
+    """Text for term counting: LaTeX and entities as readable Unicode (litmap.text), HTML tags
+    dropped, NFKC (AdS₅ -> ads5, ligatures split) and lower case."""
     if not text:
         return ""
-    s = _TAG.sub(" ", _MATH.sub(" ", str(text)))
-    s = _ACCENT.sub(lambda m: m.group(2) + _COMBINING[m.group(1)], s)
-    s = _COMMAND.sub(" ", s).replace("{", " ").replace("}", " ")
-    return unicodedata.normalize("NFC", s).lower()
+    return unicodedata.normalize("NFKC", _TAG.sub(" ", plain(str(text)))).lower()
 
 
 def _words(text: str | None) -> list[list[str]]:
