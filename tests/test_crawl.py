@@ -137,7 +137,7 @@ def _per_step(api, store, seed):
 
 @pytest.mark.parametrize("shape, expected", [
     ((44, 72, 40), {"resolving seeds": 1, "references of the seed": 1, "citations of the seed": 1,
-                    "references and citations of 116 papers": 1, "details and citations of 100 papers": 1}),
+                    "references and citations of 116 papers": 1, "details of 100 papers": 1}),
     ((100, 300, 40), {"resolving seeds": 1, "references of the seed": 1, "citations of the seed": 1,
                       "references and citations of 400 papers": 1, "details of 100 papers": 1}),
 ])
