@@ -13,12 +13,13 @@ SEED = "hep-th/9711200"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("nested_cap, requests", [(9999, 12), (1000, 15)])
+@pytest.mark.parametrize("nested_cap, requests", [(9999, 11), (1000, 17)])
 def test_sample_as_dataset_and_through_http_give_the_same_map(tmp_path, nested_cap, requests):
     # 2,414 citations: 3 pages; 2,468 neighbours: 5 batch calls (500 ids each) that also carry
     # the coupling step; the map's lists and details: 1 call. With nested lists capped at 1000,
-    # three lists of 1,199-1,775 citations need the page after their first 1000 (3 requests);
-    # one Derivative work only the map's lists reveal costs one details call.
+    # the seed's 2,414 citations still take 3 pages, and the map's five lists of more than 1000
+    # citations (the ranking favours the field's well-cited papers: Witten's 1,775,
+    # Gubser-Klebanov-Polyakov's 1,641, ...) one page each after their first 1000.
     with FakeS2(Corpus.from_dataset(dataset.sample_path()), nested_cap=nested_cap) as api, \
             Store.open(tmp_path / "api") as store:
         client = s2.Client(base_url=api.url, rate=0)
