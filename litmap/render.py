@@ -317,7 +317,8 @@ def _payload(m: dict, bibtex: dict) -> dict:
         d = _paper(p)
         d.update(label=_label(p), size=round(r, 1), color=_year_colour(d["year"], lo, hi),
                  seed=sd,
-                 sim=_num(p.get("similarity"), 4), rank=_int(p.get("rank")),
+                 sim=_num(p.get("similarity"), 4), share=_num(p.get("share"), 4),
+                 rank=_int(p.get("rank")),
                  coupling=_int(p.get("coupling")), cocitation=_int(p.get("cocitation")))
         out_nodes.append(d)
     pos = _layout([(_num(p.get("x")), _num(p.get("y"))) for p in nodes], radii,

@@ -68,6 +68,7 @@ def make_map(n: int = 40, seed: int = 7, n_side: int = 6) -> dict:
     for i in range(n):
         p = make_paper(rng, i)
         p.update(role="seed" if i == 0 else "related", similarity=1.0 if i == 0 else round(1 - i / (n + 1), 4),
+                 share=1.0 if i == 0 else round(0.5 - i / (4 * n), 4),
                  coupling=rng.randint(0, 9), cocitation=rng.randint(0, 9), rank=i,
                  x=round(rng.uniform(-400, 400), 1), y=round(rng.uniform(-300, 300), 1))
         nodes.append(p)
@@ -454,6 +455,9 @@ def test_browser_click_list_item_selects_and_shows_details(browser, page40):
     assert st["title"] == target["title"] and st["liSel"].endswith(target["title"])
     assert st["authors"] == ", ".join(a["name"] for a in target["authors"])
     assert str(target["year"]) in st["meta"] and f"{target['citationCount']:,} citations" in st["meta"]
+    # the score says what it means: relative to the best, and the co-citation share behind it
+    assert f"score {target['similarity']:.2f} (1.00 = most related)" in st["meta"]
+    assert f"cited along with the seed by {round(100 * target['share'])}% of its citing papers" in st["meta"]
     links = dict(st["links"])
     assert links["Semantic Scholar"] == "https://www.semanticscholar.org/paper/" + target["id"]
     if "DOI" in target["externalIds"]:

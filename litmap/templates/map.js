@@ -195,7 +195,12 @@
     meta.push(fmt(p.cites) + ' citations');
     if (byId.has(p.id)) {
       if (p.seed) meta.push('seed paper');
-      else if (p.sim != null) meta.push('similarity ' + p.sim.toFixed(2));
+      else if (p.sim != null) {
+        // what the score means (README "Ranking"): relative to the best related paper
+        meta.push('score ' + p.sim.toFixed(2) + ' (1.00 = most related)');
+        if (p.share != null && p.share > 0)
+          meta.push('cited along with the seed by ' + Math.round(100 * Math.min(p.share, 1)) + '% of its citing papers');
+      }
     } else if (p.count != null) {
       meta.push(PRIOR.indexOf(p) >= 0 ? 'cited by ' + p.count + ' map papers' : 'cites ' + p.count + ' map papers');
     }
