@@ -9,11 +9,12 @@
   share of the cluster's papers using term t (a title use counts double: titles say what a paper
   is about), ``f(t)`` the papers of the whole map using it and ``A`` the mean cluster size. Paper
   counts rather than word counts: one abstract repeating a word ten times is one vote. Terms are
-  words and two-word phrases ("black hole") with stop words, numbers and markup removed and LaTeX
+  words and phrases of up to three ("black hole") with stop words, numbers and markup removed and LaTeX
   read as text (litmap.text: "AdS$_5$" counts as "ads5", "Poincar\\'e" as "poincaré");
   a plural is folded into its singular when the map uses both. A cluster's label is its 3 best
   terms used by at least two of its papers (terms of one paper fill it up to two), no two
-  sharing a word.
+  sharing a word; a term most of whose papers use one longer phrase is shown as that phrase
+  ("hole" as "black hole", "sitter space" as "de sitter space"), as most papers spell it.
 
 Pure functions; ties broken by term / id, so output is deterministic.
 """
@@ -32,7 +33,7 @@ LOUVAIN_SEED = 13
 RESOLUTION = 1.0       # networkx default; higher splits the map into more, smaller clusters
 LABEL_TERMS = 3        # terms per label (fewer when fewer are distinctive)
 TITLE_WEIGHT = 2.0     # a title use counts as much as two abstract uses
-PHRASE_SHARE = 0.5     # a phrase replaces its word when used by >= half of the word's papers
+PHRASE_SHARE = 0.5     # a longer phrase replaces a term when used by more than half of its papers
 
 _STOP = frozenset("""
 a about above across after again against all almost along already also although always am among an
@@ -48,16 +49,17 @@ whether which while who whom whose why will with within without would yet you yo
 paper papers present presents presented study studies studied result results approach approaches
 method methods propose proposed proposes discuss discussed consider considered obtain obtained find
 found work works case cases general new recent recently known well-known also various different
-certain particular order terms way ways example examples first second third non well able
-appropriate considering compare compared comparing comment comments see seen time times small large
-high low higher lower simple simply find finds including include includes included provide provides
+certain particular order terms way ways example examples first second third well able
+appropriate considering compare compared comparing comment comments see seen time times
+simple simply find finds including include includes included provide provides
 provided allow allows allowed possible possibly related relation analysis analyze analyse argue
 argued point points part parts number numbers give main important interesting novel briefly explicit explicitly detail
-detailed directly indeed hence several whereas thereby respectively
+detailed directly indeed hence several whereas thereby respectively compute computed computing
+revisit revisited
 """.split())
 
 _TAG = re.compile(r"<[^>]{0,200}>")
-_TOKEN = re.compile(r"[^\W\d_](?:[^\W_]|-(?=[^\W_]))*")  # words, digits inside, inner hyphens
+_TOKEN = re.compile(r"[^\W\d_][^\W_]*")  # a letter, then letters and digits
 
 
 def plain_text(text: str | None) -> str:
@@ -68,26 +70,55 @@ def plain_text(text: str | None) -> str:
     return unicodedata.normalize("NFKC", _TAG.sub(" ", plain(str(text)))).lower()
 
 
-def _words(text: str | None) -> list[list[str]]:
-    """Runs of content words: a stop word (or punctuation) ends a run, so phrases never span one."""
-    runs: list[list[str]] = [[]]
-    for piece in re.split(r"[.,;:!?()\[\]\"]", plain_text(text)):
-        for tok in _TOKEN.findall(piece):
-            if tok in _STOP or len(tok) < 2:
-                if runs[-1]:
-                    runs.append([])
-            else:
-                runs[-1].append(tok)
-        if runs[-1]:
-            runs.append([])
+Run = list[tuple[str, str]]  # (word, what joined it to the previous word: " " or "-")
+
+
+def _words(text: str | None) -> list[Run]:
+    """Runs of content words: a stop word, or anything but a space or hyphen between two words
+    (punctuation, math, a number), ends a run, so phrases never span one. A hyphen splits
+    words ("anti-de sitter" and "anti de sitter" are one phrase) but is kept for display."""
+    s = plain_text(text)
+    runs: list[Run] = [[]]
+    last = None
+    for m in _TOKEN.finditer(s):
+        word, gap = m.group(), s[last:m.start()] if last is not None else " "
+        last = m.end()
+        joined = "-" if gap == "-" else " " if gap.isspace() else None
+        if joined is None or word in _STOP:
+            if runs[-1]:
+                runs.append([])
+            if word in _STOP:
+                continue
+        runs[-1].append((word, joined or " "))
     return [r for r in runs if r]
 
 
-def _terms(runs: list[list[str]]) -> set[tuple[str, ...]]:
-    out: set[tuple[str, ...]] = set()
+def _terms(runs: list[Run], fold: Mapping[str, str]) -> dict[tuple[str, ...], str | None]:
+    """Terms of 1-3 words -> how the text writes them when a hyphen is involved, else None. A
+    one-letter word (a symbol) only counts inside a phrase: first when a hyphen joins it
+    ("d-brane"), last never ("large n limit" but not "large n": "four dimensional n" would be
+    the start of "N = 4", cut)."""
+    out: dict[tuple[str, ...], str | None] = {}
     for r in runs:
-        out.update((w,) for w in r)
-        out.update(zip(r, r[1:]))
+        words = [fold.get(w, w) for w, _ in r]
+        m = len(words)
+        ok_last = [len(w) > 1 for w in words]
+        ok_first = [ok_last[i] or (i + 1 < m and r[i + 1][1] == "-") for i in range(m)]
+        for i in range(m):
+            if ok_last[i]:
+                out.setdefault((words[i],), None)
+            if ok_first[i]:
+                if i + 1 < m and ok_last[i + 1]:
+                    out.setdefault((words[i], words[i + 1]), None)
+                if i + 2 < m and ok_last[i + 2]:
+                    out.setdefault((words[i], words[i + 1], words[i + 2]), None)
+        for j in range(1, m):  # the spelled form of terms across a hyphen
+            if r[j][1] == "-":
+                for i in range(max(0, j - 2), j):
+                    for n in range(j - i + 1, 4):
+                        key = tuple(words[i:i + n])
+                        if key in out and out[key] is None and i + n <= m:
+                            out[key] = words[i] + "".join(r[x][1] + words[x] for x in range(i + 1, i + n))
     return out
 
 
@@ -137,15 +168,21 @@ def label_terms(docs: Mapping[str, tuple[str | None, str | None]],
     """Cluster number -> its ``k`` most distinctive terms (c-TF-IDF, module docstring), from
     ``docs``: id -> (title, abstract). Unclustered papers count as "the rest of the map"."""
     runs = {pid: (_words(docs[pid][1]), _words(docs[pid][0])) for pid in sorted(docs)}
-    vocab = {w for abstract, title in runs.values() for r in abstract + title for w in r}
-    fold = {w: _singular(w, vocab) for w in vocab}
+    vocab = {w for abstract, title in runs.values() for r in abstract + title for w, _ in r}
+    fold = {w: _singular(w, vocab) for w in vocab if len(w) > 3}
     df: Counter[tuple[str, ...]] = Counter()
+    surfaces: dict[tuple[str, ...], Counter[str]] = {}
     by_cluster: dict[int, Counter[tuple[str, ...]]] = {}
     papers_using: dict[int, Counter[tuple[str, ...]]] = {}
     sizes: Counter[int] = Counter()
     for pid, (abstract, title) in runs.items():
-        weights = dict.fromkeys(_terms([[fold[w] for w in r] for r in abstract]), 1.0)
-        weights.update(dict.fromkeys(_terms([[fold[w] for w in r] for r in title]), TITLE_WEIGHT))
+        found = _terms(abstract, fold)
+        weights = dict.fromkeys(found, 1.0)
+        in_title = _terms(title, fold)
+        weights.update(dict.fromkeys(in_title, TITLE_WEIGHT))
+        for key, text in {**found, **in_title}.items():
+            if text is not None:  # (the plain spelling is the default)
+                surfaces.setdefault(key, Counter())[text] += 1
         c = assignment.get(pid)
         df.update(weights.keys())
         if c is not None:
@@ -154,41 +191,45 @@ def label_terms(docs: Mapping[str, tuple[str | None, str | None]],
             sizes[c] += 1
     if not sizes:
         return {}
-    # A pair next to a more common phrase ("hole greybody" beside "black hole", "ads3 black") is
-    # a fragment of a longer phrase: it would read as nonsense on its own.
-    left: Counter[str] = Counter()   # word -> most papers of a phrase ending with it
-    right: Counter[str] = Counter()  # word -> most papers of a phrase starting with it
-    for t, n in df.items():
-        if len(t) == 2:
-            left[t[1]] = max(left[t[1]], n)
-            right[t[0]] = max(right[t[0]], n)
-    fragment = {t for t, n in df.items() if len(t) == 2 and (left[t[0]] > n or right[t[1]] > n)}
     mean = sum(sizes.values()) / len(sizes)
+
+    def shown(t: tuple[str, ...]) -> str:  # the spelling most papers use ("d-brane")
+        other = surfaces.get(t, Counter())
+        counts = {**other, " ".join(t): df[t] - sum(other.values())}
+        return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+
     out: dict[int, list[str]] = {}
     for c in sorted(by_cluster):
-        n_c, tf = sizes[c], by_cluster[c]
+        n_c, tf, uses = sizes[c], by_cluster[c], papers_using[c]
         floor = 2 if n_c >= 3 else 1  # a term of one paper is not the cluster's topic...
-        score = {t: (v / n_c) * math.log(1 + mean / df[t]) for t, v in tf.items() if t not in fragment}
-        weak = {t for t in score if papers_using[c][t] < floor}
-        ranked = sorted(score, key=lambda t: (t in weak, -score[t], t))
+        strong = [t for t, u in uses.items() if u >= floor]
+        score = {t: (tf[t] / n_c) * math.log(1 + mean / df[t]) for t in strong}
+        longer: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for t in strong:
+            if len(t) > 1:
+                longer.setdefault(t[:-1], []).append(t)
+                longer.setdefault(t[1:], []).append(t)
         chosen: list[tuple[str, ...]] = []
         used: set[str] = set()
-        for t in ranked:
-            if t in weak and len(chosen) >= 2:  # ...unless the label would have fewer than two
-                break
-            if len(t) == 1:  # a phrase most of the word's papers use reads better than the word
-                phrases = [p for p in ranked if len(p) == 2 and t[0] in p and (p in weak) <= (t in weak)
-                           and tf[p] >= PHRASE_SHARE * tf[t]]
-                free = [p for p in phrases if not used.intersection(p)]
-                if free:
-                    t = free[0]
+        for t in sorted(strong, key=lambda t: (-score[t], t)):
+            # A term most of whose papers use one longer phrase ("hole" -> "black hole",
+            # "sitter space" -> "de sitter space") is shown as that phrase.
+            while True:
+                ext = [e for e in longer.get(t, []) if uses[e] > PHRASE_SHARE * uses[t]]
+                if not ext:
+                    break
+                t = min(ext, key=lambda e: (-uses[e], -score[e], e))
             if used.intersection(t) or t in chosen:
                 continue
             chosen.append(t)
             used.update(t)
             if len(chosen) == k:
                 break
-        out[c] = [" ".join(t) for t in chosen]
+        if len(chosen) < 2:  # ...unless the label would have fewer than two: one paper's words
+            weak = {t: (tf[t] / n_c) * math.log(1 + mean / df[t]) for t, u in uses.items()
+                    if len(t) == 1 and u < floor and t[0] not in used}
+            chosen += sorted(weak, key=lambda t: (-weak[t], t))[:2 - len(chosen)]
+        out[c] = [shown(t) for t in chosen]
     return out
 
 
