@@ -363,6 +363,7 @@ def make_map(
         return cached, client
     if not source and not offline:
         client = (client_factory or s2.Client)()
+        client.pacer.shared = cache.pacing(client.base_url)  # one budget for all processes on this cache
     crawler = Crawler(store, client, progress)
     result = crawler.build(refs, opts)
     if not crawler.stats["missing"]:  # a partial offline map is shown, never remembered

@@ -18,7 +18,7 @@ import threading
 import time
 from urllib.parse import quote
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 DEFAULT_URL = "https://api.semanticscholar.org"
 BATCH_SIZE = 500  # the API's limit on ids per /paper/batch call
@@ -77,27 +77,59 @@ class RetryPolicy:
         return base / 2 + rng.uniform(0, base / 2)  # "equal jitter": never 0, never in lockstep
 
 
-class Pacer:
-    """At most `rate` request starts per second (0 = unlimited); thread-safe."""
+# Requests leave this far apart beyond 1/rate: the time from the go to the arrival varies (tens of
+# milliseconds on a loaded machine), so two sent exactly 1/rate apart may arrive closer than that.
+PACE_MARGIN = 0.1
+# A request on a new connection (TCP and TLS handshakes first) arrives later after its go than
+# one on a kept-alive connection: the next sender, maybe another process, waits this much more.
+CONNECT_MARGIN = 0.25
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
-        self.interval = 1.0 / rate if rate and rate > 0 else 0.0
+
+class SharedClock(Protocol):
+    """The next allowed send time (time.time()), shared by every process using one cache."""
+
+    def claim(self, interval: float) -> float:
+        """0.0 when this process may send now (and the next send is then `interval` away, for
+        everyone); else the seconds to wait before asking again. Atomic across processes."""
+
+    def hold(self, until: float) -> None:
+        """Nobody sends before `until`."""
+
+
+class Pacer:
+    """At most `rate` request starts per second (0 = unlimited); thread-safe. With `shared`,
+    the budget is shared with the other processes on the same cache (one API key allows
+    1 request/second however many litmap processes use it)."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 shared: SharedClock | None = None):
+        self.interval = 1.0 / rate + PACE_MARGIN if rate and rate > 0 else 0.0
         self.clock, self.sleep = clock, sleep
         self.next_at = 0.0
         self.lock = threading.Lock()
+        self.shared = shared
 
-    def wait(self) -> None:
+    def wait(self, extra: float = 0.0) -> None:
+        """Block until this request may go; the one after it waits `extra` more."""
         with self.lock:
+            if self.shared is not None and self.interval:
+                # Claimed on waking, not booked ahead: a process that wakes late pushes the
+                # next sender back instead of letting two requests arrive too close together.
+                while (delay := self.shared.claim(self.interval + extra)) > 0:
+                    self.sleep(delay)
+                return
             now = self.clock()
             if now < self.next_at:
                 self.sleep(self.next_at - now)
                 now = self.next_at
-            self.next_at = now + self.interval
+            self.next_at = now + (self.interval + extra if self.interval else 0.0)
 
     def hold(self, seconds: float) -> None:
         """After a 429 or Retry-After, nobody sends before the wait is over."""
         with self.lock:
             self.next_at = max(self.next_at, self.clock() + seconds)
+            if self.shared is not None and self.interval:
+                self.shared.hold(time.time() + seconds)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -169,6 +201,7 @@ class Client:
         self.rng = random.Random()
         self.requests = 0
         self.throttled = 0  # 429 answers received
+        self.connected = False  # a request went out: the session holds a kept-alive connection
         self.on_request = on_request
 
     # -- transport ------------------------------------------------------------------------
@@ -182,14 +215,20 @@ class Client:
         url = self.base_url + path
         failure = "no attempt made"
         refused = 0
+        # Prepared once, before any pacing: what runs between the pacer's go and the bytes leaving
+        # (URL and JSON encoding, lazy imports on a first request) would shorten the gap the
+        # server sees between this request and the previous one, maybe another process's.
+        prepared = self.session.prepare_request(requests.Request(method, url, params=params, json=body))
+        settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
         for attempt in range(self.policy.tries):
-            self.pacer.wait()
             self.requests += 1
             if self.on_request:
                 self.on_request()
             retry_after = None
+            self.pacer.wait(CONNECT_MARGIN if not self.connected else 0.0)
+            self.connected = True
             try:
-                resp = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
+                resp = self.session.send(prepared.copy(), timeout=self.timeout, **settings)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 timeout = isinstance(exc, requests.Timeout)
                 failure = f"cannot reach {self.base_url} ({'timed out' if timeout else 'connection failed'})"

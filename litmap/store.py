@@ -50,7 +50,11 @@ CREATE TABLE IF NOT EXISTS lists (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, paper_id TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS maps (key TEXT PRIMARY KEY, data TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS pacing (api TEXT PRIMARY KEY, next_send REAL NOT NULL) WITHOUT ROWID;
 """
+# A shared send time further ahead than this is stale (a clock jump, a crashed process's hold):
+# the longest honest wait is a capped Retry-After (s2.RetryPolicy.max_retry_after, 300 s).
+PACING_HORIZON = 600.0
 
 
 class StoreError(Exception):
@@ -290,6 +294,26 @@ class Store:
         row = self.conn.execute("SELECT data FROM maps WHERE key = ?", (key,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    # -- pacing shared by the processes on this cache ---------------------------------------
+
+    def pacing(self, api: str) -> "SharedPacing":
+        """The send clock of one API (base URL) shared through this cache; see s2.Pacer."""
+        return SharedPacing(self, api)
+
+    def _claim_send(self, api: str, interval: float) -> float:
+        with self.transaction() as c:
+            now = time.time()
+            row = c.execute("SELECT next_send FROM pacing WHERE api = ?", (api,)).fetchone()
+            if row is not None and now < row[0] <= now + PACING_HORIZON:
+                return row[0] - now
+            c.execute("INSERT OR REPLACE INTO pacing VALUES (?, ?)", (api, now + interval))
+        return 0.0
+
+    def _hold_sends(self, api: str, until: float) -> None:
+        with self.transaction() as c:
+            c.execute("INSERT INTO pacing VALUES (?, ?) ON CONFLICT(api) DO UPDATE SET "
+                      "next_send = max(next_send, excluded.next_send)", (api, min(until, time.time() + PACING_HORIZON)))
+
     # -- housekeeping ---------------------------------------------------------------------
 
     def paper_count(self) -> int:
@@ -308,3 +332,17 @@ class Store:
 
     def integrity(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+class SharedPacing:
+    """s2.SharedClock on a Store: the next allowed send time of one API, claimed atomically
+    (BEGIN IMMEDIATE), so processes sharing the cache share the request budget."""
+
+    def __init__(self, store: Store, api: str):
+        self.store, self.api = store, api
+
+    def claim(self, interval: float) -> float:
+        return self.store._claim_send(self.api, interval)
+
+    def hold(self, until: float) -> None:
+        self.store._hold_sends(self.api, until)

@@ -239,3 +239,106 @@ def test_empty_page_with_next_is_not_the_end(api):
     items, truncated = client_for(api).citations(SEED, "title", limit=2)
     assert [r["query"]["offset"] for r in api.log] == ["0", "2", "4"]  # went on past the empty page
     assert len(items) == 4 and not truncated
+
+
+# -- pacing shared by processes on one cache ----------------------------------------------------
+
+def _claims(path: str, n: int, interval: float, out) -> None:
+    import time
+
+    from litmap.store import Store
+
+    with Store(path) as st:
+        pacer = s2.Pacer(1 / interval, shared=st.pacing("http://api"))
+        sends = []
+        for _ in range(n):
+            pacer.wait()
+            sends.append(time.time())
+        out.put(sends)
+
+
+def test_shared_send_slots_are_claimed_atomically_across_processes(tmp_path):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    path = str(tmp_path / "litmap.sqlite")
+    procs = [ctx.Process(target=_claims, args=(path, 10, 0.05, out)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    sends = sorted(s for _ in procs for s in out.get(timeout=60))
+    for p in procs:
+        p.join(timeout=60)
+    assert len(sends) == 40
+    assert min(b - a for a, b in zip(sends, sends[1:])) >= 0.05  # never two processes in one interval
+
+
+def test_a_hold_is_seen_by_the_other_processes_and_a_stale_clock_is_ignored(tmp_path):
+    import time
+
+    from litmap.store import Store
+
+    with Store(tmp_path / "c.sqlite") as a, Store(tmp_path / "c.sqlite") as b:
+        a.pacing("http://api").hold(time.time() + 5)
+        assert b.pacing("http://api").claim(1.0) >= 4.9
+        assert b.pacing("http://other").claim(1.0) == 0.0  # another API: its own budget
+        assert 0.9 <= a.pacing("http://other").claim(1.0) <= 1.0  # ... which b just used
+        b.conn.execute("UPDATE pacing SET next_send = ?", (time.time() + 10 ** 6,))  # a clock jump
+        assert a.pacing("http://api").claim(1.0) == 0.0
+
+
+def _seed_processes(api, caches, seed):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    procs = []
+    for i, cache in enumerate(caches):
+        env = {**os.environ, "LITMAP_API_URL": api.url, "LITMAP_CACHE_DIR": str(cache), "LITMAP_RATE": "1",
+               "PYTHONPATH": str(root)}
+        env.pop("S2_API_KEY", None)
+        procs.append(subprocess.Popen([sys.executable, "-m", "litmap", "seed", seed, "--quiet",
+                                       "-o", str(cache / f"map{i}.html")], env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
+    return [p.communicate(timeout=300) + (p.returncode,) for p in procs]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", [2, 4])
+def test_processes_on_one_cache_share_one_request_per_second(tmp_path, n):
+    # A strict server: any two requests arriving less than 1 s apart, from anyone, get a 429.
+    corpus = Corpus.synthetic(20, 30, 5)
+    with FakeS2(corpus) as api:
+        api.rate_limit(1.0, burst=1, tolerance=0.0)
+        runs = _seed_processes(api, [tmp_path] * n, corpus.seeds[0])
+        assert all(rc == 0 for _, _, rc in runs), runs
+        assert api.count >= n + 4  # every process asked for something
+        assert [e["status"] for e in api.log].count(429) == 0 and api.violations == []
+        arrivals = sorted(e["time"] for e in api.log)
+        assert min(b - a for a, b in zip(arrivals, arrivals[1:])) >= 1.0
+
+
+@pytest.mark.slow
+def test_without_a_shared_cache_two_processes_are_throttled(tmp_path):
+    # The control: the same two processes on separate caches each pace to 1/s, together 2/s.
+    corpus = Corpus.synthetic(20, 30, 5)
+    with FakeS2(corpus) as api:
+        api.rate_limit(1.0, burst=1, tolerance=0.0)
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        _seed_processes(api, [tmp_path / "a", tmp_path / "b"], corpus.seeds[0])
+        assert api.violations
+
+
+def test_unpaced_client_never_waits_and_a_paced_one_waits_longer_after_a_new_connection():
+    clock, sleeps = [0.0], Sleeps()
+    unpaced = s2.Pacer(0, clock=lambda: clock[0], sleep=sleeps)
+    unpaced.wait(extra=s2.CONNECT_MARGIN)
+    unpaced.wait()
+    assert sleeps == []
+    paced = s2.Pacer(1.0, clock=lambda: clock[0], sleep=sleeps)
+    paced.wait(extra=s2.CONNECT_MARGIN)
+    paced.wait()
+    assert sleeps == [pytest.approx(1.0 + s2.PACE_MARGIN + s2.CONNECT_MARGIN)]
