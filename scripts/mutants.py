@@ -4,6 +4,7 @@
     python scripts/mutants.py              # every mutant
     python scripts/mutants.py -k crawl     # the mutants whose name contains "crawl"
     python scripts/mutants.py --list       # what each mutant plants, and the tests it runs
+    python scripts/mutants.py --check      # only check that every anchor is still found
 
 Each mutant replaces one small snippet of litmap/ (or of a template) with a buggy variant and
 runs the tests that should catch it, without the `slow` marker. It works in a throw-away copy
@@ -56,15 +57,15 @@ MUTANTS = [
            "len(edges) + unresolved", "len(edges)",
            (CRAWL,), "stop counting unresolved references in a list's total (and the stats)"),
     Mutant("crawl-last-batch-dropped", "litmap/crawl.py",
-           "return [c for c in chunks if c]", "return [c for c in chunks if c][: max(1, len(chunks) - 1)]",
+           "if chunk:\n{indent}    out.append(", "if chunk and not out:\n{indent}    out.append(",
            (CRAWL,), "drop the last batch of lists when there are several"),
     Mutant("crawl-last-details-batch-dropped", "litmap/crawl.py",
            "for i in range(0, len(todo), s2.BATCH_SIZE):",
            "for i in range(0, max(1, len(todo) - s2.BATCH_SIZE), s2.BATCH_SIZE):",
            (CRAWL,), "drop the last batch of paper details when there are several"),
     Mutant("crawl-refetches-stored-lists", "litmap/crawl.py",
-           "todo = [p for p in pids if any(p not in have[k] for k in kinds)]",
-           "todo = list(pids)",
+           "missing = {k for k in kinds if p not in have[k]}",
+           "missing = set(kinds)",
            (CRAWL,), "ignore the lists already in the cache and fetch them again"),
     # -- the store ---------------------------------------------------------------------------
     Mutant("store-list-row-before-edges", "litmap/store.py",
@@ -105,8 +106,8 @@ MUTANTS = [
            r'(text.replace("<", "\\u003c")', "(text",
            ("tests/test_render.py", "-k", "not browser"), "leave '<' unescaped in the page's embedded JSON"),
     # -- exports -----------------------------------------------------------------------------
-    Mutant("export-tex-unescaped", "litmap/export.py",
-           'return "".join(_TEX.get(c, c) for c in text)', "return text",
+    Mutant("export-tex-unescaped", "litmap/text.py",
+           '_encode("".join(_SPECIAL.get(c, c) for c in text))', "_encode(text)",
            ("tests/test_export.py",), "write BibTeX values without escaping TeX's special characters"),
     # -- datasets ----------------------------------------------------------------------------
     Mutant("dataset-bad-json-not-skipped", "litmap/dataset_index.py",
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-k", dest="pattern", default="", help="only the mutants whose name contains this")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument("--check", action="store_true", help="only check that every mutant can be planted")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per test run (default 600)")
     opts = ap.parse_args(argv)
     chosen = [m for m in MUTANTS if opts.pattern in m.name]
@@ -176,6 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     if not chosen:
         print(f"no mutant name contains {opts.pattern!r}", file=sys.stderr)
         return 2
+    if opts.check:
+        bad = 0
+        for m in chosen:
+            try:
+                plant(m, (ROOT / m.path).read_text(encoding="utf-8"))
+            except ValueError as exc:
+                bad += 1
+                print(f"ERROR     {exc}")
+        print(f"{len(chosen) - bad} of {len(chosen)} anchors found")
+        return 1 if bad else 0
     results: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="litmap-mutants-") as tmp:
         tree = Path(tmp)

@@ -7,13 +7,22 @@ make_fake_api   factory: make_fake_api(corpus=None, **FakeS2 kwargs) -> started 
 cache_dir       tmp_path/"cache" (created) and LITMAP_CACHE_DIR set to it
 recorded_corpus     session-wide Corpus.from_recordings() (every recording in tests/fixtures/s2); do not mutate
 neighbourhood_corpus session-wide Corpus.from_recording() (the cb1ebd91 seed); do not mutate
+sample_corpus       session-wide Corpus.from_dataset(the bundled sample); do not mutate
+sample_index_cache  a cache dir holding the bundled sample's built dataset index, built once per
+                    run and shared by the xdist workers; open it with dataset_store("sample", dir)
+                    (read-only)
+
+Tests run in parallel (pytest-xdist, see pyproject.toml): use tmp_path, port 0, no fixed names.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import ipaddress
+import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +113,25 @@ def recorded_corpus():
 @pytest.fixture(scope="session")
 def neighbourhood_corpus():
     return Corpus.from_recording()
+
+
+@pytest.fixture(scope="session")
+def sample_corpus():
+    from litmap import dataset
+
+    return Corpus.from_dataset(dataset.sample_path())
+
+
+@pytest.fixture(scope="session")
+def sample_index_cache(tmp_path_factory) -> Path:
+    from litmap import dataset
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's base, shared by its workers
+    cache = root / "sample-index-cache"
+    # the first worker builds it; the others wait here, then find it built
+    with open(root / "sample-index-cache.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        dataset.dataset_store("sample", cache).close()
+    return cache

@@ -49,8 +49,8 @@ def sample_papers() -> dict[int, dict]:
 
 
 @pytest.fixture(scope="module")
-def sample_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("cache")
+def sample_cache(sample_index_cache) -> Path:
+    return sample_index_cache
 
 
 @pytest.fixture(scope="module")

@@ -7,25 +7,25 @@ import pytest
 
 from litmap import crawl, dataset, ids, s2
 from litmap.store import Store
-from tests.fakeapi import Corpus, FakeS2
+from tests.fakeapi import FakeS2
 
 SEED = "hep-th/9711200"
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("nested_cap, requests", [(9999, 11), (1000, 17)])
-def test_sample_as_dataset_and_through_http_give_the_same_map(tmp_path, nested_cap, requests):
+def test_sample_as_dataset_and_through_http_give_the_same_map(tmp_path, sample_corpus, sample_index_cache,
+                                                             nested_cap, requests):
     # 2,414 citations: 3 pages; 2,468 neighbours: 5 batch calls (500 ids each) that also carry
     # the coupling step; the map's lists and details: 1 call. With nested lists capped at 1000,
     # the seed's 2,414 citations still take 3 pages, and the map's five lists of more than 1000
     # citations (the ranking favours the field's well-cited papers: Witten's 1,775,
     # Gubser-Klebanov-Polyakov's 1,641, ...) one page each after their first 1000.
-    with FakeS2(Corpus.from_dataset(dataset.sample_path()), nested_cap=nested_cap) as api, \
+    with FakeS2(sample_corpus, nested_cap=nested_cap) as api, \
             Store.open(tmp_path / "api") as store:
         client = s2.Client(base_url=api.url, rate=0)
         over_http = crawl.Crawler(store, client).build([ids.parse(SEED)], crawl.Options())
         assert client.requests == api.count == requests
-    with dataset.dataset_store("sample", tmp_path / "ds") as store:
+    with dataset.dataset_store("sample", sample_index_cache) as store:
         from_dataset = crawl.Crawler(store, None).build([ids.parse(SEED)], crawl.Options())
     assert json.dumps(over_http, sort_keys=True) == json.dumps(from_dataset, sort_keys=True)
     titles = [n["title"] for n in from_dataset["nodes"][:4]]

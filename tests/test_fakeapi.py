@@ -554,11 +554,8 @@ def test_from_dataset_connected(tmp_path):
         assert [r["citedPaper"]["paperId"] for r in refs] == [pids[0], None]
 
 
-@pytest.mark.slow
-def test_bundled_sample_as_a_corpus():
-    from pathlib import Path
-    sample = Path(__file__).parent.parent / "litmap" / "data" / "sample"
-    corpus = Corpus.from_dataset(sample)
+def test_bundled_sample_as_a_corpus(sample_corpus):
+    corpus = sample_corpus
     assert len(corpus) > 0 and sum(1 for _ in corpus.edges()) > 0
     maldacena = corpus.resolve("ARXIV:hep-th/9711200")
     if maldacena:
