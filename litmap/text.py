@@ -20,6 +20,7 @@ from functools import lru_cache
 # ---------------------------------------------------------------- shared pre-processing
 
 _LATEXISH = re.compile(r"[\\$^_{}]")
+_NEEDS_PARSER = re.compile(r"[\\${}]")
 # arXiv authors write sub/superscripts outside math too (QCD_{3+1}, RP^2).
 _SUB = dict(zip("0123456789+-=()aeoxhklmnpst", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜ"))
 _SUP = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ"))
@@ -32,14 +33,20 @@ _FONTS = {"it", "bf", "em", "rm", "sl", "sc", "tt", "sf", "cal", "mathcal", "mat
 _CAL_SHORT = re.compile(r"\\C([A-Z])(?![A-Za-z])")  # hep-th shorthand: \CN is \cal N
 
 
+def _unescaped(s: str, chars: str) -> list[str]:
+    """The characters of `chars` in s that no backslash escapes (\\\\ escapes itself)."""
+    return [m.group() for m in re.finditer(r"\\.|[" + re.escape(chars) + "]", s, re.S)
+            if m.group() in chars]
+
+
 def _dollars_balanced(s: str) -> bool:
-    return len(re.findall(r"(?<!\\)\$", s)) % 2 == 0
+    return len(_unescaped(s, "$")) % 2 == 0
 
 
 def _braces_balanced(s: str) -> bool:
     depth = 0
-    for m in re.finditer(r"(?<!\\)[{}]", s):
-        depth += 1 if m.group() == "{" else -1
+    for c in _unescaped(s, "{}"):
+        depth += 1 if c == "{" else -1
         if depth < 0:
             return False
     return depth == 0
@@ -87,7 +94,9 @@ def _cal(m: re.Match) -> str:
 def _plain_line(s: str, scripts: bool = True) -> str:
     if "&" in s:
         s = html.unescape(s)
-    if not _LATEXISH.search(s):
+    if scripts and ("_" in s or "^" in s):
+        s = _SCRIPT.sub(_scripts, s)
+    if not _NEEDS_PARSER.search(s):  # nothing but scripts: no LaTeX reading (-- stays --)
         return " ".join(s.split())
     # In LaTeX these start a comment, an alignment cell, a parameter: in a title they are text.
     s = re.sub(r"(?<!\\)([%&#])", r"\\\1", s)
@@ -96,8 +105,6 @@ def _plain_line(s: str, scripts: bool = True) -> str:
     if not _braces_balanced(s):
         s = re.sub(r"(?<!\\)([{}])", r"\\\1", s)
     s = _CAL_SHORT.sub(_cal, s)
-    if scripts:
-        s = _SCRIPT.sub(_scripts, s)
     s = _MACRO.sub(_unknown_macro, s)
     try:
         out = _converter().latex_to_text(s)
@@ -180,6 +187,9 @@ def _math(body: str) -> str:
     for old, new in (("cal", "mathcal"), ("bf", "mathbf"), ("rm", "mathrm"), ("it", "mathit")):
         body = re.sub(r"\{\\" + old + r"\s*([^{}]*?)\s*\}", r"\\" + new + r"{\1}", body)
         body = re.sub(r"\\" + old + r"(?![A-Za-z])\s*(\\[A-Za-z]+|[^\s{}\\])", r"\\" + new + r"{\1}", body)
+    # BibTeX counts "\{" as a brace: spell escaped braces as commands
+    body = re.sub(r"\\(.)", lambda m: {"{": r"\lbrace ", "}": r"\rbrace "}.get(m.group(1), m.group(0)), body,
+                  flags=re.S)
     return _encode(_MACRO.sub(fix, body))
 
 
@@ -212,7 +222,11 @@ def _text_latex(s: str) -> str:
                     out.append("$" + _math(m.group(0).rstrip()) + "$")
                 i = m.end()
                 continue
-            if i + 1 < len(s) and s[i + 1] in "&%$#_{} ,;":
+            if i + 1 < len(s) and s[i + 1] in "{}":  # BibTeX counts "\{" as a brace
+                out.append(_SPECIAL[s[i + 1]])
+                i += 2
+                continue
+            if i + 1 < len(s) and s[i + 1] in "&%$#_ ,;":
                 out.append(s[i:i + 2])
                 i += 2
                 continue

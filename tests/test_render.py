@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from litmap.render import render_html
+from litmap.text import plain
 from tests import guard
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -606,10 +607,10 @@ def test_browser_xss_corpus_executes_nothing(browser, tmp_path):
             time.sleep(0.05)
             tip = browser.execute_script("var t=document.querySelector('div.vis-tooltip');"
                                          "return t && t.style.visibility !== 'hidden' ? t.textContent : null")
-        assert tip is not None and " ".join(p["title"].split()) in tip
+        assert tip is not None and plain(p["title"]) in tip
         ActionChains(browser, duration=0).click().perform()
         got = browser.execute_script("return document.getElementById('d-title').textContent")
-        assert got == " ".join(p["title"].split())
+        assert got == plain(p["title"])  # entities decoded, shown as text
     for tab in ("tab-map", "tab-prior", "tab-derivative"):
         browser.find_element("id", tab).click()
         seen = browser.execute_script("""return Array.from(document.querySelectorAll('#list li .item-main')).map(it => {
@@ -625,7 +626,7 @@ def test_browser_xss_corpus_executes_nothing(browser, tmp_path):
         title: document.title, h1: document.getElementById('map-title').textContent,
         links: Array.from(document.querySelectorAll('a')).map(a => a.href)}""")
     assert st["xss"] is None and st["injected"] == 0, st
-    assert st["h1"] == " ".join(m["nodes"][0]["title"].split())
+    assert st["h1"] == plain(m["nodes"][0]["title"])
     try:
         browser.switch_to.alert
         raise AssertionError("an alert is open")
