@@ -40,136 +40,14 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 from pathlib import Path
-from typing import Callable
 
+from . import dataset_duckdb, dataset_index
 from . import store as store_mod
-from .s2 import sane_text
+from .bulk import INDEX_VERSION, DatasetError, Progress, arxiv_paper_id, corpus_paper_id, normalise_record  # noqa: F401 (public names)
 from .store import Store, StoreError
 
 SAMPLE = "sample"
-INDEX_VERSION = "3"  # bump when the index layout or the normalisation changes: forces rebuilds
-
-Progress = Callable[[str], None]
-
-# external id key in the bulk data -> alias prefix (the API's id prefixes)
-ALIAS_PREFIXES = {
-    "ArXiv": "ARXIV",
-    "DOI": "DOI",
-    "PubMed": "PMID",
-    "PubMedCentral": "PMCID",
-    "ACL": "ACL",
-    "MAG": "MAG",
-}
-
-
-class DatasetError(Exception):
-    """The dataset cannot be used; the message is one line saying why."""
-
-
-# -- ids ----------------------------------------------------------------------------------
-
-
-def arxiv_paper_id(arxiv_id: str) -> str:
-    """The 40-hex paperId the bundled sample (and the fake API server) gives an arXiv paper."""
-    return hashlib.sha1(("ARXIV:" + arxiv_id).encode()).hexdigest()
-
-
-def corpus_paper_id(corpusid: int) -> str:
-    """A deterministic paperId for a record without a Semantic Scholar url."""
-    return hashlib.sha1(f"CorpusId:{corpusid}".encode()).hexdigest()
-
-
-_WS = " \t\n\r"
-_DIGITS_RE = re.compile(r"[0-9]+")
-
-
-def _int(value) -> int | None:
-    """A JSON integer, or a string of ASCII digits, as an int; anything else None."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and _DIGITS_RE.fullmatch(value):
-        return int(value)
-    return None
-
-
-def _str(value) -> str | None:
-    """A non-blank JSON string (half surrogate pairs replaced, as the API client does); else None."""
-    return sane_text(value) if isinstance(value, str) and value.strip(_WS) else None
-
-
-def _id_str(value) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return _str(value)
-
-
-def _url_paper_id(url: str | None) -> str | None:
-    """The 40-hex id of a ".../paper/<id>" url (the first "/paper/"), else None."""
-    if not url:
-        return None
-    i = url.find("/paper/")
-    if i < 0:
-        return None
-    h = url[i + 7 : i + 47]
-    if len(h) == 40 and all(c in "0123456789abcdef" for c in h) and url[i + 47 : i + 48] in ("", "/", "?", "#"):
-        return h
-    return None
-
-
-# -- normalisation ------------------------------------------------------------------------
-
-
-def normalise_record(rec: dict) -> dict | None:
-    """The normalised Paper (docs/internals.md) of one bulk `papers` row; None without a corpusid.
-
-    Rules: strings must be
-    non-blank JSON strings (the bulk data's venue "" becomes None), counts and years JSON
-    integers or digit strings; externalIds keeps the string and integer ids as strings and
-    always holds CorpusId; authors without a name are left out; a journal with no value is
-    None; publicationtypes null is []. Abstract and tldr come from their own datasets.
-    """
-    corpusid = _int(rec.get("corpusid"))
-    if corpusid is None:
-        return None
-    url = _str(rec.get("url"))
-    hexid = _url_paper_id(url)
-
-    ext = rec.get("externalids")
-    external_ids = {k: _id_str(v) for k, v in ext.items() if _id_str(v)} if isinstance(ext, dict) else {}
-    external_ids["CorpusId"] = str(corpusid)
-
-    authors = rec.get("authors")
-    authors = [
-        {"authorId": _id_str(a.get("authorId")), "name": a["name"]}
-        for a in (authors if isinstance(authors, list) else [])
-        if isinstance(a, dict) and _str(a.get("name"))
-    ]
-
-    journal = rec.get("journal")
-    journal = {k: _str(journal.get(k)) for k in ("name", "volume", "pages")} if isinstance(journal, dict) else None
-    if journal and not any(journal.values()):
-        journal = None
-
-    types = rec.get("publicationtypes")
-    return {
-        "paperId": hexid or corpus_paper_id(corpusid),
-        "corpusId": corpusid,
-        "externalIds": external_ids,
-        "title": _str(rec.get("title")),
-        "abstract": None,
-        "tldr": None,
-        "authors": authors,
-        "year": _int(rec.get("year")),
-        "venue": _str(rec.get("venue")),
-        "journal": journal,
-        "publicationTypes": [t for t in types if isinstance(t, str)] if isinstance(types, list) else [],
-        "publicationDate": _str(rec.get("publicationdate")),
-        "citationCount": _int(rec.get("citationcount")),
-        "referenceCount": _int(rec.get("referencecount")),
-        "url": url if hexid else None,
-    }
 
 
 # -- the dataset directory ----------------------------------------------------------------
@@ -231,25 +109,26 @@ def fingerprint(root: Path, files: dict[str, list[Path]]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def index_path(root: Path, cache_dir: str | os.PathLike) -> Path:
+ENGINES = {"sqlite": dataset_index, "duckdb": dataset_duckdb}
+DEFAULT_ENGINE = "sqlite"
+
+
+def engine(name: str | None = None):
+    """The index engine module: `name`, else LITMAP_ENGINE, else DEFAULT_ENGINE. Each engine is
+    one module with the same four names: SUFFIX, rebuild(), read_meta(), open_store()."""
+    name = (name or os.environ.get("LITMAP_ENGINE") or DEFAULT_ENGINE).strip().lower()
+    if name not in ENGINES:
+        raise DatasetError(f"LITMAP_ENGINE must be one of {', '.join(sorted(ENGINES))}, not {name!r}")
+    return ENGINES[name]
+
+
+def index_path(root: Path, cache_dir: str | os.PathLike, engine_name: str | None = None) -> Path:
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", root.name)[:40] or "dataset"
     digest = hashlib.sha256(str(root).encode()).hexdigest()[:12]
-    return Path(cache_dir) / "datasets" / f"{slug}-{digest}.sqlite"
+    return Path(cache_dir) / "datasets" / f"{slug}-{digest}{engine(engine_name).SUFFIX}"
 
 
 # -- the index ----------------------------------------------------------------------------
-
-
-def _read_meta(path: Path) -> dict[str, str] | None:
-    """The index's meta rows, or None when the file is not a usable index."""
-    try:
-        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-        try:
-            return dict(conn.execute("SELECT key, value FROM meta WHERE key LIKE 'dataset_%' OR key = 'schema_version'"))
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
 
 
 def _is_current(meta: dict | None, fp: str) -> bool:
@@ -261,7 +140,8 @@ def _is_current(meta: dict | None, fp: str) -> bool:
     )
 
 
-def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progress: Progress | None = None) -> Store:
+def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progress: Progress | None = None,
+                  engine_name: str | None = None) -> Store:
     """A Store on the index of the dataset `source` ("sample" or a directory), built if needed.
 
     The index lives in `cache_dir/datasets/`; it is (re)built when missing or when the
@@ -276,33 +156,32 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
     `dataset_info` (source, index path, papers, edges, built: whether this call built it,
     seconds).
     """
+    eng = engine(engine_name)
     root = resolve_source(source)
     files = dataset_files(root)
     fp = fingerprint(root, files)
-    final = index_path(root, cache_dir)
+    final = index_path(root, cache_dir, engine_name)
     final.parent.mkdir(parents=True, exist_ok=True)
 
-    meta = _read_meta(final) if final.exists() else None
+    meta = eng.read_meta(final) if final.exists() else None
     built = False
     seconds = 0.0
     if not _is_current(meta, fp):
-        from . import dataset_index  # here, not at the top: dataset_index imports this module
-
         if progress:
             why = "first use" if meta is None else "the dataset changed"
             progress(f"indexing {root} ({why}); this happens once")
-        result = dataset_index.rebuild(root, files, final, fp, progress)
+        result = eng.rebuild(root, files, final, fp, progress)
         built, seconds = True, result["seconds"]
         if progress:
             progress(f"indexed {result['papers']:,} papers and {result['edges']:,} citations in {seconds:.1f} s")
             if result["malformed"]:
                 progress(f"{result['malformed']:,} malformed lines skipped (see above)")
-        meta = _read_meta(final)
+        meta = eng.read_meta(final)
         if meta is None:
             raise DatasetError(f"the index of {root} at {final} cannot be read back after building it")
 
     try:
-        st = Store(final, readonly=True)
+        st = eng.open_store(final)
     except StoreError as exc:
         raise DatasetError(f"cannot open the index of {root}: {exc}") from None
     st.dataset_warnings = json.loads(meta.get("dataset_warnings") or "[]")

@@ -15,156 +15,28 @@ The index is written to a temporary file that replaces the old one only when com
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import re
 import sqlite3
-import sys
 import time
-import zlib
 from pathlib import Path
-from typing import Callable, Iterator
 
 from . import store as store_mod
-from .dataset import ALIAS_PREFIXES, INDEX_VERSION, DatasetError, Progress, _int, _str, normalise_record
-
-BATCH = 50_000
-CHUNK = 8 << 20  # bytes read from a dataset file at a time
-MAX_WARNINGS = 1000  # kept individually; beyond that only counted
-
-
-# -- reading ------------------------------------------------------------------------------
-
-
-class _Report:
-    """Warnings (malformed lines, kept individually up to MAX_WARNINGS) and notes (summaries)."""
-
-    def __init__(self, progress: Progress | None):
-        self.progress = progress
-        self.warnings: list[str] = []
-        self.notes: list[str] = []
-        self.dropped = 0
-
-    def warn(self, msg: str) -> None:
-        if len(self.warnings) < MAX_WARNINGS:
-            self.warnings.append(msg)
-            if self.progress:
-                self.progress(msg)
-            else:
-                print(f"litmap: {msg}", file=sys.stderr)
-        else:
-            self.dropped += 1
-
-    def note(self, msg: str) -> None:
-        self.notes.append(msg)
-        if self.progress:
-            self.progress(msg)
-
-    def all_warnings(self) -> list[str]:
-        more = [f"... and {self.dropped:,} more malformed lines"] if self.dropped else []
-        return self.warnings + more
-
-
-def _decode(body: bytes, first: int, rel: str, report: _Report) -> list[str]:
-    """The lines of `body`, numbered from `first`, as text; a line that is not UTF-8 is
-    reported and becomes blank (decoding the whole body at once is the fast common case)."""
-    try:
-        return body.decode("utf-8").split("\n")
-    except UnicodeDecodeError:
-        lines = []
-        for n, raw in enumerate(body.split(b"\n"), first):
-            try:
-                lines.append(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                report.warn(f"{rel}:{n}: not valid JSON (bad UTF-8), skipped")
-                lines.append("")
-        return lines
-
-
-def _line_batches(path: Path, rel: str, report: _Report) -> Iterator[list[tuple[int, str]]]:
-    """[(line number, line)] batches (up to BATCH lines) of one .jsonl / .jsonl.gz file.
-
-    Blank lines are left out; lines that are not UTF-8 are reported. A file that cannot be
-    read to its end (truncated or corrupt gzip) raises DatasetError. The file is read in
-    CHUNK-sized pieces split in C: much faster than line-by-line reads of a gzip stream.
-    """
-    lineno = count = 0
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as f:
-            rest = b""
-            while True:
-                chunk = f.read(CHUNK)
-                if chunk:  # the complete lines so far; a line longer than a chunk waits for more
-                    buf = rest + chunk
-                    cut = buf.rfind(b"\n")
-                    lines = _decode(buf[:cut], lineno + 1, rel, report) if cut >= 0 else []
-                    rest = buf[cut + 1 :]
-                else:  # the end: the last line, without a newline (or nothing)
-                    lines = _decode(rest, lineno + 1, rel, report) if rest else []
-                batch = [(n, line) for n, line in enumerate(lines, lineno + 1) if line and not line.isspace()]
-                lineno += len(lines)
-                for i in range(0, len(batch), BATCH):
-                    part = batch[i : i + BATCH]
-                    count += len(part)
-                    yield part
-                    if report.progress and count % 1_000_000 < len(part):
-                        report.progress(f"{rel}: {count:,} rows")
-                if not chunk:
-                    break
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DatasetError(f"{rel}: unreadable after line {lineno} ({exc}); is the file truncated?") from None
-    if report.progress:
-        report.progress(f"{rel}: {count:,} rows")
+from .bulk import ALIAS_PREFIXES, INDEX_VERSION, DatasetError, Progress, _Report, row_batches
 
 
 # -- loading ------------------------------------------------------------------------------
 #
 # Each folder is loaded into its scratch table (in the attached database s), keyed by corpusid.
-# Every line goes through json.loads, so "valid JSON" means the same in every folder, and a row
-# function (same rules as normalise_record) turns it into the row to insert, or None when it
-# lacks its ids.
+# The first row of a repeated corpusid wins in papers, the last in abstracts and tldrs (blank
+# texts are not rows).
 
-
-def _paper_row(rec: dict) -> tuple | None:
-    paper = normalise_record(rec)
-    return paper and (paper["corpusId"], paper["paperId"], json.dumps(paper, ensure_ascii=False))
-
-
-def _abstract_row(rec: dict) -> tuple | None:
-    corpusid = _int(rec.get("corpusid"))
-    return None if corpusid is None else (corpusid, _str(rec.get("abstract")))
-
-
-def _tldr_row(rec: dict) -> tuple | None:
-    corpusid = _int(rec.get("corpusid"))
-    return None if corpusid is None else (corpusid, _str(rec.get("text")))
-
-
-def _citation_row(rec: dict) -> tuple | None:
-    citing, cited = _int(rec.get("citingcorpusid")), rec.get("citedcorpusid")
-    if cited is not None:  # null (or absent) is valid: S2 could not match the reference; a note counts it
-        cited = _int(cited)
-        if cited is None:
-            return None
-    if citing is None:
-        return None
-    infl, intents = rec.get("isinfluential"), rec.get("intents")
-    if isinstance(intents, (list, dict)):
-        intents = json.dumps(intents, ensure_ascii=False, separators=(",", ":"))  # the store keeps JSON text
-    else:
-        intents = None
-    return citing, cited, 1 if infl is True else 0 if infl is False else None, intents
-
-
-# folder -> (row function, the ids a valid line has, insert statement). The first row of a
-# repeated corpusid wins in papers, the last in abstracts and tldrs (blank texts are not rows).
-_FOLDERS: dict[str, tuple[Callable[[dict], tuple | None], str, str]] = {
-    "papers": (_paper_row, "corpusid", "INSERT OR IGNORE INTO s.paper VALUES (?, ?, ?)"),
-    "abstracts": (_abstract_row, "corpusid", "INSERT OR REPLACE INTO s.abstract SELECT ?1, ?2 WHERE ?2 IS NOT NULL"),
-    "tldrs": (_tldr_row, "corpusid", "INSERT OR REPLACE INTO s.tldr SELECT ?1, ?2 WHERE ?2 IS NOT NULL"),
-    "citations": (_citation_row, "citingcorpusid/citedcorpusid", "INSERT INTO s.cite VALUES (?, ?, ?, ?)"),
+_INSERT = {
+    "papers": "INSERT OR IGNORE INTO s.paper VALUES (?, ?, ?)",
+    "abstracts": "INSERT OR REPLACE INTO s.abstract SELECT ?1, ?2 WHERE ?2 IS NOT NULL",
+    "tldrs": "INSERT OR REPLACE INTO s.tldr SELECT ?1, ?2 WHERE ?2 IS NOT NULL",
+    "citations": "INSERT INTO s.cite VALUES (?, ?, ?, ?)",
 }
 
 _SCRATCH = """
@@ -177,26 +49,10 @@ CREATE TABLE s.cite (citing INTEGER NOT NULL, cited INTEGER, infl INTEGER, inten
 
 def _load_folder(conn: sqlite3.Connection, files: list[Path], folder: str, report: _Report) -> int:
     """Load one dataset folder into its scratch table; returns the number of valid lines."""
-    to_row, ids, insert = _FOLDERS[folder]
     valid = 0
-    for path in files:
-        rel = f"{folder}/{path.name}"
-        for batch in _line_batches(path, rel, report):
-            rows = []
-            for n, text in batch:
-                try:
-                    rec = json.loads(text)
-                except ValueError:
-                    report.warn(f"{rel}:{n}: not valid JSON, skipped")
-                    continue
-                if not isinstance(rec, dict):
-                    report.warn(f"{rel}:{n}: not a JSON object, skipped")
-                elif (row := to_row(rec)) is None:
-                    report.warn(f"{rel}:{n}: no valid {ids}, skipped")
-                else:
-                    rows.append(row)
-            conn.executemany(insert, rows)
-            valid += len(rows)
+    for rows in row_batches(files, folder, report):
+        conn.executemany(_INSERT[folder], rows)
+        valid += len(rows)
     return valid
 
 
@@ -330,6 +186,29 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
         _unlink(scratch)
     return {"papers": n_papers, "edges": n_edges, "malformed": len(report.warnings) + report.dropped,
             "seconds": time.perf_counter() - t0}
+
+
+# -- the engine interface (litmap/dataset.py) ------------------------------------------------
+
+SUFFIX = ".sqlite"
+
+
+def read_meta(path: Path) -> dict[str, str] | None:
+    """The index's meta rows, or None when the file is not a usable index."""
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            return dict(conn.execute("SELECT key, value FROM meta WHERE key LIKE 'dataset_%' OR key = 'schema_version'"))
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+
+
+def open_store(path: Path) -> store_mod.Store:
+    # read-only: opening it writable would switch the file to WAL mode, whose -wal file must
+    # never outlive a rebuild's os.replace
+    return store_mod.Store(path, readonly=True)
 
 
 # -- the index file: built aside, moved into place when complete ----------------------------

@@ -110,7 +110,7 @@ MUTANTS = [
            '_encode("".join(_SPECIAL.get(c, c) for c in text))', "_encode(text)",
            ("tests/test_export.py",), "write BibTeX values without escaping TeX's special characters"),
     # -- datasets ----------------------------------------------------------------------------
-    Mutant("dataset-bad-json-not-skipped", "litmap/dataset_index.py",
+    Mutant("dataset-bad-json-not-skipped", "litmap/bulk.py",
            'report.warn(f"{rel}:{n}: not valid JSON, skipped")\n{indent}continue',
            'report.warn(f"{rel}:{n}: not valid JSON, skipped")',
            ("tests/test_dataset.py", "-k", "malformed"), "report a malformed line but read it anyway"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from litmap import dataset, dataset_index
+from litmap import bulk, dataset, dataset_index
 from litmap.dataset import DatasetError, arxiv_paper_id, dataset_store, normalise_record
 from litmap.store import Store
 
@@ -607,7 +607,7 @@ def test_bad_utf8_and_cap_on_warnings(tmp_path, monkeypatch):
     with open(root / "papers" / "papers-1.jsonl", "ab") as f:
         f.write(b'{"corpusid": 5, "title": "caf\xe9"}\n')
         f.write(b"garbage\n" * 5)
-    monkeypatch.setattr(dataset_index, "MAX_WARNINGS", 3)
+    monkeypatch.setattr(bulk, "MAX_WARNINGS", 3)
     st = dataset_store(root, tmp_path / "cache", progress=lambda m: None)
     try:
         assert st.dataset_warnings == [
@@ -711,13 +711,13 @@ def test_line_batches_match_a_plain_split(tmp_path_factory, lines, final_newline
             continue
         if text.strip():
             expected.append((n, text))
-    old = dataset_index.CHUNK, dataset_index.BATCH
-    dataset_index.CHUNK, dataset_index.BATCH = chunk, batch
+    old = bulk.CHUNK, bulk.BATCH
+    bulk.CHUNK, bulk.BATCH = chunk, batch
     try:
-        report = dataset_index._Report(progress=lambda m: None)
-        batches = list(dataset_index._line_batches(path, "f", report))
+        report = bulk._Report(progress=lambda m: None)
+        batches = list(bulk._line_batches(path, "f", report))
     finally:
-        dataset_index.CHUNK, dataset_index.BATCH = old
+        bulk.CHUNK, bulk.BATCH = old
     assert [row for b in batches for row in b] == expected
     assert all(0 < len(b) <= batch for b in batches)
     assert report.warnings == bad

@@ -33,3 +33,40 @@ def test_sample_as_dataset_and_through_http_give_the_same_map(tmp_path, sample_c
     # Gubser-Klebanov-Polyakov and Witten's "Anti De Sitter Space And Holography": the two papers
     # that, with the seed, founded AdS/CFT, are the nearest neighbours.
     assert {"Gauge Theory Correlators from Non-Critical String Theory", "Anti De Sitter Space And Holography"} <= set(titles)
+
+
+def test_bundled_sample_map_is_byte_identical_on_both_index_engines(tmp_path):
+    # The same crawl on the SQLite index and on the DuckDB/Parquet one: the same page, .bib, .json.
+    from click.testing import CliRunner
+
+    from litmap.cli import cli
+    from tests import guard
+
+    guard.need_module("duckdb", "pip install -e '.[test]'")
+    outputs = {}
+    for engine in ("sqlite", "duckdb"):
+        out = tmp_path / engine
+        out.mkdir()
+        result = CliRunner().invoke(cli, ["seed", SEED, "--source", "sample", "--quiet", "-o", str(out / "map.html")],
+                                    env={"LITMAP_CACHE_DIR": str(tmp_path / f"cache-{engine}"), "LITMAP_ENGINE": engine})
+        assert result.exit_code == 0, result.output
+        assert list((tmp_path / f"cache-{engine}" / "datasets").glob("*.parquet" if engine == "duckdb" else "*.sqlite"))
+        outputs[engine] = {name: (out / name).read_bytes() for name in ("map.html", "map.bib", "map.json")}
+    assert outputs["sqlite"] == outputs["duckdb"]
+
+
+def test_the_parquet_store_reads_everything_the_crawl_reads():
+    # Every reading method of the SQLite store exists on the Parquet one, with the same parameters:
+    # a method added to one engine only would fail here, not in a user's crawl.
+    import inspect
+
+    from litmap import dataset_duckdb
+    from litmap.store import Store
+
+    writing = ("put_", "_", "pacing", "transaction", "open", "info", "get_map", "map_")
+    for name, fn in inspect.getmembers(Store, inspect.isfunction):
+        if name.startswith(writing):
+            continue
+        other = getattr(dataset_duckdb.ParquetStore, name, None)
+        assert other is not None, name
+        assert list(inspect.signature(fn).parameters) == list(inspect.signature(other).parameters), name
