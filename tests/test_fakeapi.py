@@ -19,6 +19,7 @@ from tests.fakeapi import (
     FIXTURES, SMALL, TOO_MANY_REQUESTS, Corpus, FakeS2, Replay, all_interactions, load_interactions,
     paper_id, recording_files,
 )
+from tests.waits import refuses_connections, wait_until
 
 INTERACTIONS = all_interactions()
 SEED = SMALL["seed"]
@@ -478,7 +479,8 @@ def test_die_after(fake_api, mode):
     assert statuses(fake_api, 2) == [200, 200]
     with pytest.raises(requests.ConnectionError):
         get(fake_api, f"/paper/{SEED}")
-    time.sleep(0.2)
+    if mode == "refuse":  # the server stops listening from a thread of its own: wait for it
+        assert wait_until(lambda: refuses_connections(fake_api.port))
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{fake_api.url}/graph/v1/paper/{SEED}", timeout=2)
     assert fake_api.dead

@@ -24,6 +24,7 @@ import pytest
 from litmap.render import render_html
 from litmap.text import plain
 from tests import guard
+from tests.waits import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
@@ -444,14 +445,14 @@ def test_browser_click_list_item_selects_and_shows_details(browser, page40):
     idx = [i for i, t in enumerate(_list_items(browser)) if t.endswith(target["title"])][0]
     browser.execute_script("arguments[0].scrollIntoView({block:'center'})", items[idx])
     items[idx].click()
-    time.sleep(0.4)
-    st = browser.execute_script("""var L = window.litmap; return {sel: L.network.getSelectedNodes(),
+    st = wait_until(lambda: browser.execute_script("""var L = window.litmap; return {sel: L.network.getSelectedNodes(),
         title: document.getElementById('d-title').textContent, hidden: document.getElementById('details').hidden,
         authors: document.getElementById('d-authors').textContent, meta: document.getElementById('d-meta').textContent,
         links: Array.from(document.querySelectorAll('#d-links a')).map(a => [a.textContent, a.href]),
         liSel: document.querySelector('#list li.selected .item-title').textContent,
         dim: L.nodes.getIds().filter(id => L.isDimmed(id)),
-        drawnDim: L.nodes.getIds().filter(id => L.network.body.nodes[id].options.color.background.startsWith('rgba('))}""")
+        drawnDim: L.nodes.getIds().filter(id => L.network.body.nodes[id].options.color.background.startsWith('rgba('))}"""),
+        lambda st: st["sel"] == [target["id"]] and not st["hidden"] and st["dim"] and set(st["drawnDim"]) == set(st["dim"]))
     assert st["sel"] == [target["id"]] and not st["hidden"]
     assert st["title"] == target["title"] and st["liSel"].endswith(target["title"])
     assert st["authors"] == ", ".join(a["name"] for a in target["authors"])
@@ -481,10 +482,10 @@ def test_browser_click_node_in_graph(browser, page40):
     _node_offset(browser, target["id"])
     graph = browser.find_element("id", "graph")
     ActionChains(browser, duration=0).move_to_element(graph).click().perform()
-    time.sleep(0.3)
-    st = browser.execute_script("""return {sel: window.litmap.network.getSelectedNodes(),
+    st = wait_until(lambda: browser.execute_script("""return {sel: window.litmap.network.getSelectedNodes(),
         title: document.getElementById('d-title').textContent,
-        li: (document.querySelector('#list li.selected .item-title') || {}).textContent}""")
+        li: (document.querySelector('#list li.selected .item-title') || {}).textContent}"""),
+        lambda st: st["sel"] == [target["id"]] and st["li"] is not None)
     assert st["sel"] == [target["id"]] and st["title"] == target["title"] and st["li"].endswith(target["title"])
 
 
@@ -497,21 +498,19 @@ def test_browser_search_and_year_filter(browser, page40):
     def hay(p):
         return " ".join([p["title"], *(a["name"] for a in p["authors"]), p["venue"] or "", str(p["year"])]).lower()
     want = [p for p in m["nodes"] if "kipf" in hay(p) and "neurips" in hay(p)]
-    time.sleep(0.4)
-    titles = _list_items(browser)
+    titles = wait_until(lambda: _list_items(browser), lambda t: len(t) == len(want))
     assert 0 < len(want) < 40 and len(titles) == len(want)
     assert all(any(t.endswith(p["title"]) for p in want) for t in titles)
     dim = set(browser.execute_script("var L=window.litmap; return L.nodes.getIds().filter(id => L.isDimmed(id))"))
     assert dim == {p["id"] for p in m["nodes"]} - {p["id"] for p in want}
     box.clear()
     box.send_keys(" ")
-    time.sleep(0.3)
-    assert len(_list_items(browser)) == 40
+    assert len(wait_until(lambda: _list_items(browser), lambda t: len(t) == 40)) == 40
     ymin = browser.find_element("id", "year-min")
     ymin.clear()
     ymin.send_keys("2015")
-    time.sleep(0.4)
-    assert len(_list_items(browser)) == sum(1 for p in m["nodes"] if p["year"] >= 2015)
+    want = sum(1 for p in m["nodes"] if p["year"] >= 2015)
+    assert len(wait_until(lambda: _list_items(browser), lambda t: len(t) == want)) == want
 
 
 @pytest.mark.browser
@@ -520,26 +519,27 @@ def test_browser_sort_and_tabs(browser, page40):
 
     m, _ = page40
     Select(browser.find_element("id", "sort")).select_by_value("citations")
-    time.sleep(0.2)
     cites = [p["citationCount"] for p in m["nodes"]]
     by_title = {p["title"]: p["citationCount"] for p in m["nodes"]}
-    got = [by_title[[k for k in by_title if t.endswith(k)][0]] for t in _list_items(browser)]
-    assert got == sorted(cites, reverse=True)
+
+    def cites_shown():
+        return [by_title[[k for k in by_title if t.endswith(k)][0]] for t in _list_items(browser)]
+    assert wait_until(cites_shown, lambda got: got == sorted(cites, reverse=True)) == sorted(cites, reverse=True)
     Select(browser.find_element("id", "sort")).select_by_value("year-asc")
-    time.sleep(0.2)
-    years = browser.execute_script("return Array.from(document.querySelectorAll('#list .item-meta')).map(e => e.textContent.split(' \u00b7 ')[1])")
+    years = wait_until(lambda: browser.execute_script("return Array.from(document.querySelectorAll('#list .item-meta')).map(e => e.textContent.split(' \u00b7 ')[1])"),
+                       lambda ys: [int(y) for y in ys] == sorted(int(y) for y in ys))
     assert [int(y) for y in years] == sorted(int(y) for y in years)
     browser.find_element("id", "tab-prior").click()
-    time.sleep(0.2)
     order = sorted(range(len(m["prior"])), key=lambda i: (m["prior"][i]["year"], i))
-    assert _list_items(browser) == [m["prior"][i]["title"] for i in order]
+    want = [m["prior"][i]["title"] for i in order]
+    assert wait_until(lambda: _list_items(browser), lambda t: t == want) == want
     browser.find_element("id", "tab-derivative").click()
     Select(browser.find_element("id", "sort")).select_by_value("similarity")
-    time.sleep(0.2)
-    assert _list_items(browser) == [p["title"] for p in sorted(m["derivative"], key=lambda p: -p["count"])]
+    want = [p["title"] for p in sorted(m["derivative"], key=lambda p: -p["count"])]
+    assert wait_until(lambda: _list_items(browser), lambda t: t == want) == want
     browser.find_elements("css selector", "#list li .item-main")[0].click()
-    time.sleep(0.2)
-    st = browser.execute_script("return [document.getElementById('d-title').textContent, document.getElementById('d-meta').textContent, window.litmap.network.getSelectedNodes()]")
+    st = wait_until(lambda: browser.execute_script("return [document.getElementById('d-title').textContent, document.getElementById('d-meta').textContent, window.litmap.network.getSelectedNodes()]"),
+                    lambda st: st[0] == m["derivative"][0]["title"])
     assert st[0] == m["derivative"][0]["title"] and "cites 15 map papers" in st[1] and st[2] == []
 
 
@@ -645,7 +645,8 @@ def test_browser_layouts_and_screenshots(browser, tmp_path):
     for w, h in ((1280, 800), (420, 800)):
         _open(browser, html, tmp_path, w, h)
         browser.execute_script("window.litmap.select(arguments[0])", m["nodes"][3]["id"])
-        time.sleep(0.5)
+        wait_until(lambda: browser.execute_script("return document.getElementById('details').hidden"),
+                   lambda hidden: hidden is False)
         geo = browser.execute_script("""var g = document.getElementById('graph-wrap').getBoundingClientRect(),
             p = document.getElementById('panel').getBoundingClientRect();
             return {g: [g.left, g.top, g.width, g.height], p: [p.left, p.top, p.width, p.height],
@@ -684,17 +685,15 @@ def test_browser_year_filter_hides_no_side_list_row_by_default(browser, tmp_path
     _open(browser, render_html(m, make_bibtex(m)), tmp_path)
     for tab, papers in (("prior", m["prior"]), ("derivative", m["derivative"])):
         browser.find_element("id", "tab-" + tab).click()
-        time.sleep(0.2)
-        st = _tab_state(browser)
+        st = wait_until(lambda: _tab_state(browser), lambda st: st["rows"] == len(papers))
         label = [t for t in st["tabs"] if t.lower().startswith(tab)][0]
         assert label.endswith(f"({len(papers)})") and st["rows"] == len(papers), st
     # a bound the user moves does filter, and the tab count says how many rows show
     ymin = browser.find_element("id", "year-min")
     ymin.clear()
     ymin.send_keys("2031")
-    time.sleep(0.3)
-    st = _tab_state(browser)
     want = sum(1 for p in m["derivative"] if p["year"] is not None and p["year"] >= 2031)
+    st = wait_until(lambda: _tab_state(browser), lambda st: st["rows"] == want)
     assert st["rows"] == want and f"Derivative works ({want} of {len(m['derivative'])})" in st["tabs"], st
 
 
@@ -704,17 +703,15 @@ def test_browser_tab_switch_closes_other_tabs_details(browser, page40):
     browser.execute_script("window.litmap.select(arguments[0])", m["nodes"][3]["id"])
     assert browser.execute_script("return document.getElementById('details').hidden") is False
     browser.find_element("id", "tab-prior").click()
-    time.sleep(0.2)
-    st = browser.execute_script("""return {hidden: document.getElementById('details').hidden,
-        sel: window.litmap.network.getSelectedNodes()}""")
+    st = wait_until(lambda: browser.execute_script("""return {hidden: document.getElementById('details').hidden,
+        sel: window.litmap.network.getSelectedNodes()}"""), lambda st: st["hidden"] is True)
     assert st["hidden"] is True and st["sel"] == []
     # a prior work's details close when going back to the map tab
+    hidden = lambda: browser.execute_script("return document.getElementById('details').hidden")  # noqa: E731
     browser.find_elements("css selector", "#list li .item-main")[0].click()
-    time.sleep(0.2)
-    assert browser.execute_script("return document.getElementById('details').hidden") is False
+    assert wait_until(hidden, lambda h: h is False) is False
     browser.find_element("id", "tab-map").click()
-    time.sleep(0.2)
-    assert browser.execute_script("return document.getElementById('details').hidden") is True
+    assert wait_until(hidden, lambda h: h is True) is True
 
 
 @pytest.mark.browser
@@ -726,10 +723,10 @@ def test_browser_narrow_click_on_node_keeps_graph_in_view(browser, tmp_path):
     target = m["nodes"][-1]                      # the last row of the list, far below the graph
     _node_offset(browser, target["id"])
     ActionChains(browser, duration=0).move_to_element(browser.find_element("id", "graph")).click().perform()
-    time.sleep(0.4)
-    st = browser.execute_script("""var r = document.getElementById('graph').getBoundingClientRect();
+    # the click handler selects and scrolls in one go: once the selection shows, so would a scroll
+    st = wait_until(lambda: browser.execute_script("""var r = document.getElementById('graph').getBoundingClientRect();
         return {sel: window.litmap.network.getSelectedNodes(), top: r.top, bottom: r.bottom,
-                h: window.innerHeight, y: window.scrollY}""")
+                h: window.innerHeight, y: window.scrollY}"""), lambda st: st["sel"] == [target["id"]])
     assert st["sel"] == [target["id"]]
     assert st["y"] == 0 and st["top"] >= 0 and st["bottom"] <= st["h"], st
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import random
-import time
 
 import pytest
 
 from litmap.clusters import cluster_map
 from litmap.render import render_html
 from tests.test_render import _errors, _open, browser, make_bibtex, make_map, payload  # noqa: F401
+from tests.waits import wait_until
 
 
 def clustered_map(n: int = 40, seed: int = 7) -> dict:
@@ -146,8 +146,7 @@ def test_browser_cluster_legend_click_highlights_and_filters(browser, cpage):
     target = data["clusters"][1]
     members = {n["id"] for n in data["nodes"] if n["cluster"] == target["id"]}
     keys[1].click()
-    time.sleep(0.2)
-    assert _state(browser)["cluster"] == target["id"]
+    assert wait_until(lambda: _state(browser)["cluster"], lambda c: c == target["id"]) == target["id"]
     assert _dimmed(browser) == {n["id"] for n in data["nodes"]} - members
     titles = browser.execute_script(
         "return Array.from(document.querySelectorAll('#list li .item-title')).map(t => t.textContent)")
@@ -219,17 +218,17 @@ def test_browser_hover_and_click_on_a_list_entry_highlights_its_linked_papers(br
         linked = {data["nodes"][i]["id"] for i in row["links"]}
         item = browser.find_elements("css selector", "#list li")[1]
         ActionChains(browser, duration=0).move_to_element(item).perform()
-        time.sleep(0.2)
         note = browser.find_element("id", "link-note")
-        assert note.is_displayed()
+        assert wait_until(note.is_displayed)
         assert note.text == f"{verb} {len(linked)} papers in this map: {row['title']}"
         assert _dimmed(browser) == {n["id"] for n in data["nodes"]} - linked
         ActionChains(browser, duration=0).move_to_element(browser.find_element("id", "map-title")).perform()
-        time.sleep(0.2)
-        assert not note.is_displayed() and _dimmed(browser) == set()
+        assert wait_until(note.is_displayed, lambda shown: not shown) is False and _dimmed(browser) == set()
         item.find_element("css selector", ".item-main").click()   # a click keeps it highlighted
+        # the mouse leaves the row: wait for the leave to be handled, then the click's highlight remains
         ActionChains(browser, duration=0).move_to_element(browser.find_element("id", "map-title")).perform()
-        time.sleep(0.2)
+        wait_until(lambda: browser.execute_script(
+            "return document.querySelector('#list li:hover') === null"))
         assert _state(browser)["linked"] == row["id"] and note.is_displayed()
         assert _dimmed(browser) == {n["id"] for n in data["nodes"]} - linked
         browser.find_element("id", "details-close").click()
