@@ -120,12 +120,12 @@ def _print_table(result: dict) -> None:
 
 
 def _default_stem(result: dict) -> str:
-    from litmap import export
+    from litmap import export, outputs
 
-    seed = next((n for n in result["nodes"] if n.get("role") == "seed"), None)
-    key = export.bibtex_entries([seed]).popitem()[1] if seed else ""
-    m = re.match(r"@\w+\{([^,]+),", key)
-    return f"litmap-{m.group(1)}" if m else "litmap-map"
+    seeds = [n for n in result["nodes"] if n.get("role") == "seed"]
+    keys = export.citation_keys(seeds)
+    ids = sorted(str(s) for s in result.get("seeds") or [n.get("paperId") for n in seeds])
+    return outputs.default_stem(sorted(keys.values()), ids)  # order-free: same seeds, same name
 
 
 def _map_bibtex(result: dict) -> dict[str, str]:
@@ -140,14 +140,25 @@ def _map_papers(result: dict) -> list:
     return result["nodes"] + result.get("prior", []) + result.get("derivative", [])
 
 
-def _write(path: Path, text: str) -> None:
+def _write(*files: tuple[Path, str]) -> None:
+    from litmap import outputs
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(text, encoding="utf-8", newline="")  # as produced: RIS wants its CRLF
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise _fail(f"cannot write {path}: {exc.strerror}") from None
+        outputs.write_all(list(files))
+    except outputs.OutputError as exc:
+        raise _fail(str(exc), 2 if exc.usage else 1) from None
+
+
+def _paths(output: Path | None, stem: str) -> tuple[Path, Path, Path]:
+    from litmap import outputs
+
+    try:
+        paths = outputs.map_paths(output, stem)
+        for path in paths:
+            outputs.check_target(path)
+    except outputs.OutputError as exc:
+        raise _fail(str(exc), 2 if exc.usage else 1) from None
+    return paths
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -168,16 +179,17 @@ def cli() -> None:
 @_crawl_options
 def seed(seeds, output, open_browser, quiet, **options) -> None:
     """Map the papers most related to SEEDS (arXiv id, DOI, S2 id or URL, CorpusId:N, "title")."""
+    if output is not None:
+        _paths(output, "")  # a name that cannot work is refused before any crawling
     result, requests_made = _build(seeds, quiet=quiet, **options)
     from litmap import export, render
 
-    stem = output.with_suffix("") if output else Path(_default_stem(result))
-    html_path = output or stem.with_suffix(".html")
+    html_path, bib_path, json_path = _paths(output, _default_stem(result))
     papers = result["nodes"]
     bib = _map_bibtex(result)
-    _write(html_path, render.render_html(result, bib, name=html_path.stem))
-    _write(stem.with_suffix(".bib"), "\n".join(bib[p["paperId"]] for p in papers))
-    _write(stem.with_suffix(".json"), export.to_json(result))
+    _write((html_path, render.render_html(result, bib, name=html_path.stem)),
+           (bib_path, "\n".join(bib[p["paperId"]] for p in papers)),
+           (json_path, export.to_json(result)))
     if not quiet:
         _print_table(result)
     stats = result.get("stats", {})
@@ -185,7 +197,7 @@ def seed(seeds, output, open_browser, quiet, **options) -> None:
         click.echo(f"litmap: note: list truncated: {note}", err=True)
     if stats.get("missing"):
         click.echo(f"litmap: note: offline map: {len(stats['missing'])} lists or records are not cached", err=True)
-    click.echo(f"wrote {html_path}, {stem.with_suffix('.bib')}, {stem.with_suffix('.json')} "
+    click.echo(f"wrote {html_path}, {bib_path}, {json_path} "
                f"({len(papers)} papers, {requests_made} requests)")
     if open_browser:
         import webbrowser
@@ -217,7 +229,7 @@ def export_cmd(seeds, fmt, which, output, **options) -> None:
     else:
         text = func(chosen)
     if output:
-        _write(output, text)
+        _write((output, text))
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
