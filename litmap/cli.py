@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -58,7 +59,11 @@ def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, quie
     if source and offline:
         raise _fail("--source and --offline do not go together: a dataset is already offline", 2)
     console = Console(stderr=True)
-    state: dict = {"client": None}
+    state: dict = {"client": None, "line": None, "at": 0.0}
+    failure: tuple[Exception, str] | None = None
+    # A terminal gets a spinner; a log file or pipe gets plain timestamped lines, at most one
+    # every few seconds unless the stage changes.
+    lines = not quiet and not console.is_terminal
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                   transient=True, disable=quiet or not console.is_terminal) as bar:
         task = bar.add_task("starting")
@@ -66,7 +71,11 @@ def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, quie
         def progress(stage: str) -> None:
             client = state["client"]
             made = client.requests if client else 0
-            bar.update(task, description=f"{stage} · {made} requests · {cache.paper_count()} papers known")
+            text = f"{stage} · {made} requests · {cache.paper_count()} papers known"
+            bar.update(task, description=text)
+            if lines and (stage != state["line"] or time.monotonic() - state["at"] >= 5):
+                state["line"], state["at"] = stage, time.monotonic()
+                click.echo(f"{time.strftime('%H:%M:%S')} litmap: {text}", err=True)
 
         def client_factory() -> s2.Client:
             state["client"] = s2.Client(api_key=api_key, rate=rate, on_request=lambda: progress("fetching"))
@@ -78,9 +87,11 @@ def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, quie
                 result, client = crawl.make_map(refs, opts, cache, source=source, offline=offline,
                                                 client_factory=client_factory, progress=progress)
         except s2.NetworkError as exc:
-            raise _fail(f"{exc}. Maps already cached still work with --offline; {SAMPLE_HINT}") from None
+            failure = exc, f". Maps already cached still work with --offline; {SAMPLE_HINT}"
         except (s2.S2Error, crawl.CrawlError, store.StoreError, dataset.DatasetError) as exc:
-            raise _fail(str(exc)) from None
+            failure = exc, ""
+    if failure:  # only now that the spinner is gone: an error never lands inside its line
+        raise _fail(f"{failure[0]}{failure[1]}") from None
     return result, (client.requests if client else 0)
 
 
@@ -202,7 +213,12 @@ def seed(seeds, output, open_browser, quiet, **options) -> None:
     if open_browser:
         import webbrowser
 
-        webbrowser.open(html_path.resolve().as_uri())
+        try:
+            opened = webbrowser.open(html_path.resolve().as_uri())
+        except webbrowser.Error:
+            opened = False
+        if not opened:
+            click.echo(f"litmap: note: no web browser found to open the map; open {html_path} yourself", err=True)
 
 
 @cli.command(name="export")

@@ -106,12 +106,24 @@ def _from_url(text: str) -> Ref | None:
     return None
 
 
+def _show(raw: str, limit: int = 80) -> str:
+    """The value as typed, cut so one error line stays one readable line."""
+    if len(raw) <= limit:
+        return repr(raw)
+    return repr(raw[:limit]) + f"… ({len(raw):,} characters)"
+
+
+def _non_latin_letters(text: str) -> int:
+    # Letters beyond Latin Extended (CJK, Cyrillic, Greek, Arabic, …): no id looks like that.
+    return sum(1 for c in text if c.isalpha() and ord(c) > 0x24F)
+
+
 def parse(text: str) -> Ref:
     """Read one identifier; raise IdError naming the accepted forms."""
     raw = text
     if _SURROGATE.search(text):
         # Bytes that are not UTF-8 reach argv as lone surrogates (PEP 383).
-        raise IdError(f"cannot read {raw.encode('utf-8', 'replace').decode()!r}: it is not valid UTF-8 text; accepted: {ACCEPTED}")
+        raise IdError(f"cannot read {_show(raw.encode('utf-8', 'replace').decode())}: it is not valid UTF-8 text; accepted: {ACCEPTED}")
     text = text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         title = " ".join(text[1:-1].split())
@@ -123,7 +135,7 @@ def parse(text: str) -> Ref:
         ref = _from_url(text)
         if ref:
             return ref
-        raise IdError(f"cannot read the URL {raw!r} as a paper; accepted: {ACCEPTED}")
+        raise IdError(f"cannot read the URL {_show(raw)} as a paper; accepted: {ACCEPTED}")
     if any(c.isspace() for c in text) and sum(w[:1].isalpha() for w in text.split()) >= 2:
         # The shell strips the quotes of `litmap seed "Attention is all you need"`.
         return Ref("title", " ".join(text.split()))
@@ -152,4 +164,7 @@ def parse(text: str) -> Ref:
         ref = _arxiv(text)
         if ref:
             return ref
-    raise IdError(f"cannot read {raw!r} as a paper id; accepted: {ACCEPTED}")
+    if _non_latin_letters(text) >= 2:
+        # 深層学習による… has no spaces to tell it is a title, but no identifier is written so
+        return Ref("title", " ".join(text.split()))
+    raise IdError(f"cannot read {_show(raw)} as a paper id; accepted: {ACCEPTED}")

@@ -132,6 +132,20 @@ class Pacer:
                 self.shared.hold(time.time() + seconds)
 
 
+def _session() -> Any:
+    """A requests.Session whose redirects drop the API key when they leave the host: requests
+    strips only Authorization, and x-api-key would follow a redirect anywhere."""
+    import requests
+
+    class Session(requests.Session):
+        def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+            super().rebuild_auth(prepared_request, response)
+            if self.should_strip_auth(response.request.url, prepared_request.url):
+                prepared_request.headers.pop("x-api-key", None)
+
+    return Session()
+
+
 def _retry_after(value: str | None) -> float | None:
     """Seconds to wait, from delay-seconds or an HTTP date; None when unreadable (then the
     ordinary backoff applies: a proxy's odd header must not break the client)."""
@@ -191,7 +205,7 @@ class Client:
 
         self.policy = RetryPolicy(tries=max(1, max_tries), backoff=backoff)
         self.timeout = (min(10.0, timeout), timeout)
-        self.session = requests.Session()
+        self.session = _session()
         self.session.headers["User-Agent"] = "litmap/0.1 (+https://github.com/litmap)"
         if key:
             self.session.headers["x-api-key"] = key
