@@ -107,10 +107,10 @@ def _terms(runs: list[Run], fold: Mapping[str, str]) -> dict[tuple[str, ...], st
         for i in range(m):
             if ok_last[i]:
                 out.setdefault((words[i],), None)
-            if ok_first[i]:
-                if i + 1 < m and ok_last[i + 1]:
+            if ok_first[i]:  # (a word twice is a stutter, not a phrase: "peptide peptide")
+                if i + 1 < m and ok_last[i + 1] and words[i] != words[i + 1]:
                     out.setdefault((words[i], words[i + 1]), None)
-                if i + 2 < m and ok_last[i + 2]:
+                if i + 2 < m and ok_last[i + 2] and len({words[i], words[i + 1], words[i + 2]}) == 3:
                     out.setdefault((words[i], words[i + 1], words[i + 2]), None)
         for j in range(1, m):  # the spelled form of terms across a hyphen
             if r[j][1] == "-":

@@ -160,6 +160,7 @@ def test_planted_topics_are_found_and_named(make_fake_api, tmp_path, rng_seed):
     assert ari >= 0.8, (ari, Counter(zip(planted, found)))
     for c in m["clusters"]:  # a cluster's label speaks of its majority topic
         topic = Counter(t for t, f in zip(planted, found) if f == c["id"]).most_common(1)[0][0]
+        assert all(len(set(t.replace("-", " ").split())) == len(t.replace("-", " ").split()) for t in c["terms"])
         own = {w for word in TOPICS[topic] for w in word.split("-")}
         assert own & {w for t in c["terms"] for w in t.replace("-", " ").split()}, (topic, c)
 
