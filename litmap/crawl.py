@@ -47,7 +47,7 @@ LISTED_WORKS = 10  # Prior and Derivative works listed on a map
 COUPLING_MAX_CITERS = 2000
 # Bump when a map gains or changes keys: cached maps of an older revision are then rebuilt
 # (from cached lists, no requests) instead of being shown without the new parts.
-MAP_REVISION = 3  # 2: clusters, list links; 3: ranking by recent co-citation share
+MAP_REVISION = 4  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases
 
 
 class CrawlError(Exception):

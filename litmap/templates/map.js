@@ -463,7 +463,9 @@
       var sw = el('span', 'swatch');
       sw.style.background = c.color;
       b.appendChild(sw);
-      b.appendChild(el('span', 'cluster-name', clusterName(c)));
+      var name = el('span', 'cluster-name', clusterName(c));
+      name.title = clusterName(c);              // the legend cuts long labels
+      b.appendChild(name);
       b.appendChild(el('span', 'cluster-size', String(c.size)));
       b.addEventListener('click', function () { selectCluster(c.id); });
       li.appendChild(b);
