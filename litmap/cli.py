@@ -258,20 +258,26 @@ def cache() -> None:
 
 @cache.command("info")
 def cache_info() -> None:
-    """Size, papers and edges in the cache."""
-    from litmap import store
+    """The crawl cache (papers, edges, maps) and the dataset indexes shared by all projects."""
+    from litmap import dataset, store
 
     path = store.cache_dir() / store.DB_NAME
     if not path.exists():
         click.echo(f"{path}: empty (no cache yet)")
-        return
-    try:
-        with store.Store(path) as db:
-            info = db.info()
-    except store.StoreError as exc:
-        raise _fail(str(exc)) from None
-    click.echo(f"{path}: {info['bytes'] / 1e6:.1f} MB, {info['papers']} papers "
-               f"({info['full_papers']} with details), {info['edges']} edges, {info['lists']} lists, {info['maps']} maps")
+    else:
+        try:
+            with store.Store(path) as db:
+                info = db.info()
+        except store.StoreError as exc:
+            raise _fail(str(exc)) from None
+        click.echo(f"{path}: {info['bytes'] / 1e6:.1f} MB, {info['papers']} papers "
+                   f"({info['full_papers']} with details), {info['edges']} edges, {info['lists']} lists, {info['maps']} maps")
+    where = dataset.index_dir() / "datasets"
+    indexes = sorted(p for p in where.glob("*") if p.is_file() and not p.name.endswith(("-wal", "-shm", ".part"))) \
+        if where.is_dir() else []
+    size = sum(p.stat().st_size for p in where.glob("*") if p.is_file()) if where.is_dir() else 0
+    click.echo(f"{where}: {len(indexes)} dataset index{'es' if len(indexes) != 1 else ''}, {size / 1e6:.1f} MB"
+               + "".join(f"\n  {p.name}" for p in indexes))
 
 
 @cache.command("clear")

@@ -70,6 +70,7 @@ class Crawler:
     store: Store
     client: s2.Client | None = None  # None: use only what the store holds
     progress: Callable[[str], None] = lambda stage: None
+    source: str | None = None  # the dataset the store is, if any (for messages)
     stats: dict = field(default_factory=lambda: {"truncated": [], "missing": [], "unresolved_references": 0})
 
     # -- seeds ----------------------------------------------------------------------------
@@ -86,6 +87,10 @@ class Crawler:
                 found[ref] = pid
         todo = [r for r in refs if r not in found]
         if todo and self.client is None:
+            if self.source:
+                name = "the bundled sample (arXiv hep-th, 1992-2003)" if str(self.source) == "sample" \
+                    else f"the dataset {self.source}"
+                raise CrawlError(f"{todo[0]} is not in {name}; drop --source to fetch it from Semantic Scholar")
             raise CrawlError(f"{todo[0]} is not in the cache (offline); run without --offline to fetch it")
         self.progress("resolving seeds")
         titles = [r for r in todo if r.kind == "title"]
@@ -349,23 +354,30 @@ def make_map(
 
     With a dataset `source`, its index is the store and no client exists; otherwise the cache
     is the store and a client is made only when something must be fetched."""
+    seeds = [str(r) for r in refs]
+    # A map remembers where it came from: `litmap export X` after `litmap seed X --source sample`
+    # reads the sample's map instead of going to the network.
+    remembered = cache.get_map(opts.key(seeds, "source-of-last-map"))
+    if not source and remembered and cache.get_map(opts.key(seeds, "api")) is None:
+        source = remembered.get("source")
     if source:
         from litmap import dataset
 
-        store = dataset.dataset_store(source, cache.path.parent, progress=progress)
-        source_key = "dataset:" + str(store.path)
+        store = dataset.dataset_store(source, dataset.index_dir(), progress=progress)
+        source_key = "dataset:" + str(store.dataset_info.get("content_key") or store.path)
         client = None
     else:
         store, source_key, client = cache, "api", None
-    key = opts.key([str(r) for r in refs], source_key)
+    key = opts.key(seeds, source_key)
     cached = cache.get_map(key)
     if cached is not None:
         return cached, client
     if not source and not offline:
         client = (client_factory or s2.Client)()
         client.pacer.shared = cache.pacing(client.base_url)  # one budget for all processes on this cache
-    crawler = Crawler(store, client, progress)
+    crawler = Crawler(store, client, progress, source=source)
     result = crawler.build(refs, opts)
     if not crawler.stats["missing"]:  # a partial offline map is shown, never remembered
         cache.put_map(key, result)
+        cache.put_map(opts.key(seeds, "source-of-last-map"), {"source": str(source) if source else None})
     return result, client

@@ -98,15 +98,42 @@ def dataset_files(root: Path) -> dict[str, list[Path]]:
     return files
 
 
+_WHOLE = 16 << 20  # files up to this size are hashed whole; larger ones by size, head and tail
+_EDGE = 1 << 20
+
+
 def fingerprint(root: Path, files: dict[str, list[Path]]) -> str:
-    """Changes when the dataset's location or any file's name, size or mtime changes."""
+    """The dataset's content key: the same files give the same key wherever they are (a copy,
+    another checkout, an editable install), so one index serves them all. Files up to 16 MB
+    are hashed whole; a multi-GB shard by its size and first and last MB, which is what tells
+    releases apart without reading terabytes on every run."""
     entries = []
     for name in sorted(files):
         for p in files[name]:
-            st = p.stat()
-            entries.append([f"{name}/{p.name}", st.st_size, st.st_mtime_ns])
-    blob = json.dumps([INDEX_VERSION, str(root), entries], separators=(",", ":"))
+            size = p.stat().st_size
+            h = hashlib.sha256()
+            with open(p, "rb") as fh:
+                if size <= _WHOLE:
+                    for block in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(block)
+                else:
+                    h.update(fh.read(_EDGE))
+                    fh.seek(size - _EDGE)
+                    h.update(fh.read(_EDGE))
+            entries.append([f"{name}/{p.name}", size, h.hexdigest()])
+    blob = json.dumps([INDEX_VERSION, entries], separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def index_dir() -> Path:
+    """Where dataset indexes live: one per machine, shared by every project (they derive from
+    immutable files), in the platform's user cache directory; LITMAP_INDEX_DIR overrides it."""
+    override = os.environ.get("LITMAP_INDEX_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("litmap", appauthor=False))
 
 
 ENGINES = {"sqlite": dataset_index, "duckdb": dataset_duckdb}
@@ -122,9 +149,11 @@ def engine(name: str | None = None):
     return ENGINES[name]
 
 
-def index_path(root: Path, cache_dir: str | os.PathLike, engine_name: str | None = None) -> Path:
+def index_path(root: Path, cache_dir: str | os.PathLike, engine_name: str | None = None,
+               key: str | None = None) -> Path:
+    """The index of the dataset at `root`, named by its content key (see fingerprint)."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", root.name)[:40] or "dataset"
-    digest = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    digest = (key or fingerprint(root, dataset_files(root)))[:16]
     return Path(cache_dir) / "datasets" / f"{slug}-{digest}{engine(engine_name).SUFFIX}"
 
 
@@ -160,7 +189,7 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
     root = resolve_source(source)
     files = dataset_files(root)
     fp = fingerprint(root, files)
-    final = index_path(root, cache_dir, engine_name)
+    final = index_path(root, cache_dir, engine_name, key=fp)
     final.parent.mkdir(parents=True, exist_ok=True)
 
     meta = eng.read_meta(final) if final.exists() else None
@@ -193,6 +222,7 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
         "edges": int(meta.get("dataset_edges") or 0),
         "built": built,
         "seconds": seconds,
+        "content_key": fp,
     }
     return st
 

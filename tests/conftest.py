@@ -53,6 +53,8 @@ def _no_real_network(tmp_path_factory):
     mp.setenv("LITMAP_API_URL", DEAD_API_URL)
     mp.delenv("S2_API_KEY", raising=False)
     mp.setenv("LITMAP_CACHE_DIR", str(tmp_path_factory.mktemp("litmap-cache")))
+    # dataset indexes go to the user cache dir: never the real home's, shared by this session
+    mp.setenv("LITMAP_INDEX_DIR", str(tmp_path_factory.mktemp("litmap-indexes")))
     real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
 
     def _check(sock, address):

@@ -468,21 +468,38 @@ def test_stale_index_is_rebuilt_when_a_file_changes(tmp_path):
         f.write(json.dumps(_cite(2, 3)) + "\n")
     st = dataset_store(root, cache)
     try:
-        assert st.dataset_info["built"] is True and st.dataset_info["index"] == str(index)
+        # new content, new content key: a new index (the old one may serve another copy)
+        assert st.dataset_info["built"] is True and st.dataset_info["index"] != str(index)
         assert st.info()["edges"] == 5
     finally:
         st.close()
 
-    # a new shard is a change too, and so is a touched file (same size, new mtime)
+    # a new shard is a change too
     _jsonl(root / "citations" / "citations-1.jsonl", [_cite(1, 3)])
     st = dataset_store(root, cache)
     assert st.dataset_info["built"] is True and st.info()["edges"] == 6
     st.close()
+    # a touched file (same content, new mtime) is the same dataset: no rebuild
     os.utime(cites, ns=(cites.stat().st_atime_ns, cites.stat().st_mtime_ns + 10**9))
     st = dataset_store(root, cache)
-    assert st.dataset_info["built"] is True
+    assert st.dataset_info["built"] is False
     st.close()
-    assert sorted(p.name for p in index.parent.iterdir()) == [index.name]
+
+
+def test_index_is_keyed_by_content_not_path(tmp_path):
+    import shutil
+
+    root = _tiny(tmp_path / "ds")
+    first = dataset_store(root, tmp_path / "cache")
+    assert first.dataset_info["built"]
+    first.close()
+    copy = shutil.copytree(root, tmp_path / "elsewhere" / "ds")  # another checkout, new mtimes
+    second = dataset_store(copy, tmp_path / "cache")
+    try:
+        assert second.dataset_info["built"] is False
+        assert second.dataset_info["index"] == first.dataset_info["index"]
+    finally:
+        second.close()
 
 
 class Interrupted(BaseException):

@@ -1,0 +1,70 @@
+"""Cache and sources: dataset indexes once per machine (the user cache dir, keyed by content),
+`litmap cache info` shows both caches, and a map remembers the source it was built from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from litmap import dataset
+from litmap.cli import cli
+
+MALDA = "hep-th/9711200"
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A fresh project directory with its own ./cache; the network is a dead port."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("LITMAP_API_URL", "http://127.0.0.1:9")
+    return tmp_path
+
+
+def test_index_dir_honours_the_override_and_defaults_to_the_user_cache_dir(monkeypatch, tmp_path):
+    import platformdirs
+
+    monkeypatch.setenv("LITMAP_INDEX_DIR", str(tmp_path / "ix"))
+    assert dataset.index_dir() == tmp_path / "ix"
+    monkeypatch.delenv("LITMAP_INDEX_DIR")
+    assert dataset.index_dir() == Path(platformdirs.user_cache_dir("litmap", appauthor=False))
+
+
+def test_sample_map_remembers_its_source_and_indexes_are_shared(project, monkeypatch):
+    seed = run("seed", MALDA, "--source", "sample", "-q", "-o", "m.html")
+    assert seed.exit_code == 0, seed.stderr
+    # export without --source: the cached sample map, no request (the API is a dead port)
+    ris = run("export", MALDA, "--format", "ris")
+    assert ris.exit_code == 0, ris.stderr
+    assert "TY  - " in ris.stdout and "Maldacena" in ris.stdout
+    # the index lives in the shared index dir, not in the project's ./cache
+    assert not list((project / "cache").rglob("*.sqlite")) or all(
+        "datasets" not in str(p) for p in (project / "cache").rglob("*"))
+    indexes = list((dataset.index_dir() / "datasets").glob("sample-*"))
+    assert len(indexes) == 1
+    # another project reuses it: no second build
+    other = project / "other"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    monkeypatch.setenv("LITMAP_CACHE_DIR", str(other / "cache"))
+    again = run("seed", MALDA, "--source", "sample", "-o", "m.html")
+    assert again.exit_code == 0 and "indexing" not in again.stderr, again.stderr
+    assert list((dataset.index_dir() / "datasets").glob("sample-*")) == indexes
+    # cache info names both: the project's crawl cache and the shared indexes
+    info = run("cache", "info")
+    assert info.exit_code == 0
+    assert str(other / "cache") in info.stdout and "1 dataset index" in info.stdout
+    assert indexes[0].name in info.stdout
+
+
+def test_a_paper_not_in_the_sample_says_so(project):
+    result = run("seed", "2305.01610", "--source", "sample", "-q")
+    assert result.exit_code == 1
+    assert "not in the bundled sample" in result.stderr and "(offline)" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
