@@ -50,7 +50,10 @@ def test_bundled_sample_map_is_byte_identical_on_both_index_engines(tmp_path):
         result = CliRunner().invoke(cli, ["seed", SEED, "--source", "sample", "--quiet", "-o", str(out / "map.html")],
                                     env={"LITMAP_CACHE_DIR": str(tmp_path / f"cache-{engine}"), "LITMAP_ENGINE": engine})
         assert result.exit_code == 0, result.output
-        assert list((tmp_path / f"cache-{engine}" / "datasets").glob("*.parquet" if engine == "duckdb" else "*.sqlite"))
+        from litmap import dataset
+
+        # indexes live in the shared index dir (LITMAP_INDEX_DIR, set for the test session)
+        assert list((dataset.index_dir() / "datasets").glob("*.parquet" if engine == "duckdb" else "*.sqlite"))
         outputs[engine] = {name: (out / name).read_bytes() for name in ("map.html", "map.bib", "map.json")}
     assert outputs["sqlite"] == outputs["duckdb"]
 
