@@ -43,24 +43,41 @@ def _crawl_options(f):
         click.option("--source", metavar="PATH|sample", help="Build from a local Semantic Scholar bulk dataset ('sample': the bundled arXiv hep-th graph)."),
         click.option("--api-key", metavar="KEY", help="Semantic Scholar API key (default: $S2_API_KEY). Never stored."),
         click.option("--rate", type=click.FloatRange(0), help="Requests per second (default 1; 0 = no pacing)."),
+        click.option("--from", "library_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+                     help="Seeds from your library: .bib, .ris, CSL-JSON .json, .csv with a DOI column, or ids one per line."),
+        click.option("--refresh", is_flag=True, help="Fetch the lists again, however recently cached."),
+        click.option("--max-age", metavar="AGE", help="Fetch again lists cached longer ago than AGE (30d, 12h, 2w)."),
+        click.option("--since", metavar="DATE", help="Show only papers published after DATE (YYYY[-MM[-DD]])."),
     ]
     for option in reversed(options):
         f = option(f)
     return f
 
 
-def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, quiet=False) -> tuple[dict, int]:
+def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, library_file=None, refresh=False,
+           max_age=None, since=None, quiet=False) -> tuple[dict, int, list]:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from litmap import crawl, dataset, s2, store
+    from litmap import crawl, dataset, history, libfile, library, s2, store
 
+    if bool(seeds) == bool(library_file):
+        raise _fail("give either seed ids or --from FILE (a library file), not both or neither", 2)
     refs = _parse_ids(seeds)
     if source and offline:
         raise _fail("--source and --offline do not go together: a dataset is already offline", 2)
+    if offline and (refresh or max_age):
+        raise _fail("--refresh and --max-age fetch again, which --offline forbids", 2)
+    try:
+        age = 0.0 if refresh else (history.parse_age(max_age) if max_age else None)
+        day = history.parse_date(since) if since else None
+    except history.DateError as exc:
+        raise _fail(str(exc), 2) from None
+    resolutions: list = []
     console = Console(stderr=True)
     state: dict = {"client": None, "line": None, "at": 0.0}
     failure: tuple[Exception, str] | None = None
+    code = 1
     # A terminal gets a spinner; a log file or pipe gets plain timestamped lines, at most one
     # every few seconds unless the stage changes.
     lines = not quiet and not console.is_terminal
@@ -84,15 +101,27 @@ def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, quie
         try:
             with store.Store.open() as cache:
                 opts = crawl.Options(nodes=nodes, depth=depth, max_papers=max_papers)
-                result, client = crawl.make_map(refs, opts, cache, source=source, offline=offline,
-                                                client_factory=client_factory, progress=progress)
+                if library_file:
+                    result, resolutions, client = library.build(
+                        library_file, opts, cache, source=source, offline=offline,
+                        client_factory=client_factory, progress=progress, max_age=age)
+                else:
+                    result, client = crawl.make_map(refs, opts, cache, source=source, offline=offline,
+                                                    client_factory=client_factory, progress=progress, max_age=age)
+                # export too: the same map gives the same JSON (an unchanged map adds no version)
+                result = history.track(result, cache, {"nodes": nodes, "depth": depth, "max_papers": max_papers})
+        except libfile.LibraryFileError as exc:  # the file: a usage error
+            failure, code = (exc, ""), 2
         except s2.NetworkError as exc:
             failure = exc, f". Maps already cached still work with --offline; {SAMPLE_HINT}"
         except (s2.S2Error, crawl.CrawlError, store.StoreError, dataset.DatasetError) as exc:
             failure = exc, ""
     if failure:  # only now that the spinner is gone: an error never lands inside its line
-        raise _fail(f"{failure[0]}{failure[1]}") from None
-    return result, (client.requests if client else 0)
+        raise _fail(f"{failure[0]}{failure[1]}", code) from None
+    if day:
+        result = history.since(result, day)
+    client = state["client"]
+    return result, (client.requests if client else 0), resolutions
 
 
 def _clean(text) -> str:
@@ -128,6 +157,51 @@ def _print_table(result: dict) -> None:
             Text(_ellipsis(_clean(plain(node.get("title"))), room)),
         )
     console.print(table)
+
+
+def _print_resolutions(resolutions: list) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    ok = sum(1 for r in resolutions if r.seed)
+    table = Table(title=Text(f"Library: {ok} of {len(resolutions)} entries resolved"))
+    table.add_column("line", no_wrap=True, width=5)
+    table.add_column("entry", no_wrap=True, max_width=28)
+    table.add_column("", no_wrap=True, width=2)
+    table.add_column("found as / why not")
+    for r in resolutions:
+        mark = "ok" if r.seed else ("=" if r.paper_id else "!")
+        said = f"{r.via}: {_clean(r.title)}" if r.seed else r.reason
+        table.add_row(Text(str(r.entry.line or "")), Text(_ellipsis(_clean(r.entry.label), 28)),
+                      Text(mark), Text(_clean(said)))
+    Console().print(table)
+
+
+def _print_library(result: dict, quiet: bool) -> None:
+    lib = result["library"]
+    unresolved = len(lib["unresolved"])
+    dupes = lib["entries"] - unresolved - lib["seeds"]
+    click.echo(f"litmap: library: {lib['entries']} entries, {lib['seeds']} papers resolved"
+               + (f", {dupes} duplicates" if dupes else "")
+               + (f", {unresolved} not resolved (see the table)" if unresolved else ""), err=True)
+    click.echo(f"litmap: the map draws {lib['drawn']} of your papers and {lib['suggestions']} suggestions (--nodes); "
+               f"listed only, as tied to nothing else in it: {len(lib['unlinked'])}", err=True)
+    if quiet:
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text("Missing from your library"))
+    table.add_column("#", no_wrap=True, width=3)
+    table.add_column("year", no_wrap=True, width=4)
+    table.add_column("title", ratio=3)
+    table.add_column("evidence", ratio=2)
+    for n in result["missing"][:15]:
+        table.add_row(Text(str(n.get("rank"))), Text(str(n.get("year") or "")),
+                      Text(("[new] " if n.get("new") else "") + _clean(n.get("title"))), Text(n["why"]))
+    Console().print(table)
 
 
 def _default_stem(result: dict) -> str:
@@ -183,26 +257,38 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("seeds", nargs=-1, required=True)
+@click.argument("seeds", nargs=-1)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Map page to write (default litmap-<key>.html); the .bib and .json go beside it.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the map in the browser.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no table.")
 @_crawl_options
 def seed(seeds, output, open_browser, quiet, **options) -> None:
-    """Map the papers most related to SEEDS (arXiv id, DOI, S2 id or URL, CorpusId:N, "title")."""
+    """Map the papers most related to SEEDS (arXiv id, DOI, S2 id or URL, CorpusId:N, "title"),
+    or to the papers of a library file (--from refs.bib)."""
     if output is not None:
         _paths(output, "")  # a name that cannot work is refused before any crawling
-    result, requests_made = _build(seeds, quiet=quiet, **options)
+    result, requests_made, resolutions = _build(seeds, quiet=quiet, **options)
     from litmap import export, render
 
-    html_path, bib_path, json_path = _paths(output, _default_stem(result))
+    library_file = options.get("library_file")
+    stem = "litmap-" + re.sub(r"[^\w.-]+", "_", library_file.stem) if library_file else _default_stem(result)
+    html_path, bib_path, json_path = _paths(output, stem)
     papers = result["nodes"]
     bib = _map_bibtex(result)
     _write((html_path, render.render_html(result, bib, name=html_path.stem)),
            (bib_path, "\n".join(bib[p["paperId"]] for p in papers)),
            (json_path, export.to_json(result)))
-    if not quiet:
+    if resolutions and not quiet:
+        _print_resolutions(resolutions)
+    if not quiet and "library" not in result:
         _print_table(result)
+    if "library" in result:
+        _print_library(result, quiet)
+    from litmap import history
+
+    if not quiet or result.get("changes"):
+        for line in history.summary_lines(result):
+            click.echo(f"litmap: {line}", err=True)
     stats = result.get("stats", {})
     for note in stats.get("truncated", []):
         click.echo(f"litmap: note: list truncated: {note}", err=True)
@@ -222,23 +308,29 @@ def seed(seeds, output, open_browser, quiet, **options) -> None:
 
 
 @cli.command(name="export")
-@click.argument("seeds", nargs=-1, required=True)
+@click.argument("seeds", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="bibtex", show_default=True)
-@click.option("--which", type=click.Choice(["map", "prior", "derivative", "all"]), default="map", show_default=True)
+@click.option("--which", type=click.Choice(["map", "prior", "derivative", "missing", "all"]), default="map", show_default=True,
+              help="missing: papers most related to your library and not in it (needs --from).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output).")
 @_crawl_options
 def export_cmd(seeds, fmt, which, output, **options) -> None:
     """Export the map of SEEDS (built or taken from the cache) as bibtex, ris, csl-json, csv, json, graphml or gexf."""
-    result, _ = _build(seeds, quiet=True, **options)
+    if which == "missing" and not options.get("library_file"):
+        raise _fail("--which missing lists what a library lacks: give the library with --from FILE", 2)
+    result, _, _ = _build(seeds, quiet=True, **options)
     from litmap import export
 
     func, _ext, takes = export.FORMATS[fmt]
     groups = {"map": result["nodes"], "prior": result.get("prior", []), "derivative": result.get("derivative", [])}
+    if "missing" in result:
+        groups["missing"] = result["missing"]
     chosen = list({p["paperId"]: p for name in (groups if which == "all" else [which]) for p in groups[name]}.values())
     if takes == "map":
         text = func(result)
     elif fmt == "bibtex":  # the keys the map page and `litmap seed`'s .bib use, whatever --which
         bib = _map_bibtex(result)
+        bib.update({k: v for k, v in export.bibtex_entries(chosen).items() if k not in bib})
         text = "\n".join(bib[p["paperId"]] for p in chosen)
     elif fmt == "csl-json":  # ids are those same keys
         text = func(chosen, keys=export.citation_keys(_map_papers(result)))

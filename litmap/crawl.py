@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -115,7 +116,16 @@ class Crawler:
     # -- lists ----------------------------------------------------------------------------
 
     def seed_lists(self, seeds: list[str]) -> None:
-        """Seeds' references and citations through the paginated endpoints."""
+        """Seeds' references and citations: one seed through the paginated endpoints (with
+        isInfluential and intents), several at once through /paper/batch with nested lists, so
+        a library of hundreds of seeds costs a few calls instead of two per seed; a list the
+        batch answer cut short is fetched again page by page (ensure_lists)."""
+        if self.client is not None and len(seeds) > 1:
+            have = [self.store.list_status(seeds, k) for k in ("references", "citations")]
+            todo = [p for p in seeds if any(p not in h for h in have)]
+            if len(todo) > 1:
+                self.progress(f"references and citations of {len(todo)} seeds")
+                self.ensure_lists(todo, ("references", "citations"), self.store.counts(todo))
         for kind in ("references", "citations"):
             have = self.store.list_status(seeds, kind)
             for pid in seeds:
@@ -349,11 +359,13 @@ def make_map(
     offline: bool = False,
     client_factory: Callable[[], s2.Client] | None = None,
     progress: Callable[[str], None] = lambda stage: None,
+    max_age: float | None = None,
 ) -> tuple[dict, s2.Client | None]:
     """Build (or load) the map for these seeds from the API, the cache, or a dataset.
 
     With a dataset `source`, its index is the store and no client exists; otherwise the cache
-    is the store and a client is made only when something must be fetched."""
+    is the store and a client is made only when something must be fetched. `max_age` (seconds;
+    0 = refresh everything): cached lists and maps older than that are fetched/built again."""
     seeds = [str(r) for r in refs]
     # A map remembers where it came from: `litmap export X` after `litmap seed X --source sample`
     # reads the sample's map instead of going to the network.
@@ -368,8 +380,12 @@ def make_map(
         client = None
     else:
         store, source_key, client = cache, "api", None
+    cutoff = 0.0
+    if max_age is not None and not source:  # a dataset's lists are as fresh as the dataset
+        cutoff = time.time() - max_age
+        store.stale_before = cutoff
     key = opts.key(seeds, source_key)
-    cached = cache.get_map(key)
+    cached = cache.get_map(key, newer_than=cutoff)
     if cached is not None:
         return cached, client
     if not source and not offline:

@@ -319,7 +319,8 @@ def _payload(m: dict, bibtex: dict) -> dict:
                  seed=sd,
                  sim=_num(p.get("similarity"), 4), share=_num(p.get("share"), 4),
                  rank=_int(p.get("rank")),
-                 coupling=_int(p.get("coupling")), cocitation=_int(p.get("cocitation")))
+                 coupling=_int(p.get("coupling")), cocitation=_int(p.get("cocitation")),
+                 isNew=p.get("new") is True)
         out_nodes.append(d)
     pos = _layout([(_num(p.get("x")), _num(p.get("y"))) for p in nodes], radii,
                   [len(d["label"]) * CHAR_W + 6 for d in out_nodes])
@@ -359,7 +360,7 @@ def _payload(m: dict, bibtex: dict) -> dict:
            if str(k) in ids and isinstance(v, str) and v.strip()}
     bib = {k: v.encode("utf-8", "replace").decode("utf-8") for k, v in bib.items()}
     stats = m.get("stats") if isinstance(m.get("stats"), dict) else {}
-    return {
+    return {**_library_payload(m, index),
         "nodes": out_nodes, "edges": edges, "prior": prior, "derivative": derivative,
         "bibtex": bib, "seeds": [s for s in (_text(s) for s in m.get("seeds") or []) if s],
         "considered": _int(stats.get("papers_considered")),
@@ -405,6 +406,28 @@ def _links(m: dict, prior: list[dict], derivative: list[dict], index: dict[str, 
         raw = row.pop("_links", None)
         ids = [_text(x) for x in raw] if isinstance(raw, list) else []
         row["links"] = sorted({index[x] for x in ids if x in index})
+
+
+def _library_payload(m: dict, index: dict) -> dict:
+    """What a library map (library.py) and a map's history (history.py) add to the page:
+    the Missing list (ids of map nodes, with their evidence), the library papers tied to
+    nothing else (listed only), the changes since the last version, the --since date."""
+    out: dict = {}
+    if isinstance(m.get("missing"), list):
+        out["missing"] = [{"id": pid, "why": _text(r.get("why"), limit=300) or ""}
+                          for r in m["missing"] if isinstance(r, dict)
+                          for pid in [_text(r.get("id") or r.get("paperId"))] if pid in index]
+    lib = m.get("library")
+    if isinstance(lib, dict):
+        out["library"] = {"entries": _int(lib.get("entries")), "seeds": _int(lib.get("seeds")),
+                          "unlinked": [_paper(p) for p in lib.get("unlinked") or [] if isinstance(p, dict)]}
+    ch = m.get("changes")
+    if isinstance(ch, dict):
+        out["changes"] = {"since": _text(ch.get("since"), limit=20), "new": len(ch.get("new") or []),
+                          "dropped": len(ch.get("dropped") or []), "moved": len(ch.get("movers") or [])}
+    if m.get("since"):
+        out["since"] = _text(m.get("since"), limit=20)
+    return out
 
 
 def render_html(map: dict, bibtex: dict[str, str], name: str | None = None) -> str:  # noqa: A002

@@ -51,10 +51,20 @@ CREATE TABLE IF NOT EXISTS lists (
 CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, paper_id TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS maps (key TEXT PRIMARY KEY, data TEXT NOT NULL, created_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS pacing (api TEXT PRIMARY KEY, next_send REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS map_history (
+    seedset TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    fingerprint TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (seedset, created_at)
+) WITHOUT ROWID;
 """
 # A shared send time further ahead than this is stale (a clock jump, a crashed process's hold):
 # the longest honest wait is a capped Retry-After (s2.RetryPolicy.max_retry_after, 300 s).
 PACING_HORIZON = 600.0
+# Tables are only ever added (CREATE ... IF NOT EXISTS at every writable open), so a cache made
+# by an older litmap gains them on its next open and keeps all it holds: no version bump needed.
+HISTORY_KEEP = 10  # earlier maps kept per seed set (history.py compares with the newest)
 
 
 class StoreError(Exception):
@@ -136,6 +146,9 @@ class Store:
 
     def __init__(self, path: str | os.PathLike, readonly: bool = False):
         self.path = Path(path)
+        # Lists fetched before this time (epoch seconds) count as absent, so the crawl fetches
+        # them again (--refresh, --max-age); the old edges stay until the new answer lands.
+        self.stale_before = 0.0
         try:
             if readonly:
                 uri = self.path.resolve().as_uri() + "?mode=ro"
@@ -261,8 +274,9 @@ class Store:
         ids = sorted(set(ids))
         out: dict[str, str] = {}
         for chunk in _chunks(ids):
-            q = f"SELECT paper_id, status FROM lists WHERE kind = ? AND paper_id IN ({','.join('?' * len(chunk))})"
-            out.update(self.conn.execute(q, [kind, *chunk]).fetchall())
+            q = (f"SELECT paper_id, status FROM lists WHERE kind = ? AND fetched_at >= ? "
+                 f"AND paper_id IN ({','.join('?' * len(chunk))})")
+            out.update(self.conn.execute(q, [kind, self.stale_before, *chunk]).fetchall())
         return out
 
     def list_total(self, ids: Iterable[str], kind: str) -> int:
@@ -290,8 +304,8 @@ class Store:
                 (key, json.dumps(data, sort_keys=True, ensure_ascii=False), time.time()),
             )
 
-    def get_map(self, key: str) -> dict | None:
-        row = self.conn.execute("SELECT data FROM maps WHERE key = ?", (key,)).fetchone()
+    def get_map(self, key: str, newer_than: float = 0.0) -> dict | None:
+        row = self.conn.execute("SELECT data FROM maps WHERE key = ? AND created_at >= ?", (key, newer_than)).fetchone()
         return json.loads(row[0]) if row else None
 
     # -- pacing shared by the processes on this cache ---------------------------------------
@@ -313,6 +327,25 @@ class Store:
         with self.transaction() as c:
             c.execute("INSERT INTO pacing VALUES (?, ?) ON CONFLICT(api) DO UPDATE SET "
                       "next_send = max(next_send, excluded.next_send)", (api, min(until, time.time() + PACING_HORIZON)))
+
+    # -- map history (history.py) -----------------------------------------------------------
+
+    def put_history(self, seedset: str, fingerprint: str, data: dict, when: float | None = None,
+                    keep: int = HISTORY_KEEP) -> None:
+        """Remember one version of a seed set's map; only the newest `keep` are kept."""
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO map_history VALUES (?,?,?,?)",
+                      (seedset, time.time() if when is None else when, fingerprint,
+                       json.dumps(data, sort_keys=True, ensure_ascii=False)))
+            c.execute("DELETE FROM map_history WHERE seedset = ? AND created_at NOT IN "
+                      "(SELECT created_at FROM map_history WHERE seedset = ? ORDER BY created_at DESC LIMIT ?)",
+                      (seedset, seedset, keep))
+
+    def map_history(self, seedset: str) -> list[tuple[float, str, dict]]:
+        """(created_at, fingerprint, data) of the seed set's stored maps, newest first."""
+        rows = self.conn.execute("SELECT created_at, fingerprint, data FROM map_history WHERE seedset = ? "
+                                 "ORDER BY created_at DESC", (seedset,)).fetchall()
+        return [(t, fp, json.loads(d)) for t, fp, d in rows]
 
     # -- housekeeping ---------------------------------------------------------------------
 

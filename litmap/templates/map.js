@@ -6,7 +6,7 @@
   var API = window.litmap = { ready: false, firstDraw: null, marks: { start: performance.now() } };
   var DATA = JSON.parse(document.getElementById('litmap-data').textContent);
   var NODES = DATA.nodes, PRIOR = DATA.prior, DERIV = DATA.derivative, BIB = DATA.bibtex;
-  var SEED_BORDER = '#e4572e', BORDER = '#55606c', INK = '#1d2430', SELECT = '#1f2d3d';
+  var SEED_BORDER = '#e4572e', NEW_BORDER = '#1a9850', BORDER = '#55606c', INK = '#1d2430', SELECT = '#1f2d3d';
   var BIG = NODES.length > 500;
   var S2_RE = /^[0-9a-f]{40}$/, DOI_RE = /^10\.\d{3,9}\/[^\s"<>]+$/;
   var ARXIV_RE = /^(\d{4}\.\d{4,5}|[a-z][a-z.\-]*\/\d{7})(v\d+)?$/i;
@@ -43,6 +43,16 @@
     adj.get(NODES[e[0]].id).add(NODES[e[1]].id);
     adj.get(NODES[e[1]].id).add(NODES[e[0]].id);
   });
+  // a library map: its Missing list (map nodes, with evidence) and the library's papers,
+  // those tied to nothing else in the map listed only
+  var MISSING = (DATA.missing || []).map(function (r) {
+    var p = byId.get(r.id);
+    if (p) p.why = r.why;
+    return p;
+  }).filter(Boolean);
+  var UNLINKED = DATA.library ? DATA.library.unlinked : [];
+  UNLINKED.forEach(function (p) { p.unlinked = true; if (!byId.has(p.id) && !side.has(p.id)) { side.set(p.id, p); order.push(p.id); } });
+  var LIB = DATA.library ? NODES.filter(function (n) { return n.seed; }).concat(UNLINKED) : [];
   function paper(id) { return byId.get(id) || side.get(id) || null; }
 
   // ---------------------------------------------------------------- graph
@@ -59,7 +69,8 @@
   function nodeColors(n, dim) {
     return {
       bg: dim ? rgba(fill(n), 0.16) : fill(n),
-      border: n.seed ? (dim ? rgba(SEED_BORDER, 0.3) : SEED_BORDER) : (dim ? 'rgba(85,96,108,0.18)' : BORDER),
+      border: n.seed ? (dim ? rgba(SEED_BORDER, 0.3) : SEED_BORDER) : n.isNew ? (dim ? rgba(NEW_BORDER, 0.3) : NEW_BORDER)
+        : (dim ? 'rgba(85,96,108,0.18)' : BORDER),
       font: dim ? 'rgba(29,36,48,0.2)' : INK, stroke: dim ? 'rgba(255,255,255,0.2)' : '#ffffff'
     };
   }
@@ -70,6 +81,7 @@
     var o = { id: n.id, x: n.x, y: n.y, label: n.label, size: n.size, title: tooltip(n),
               color: { background: c.bg, border: c.border } };
     if (n.seed) { o.shape = 'diamond'; o.borderWidth = 4; }
+    else if (n.isNew) o.borderWidth = 3;
     return o;
   }));
   var visEdges = new vis.DataSet(DATA.edges.map(function (e, k) {
@@ -118,7 +130,7 @@
     else network.redraw();
   }
   API.marks.network = performance.now();
-  var state = { selected: null, tab: 'map', sort: 'similarity', q: [], ymin: null, ymax: null,
+  var state = { selected: null, tab: 'map', sort: 'similarity', q: [], ymin: null, ymax: null, onlyNew: false,
                 checked: new Set(), userMoved: false,
                 view: 'map', colorBy: 'year', cluster: null, hoverLink: null };
   function fit() {
@@ -146,6 +158,7 @@
   var hays = new Map();
   function matches(p) {
     if (!inCluster(p)) return false;
+    if (state.onlyNew && !p.isNew) return false;
     if (state.q.length) {
       var hay = hays.get(p);
       if (hay === undefined) {
@@ -221,13 +234,15 @@
   }
 
   // ---------------------------------------------------------------- list
-  var rows = { map: NODES, prior: PRIOR, derivative: DERIV };
-  var items = { map: new Map(), prior: new Map(), derivative: new Map() };
+  var rows = { map: NODES, prior: PRIOR, derivative: DERIV, missing: MISSING, library: LIB };
+  var items = { map: new Map(), prior: new Map(), derivative: new Map(), missing: new Map(), library: new Map() };
   function metaLine(p, tab) {
     var parts = [shortAuthors(p), p.year == null ? 'n.d.' : String(p.year), fmt(p.cites) + ' cites'];
     if (tab === 'map' && !p.seed && p.sim != null) parts.push('sim ' + p.sim.toFixed(2));
     if (tab === 'prior') parts.push('cited by ' + fmt(p.count) + ' in map');
     if (tab === 'derivative') parts.push('cites ' + fmt(p.count) + ' in map');
+    if (tab === 'missing' && p.why) parts.push(p.why);
+    if (tab === 'library' && p.unlinked) parts.push('tied to nothing else in the map: not drawn');
     return parts.join(' \u00b7 ');
   }
   function makeItem(p, tab) {
@@ -247,6 +262,7 @@
     main.tabIndex = 0;
     var title = el('span', 'item-title');
     if (tab === 'map' && p.seed) title.appendChild(el('span', 'seed-badge', 'SEED'));
+    if (p.isNew) title.appendChild(el('span', 'new-badge', 'NEW'));
     if (tab === 'map') { var dot = el('span', 'dot'); dot.style.background = fill(p); title.appendChild(dot); }
     title.appendChild(document.createTextNode(p.title));
     main.appendChild(title);
@@ -298,6 +314,15 @@
     syncChecks();
   }
   var TAB_NAMES = { map: 'Map', prior: 'Prior works', derivative: 'Derivative works' };
+  function addTab(tab, name, hint) {        // only a library map has these tabs
+    var b = el('button', 'tab', name);
+    b.type = 'button'; b.id = 'tab-' + tab; b.title = hint;
+    b.setAttribute('role', 'tab'); b.setAttribute('data-tab', tab); b.setAttribute('aria-selected', 'false');
+    $('tabs').appendChild(b);
+    TAB_NAMES[tab] = name;
+  }
+  if (DATA.missing) addTab('missing', 'Missing', 'Papers most related to your library that are not in it');
+  if (DATA.library) addTab('library', 'Your library', 'The papers of your library; those tied to nothing else are listed, not drawn');
   function tabCounts() {                    // a tab's count is the rows it shows
     Object.keys(TAB_NAMES).forEach(function (tab) {
       var total = rows[tab].length, n = rows[tab].filter(matches).length;
@@ -603,6 +628,7 @@
   $('search').addEventListener('input', onFilter);
   $('year-min').addEventListener('input', onFilter);
   $('year-max').addEventListener('input', onFilter);
+  $('only-new').addEventListener('change', function () { state.onlyNew = $('only-new').checked; renderList(); applyGraphStyle(); });
   $('sort').addEventListener('change', function () { state.sort = $('sort').value; renderList(); });
   $('check-all').addEventListener('change', function () {
     var on = $('check-all').checked;
@@ -623,11 +649,20 @@
 
   // ---------------------------------------------------------------- static text
   var seeds = NODES.filter(function (n) { return n.seed; });
-  var heading = seeds.length === 1 ? seeds[0].title : seeds.length ? seeds.length + ' seed papers' : 'Literature map';
+  var heading = DATA.library ? 'Your library: ' + DATA.library.seeds + ' papers' :
+    seeds.length === 1 ? seeds[0].title : seeds.length ? seeds.length + ' seed papers' : 'Literature map';
   $('map-title').textContent = heading;
   document.title = 'litmap: ' + heading;
   var sub = [NODES.length + ' papers', DATA.edges.length + ' similarity links'];
   if (DATA.considered != null) sub.push(fmt(DATA.considered) + ' papers considered');
+  if (DATA.library) sub.push(seeds.length + ' of your papers drawn, ' + (NODES.length - seeds.length) + ' suggestions');
+  if (DATA.since) sub.push('published after ' + DATA.since);
+  if (DATA.changes) {
+    sub.push(DATA.changes.new + ' new since ' + DATA.changes.since);
+    $('new-filter-text').textContent = 'New since ' + DATA.changes.since + ' (' +
+      NODES.filter(function (n) { return n.isNew; }).length + ')';
+    $('new-filter').hidden = false;
+  }
   $('map-sub').textContent = sub.join(' \u00b7 ');
   var L = DATA.legend;
   $('legend-min').textContent = L.min == null ? '' : String(L.min);

@@ -1,0 +1,254 @@
+"""Maps of a researcher's own library: resolve its entries, map it, and say what it is missing.
+
+Resolution costs ⌈ids/500⌉ `POST /paper/batch` calls per round (a round tries each unresolved
+entry's next id: DOI, then arXiv, then PubMed...), plus one `/paper/search/match` call per entry
+that carries no id at all; ids the cache already knows cost nothing. The map itself is the
+ordinary crawl with every resolved entry as a seed (crawl.make_map), so its request count is the
+crawl's. What this module adds on top of the map, all computed from the store's lists:
+  * `library`: how many entries resolved, which seeds are drawn and which are tied to nothing
+    else in the map (listed, not drawn as isolated dots), and how many suggestions there are;
+  * `missing`: the map's suggestions (papers most related to the library and not in it, in the
+    crawl's rank order), each with its evidence: how many library papers cite it, it cites, are
+    co-cited with it (share a citer) and are coupled with it (share a reference).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable
+
+from litmap import crawl, s2
+from litmap import ids as idmod
+from litmap.libfile import Entry
+from litmap.store import Store
+
+NO_ID = "no DOI, arXiv id, PMID, S2 id or title to look up"
+
+
+@dataclass
+class Resolution:
+    entry: Entry
+    paper_id: str | None = None
+    via: str = ""                 # the id or "title" that found it
+    reason: str | None = None     # why it is not a seed (unresolved, or a duplicate)
+    title: str | None = None      # Semantic Scholar's title, when resolved
+
+    @property
+    def seed(self) -> bool:
+        return self.paper_id is not None and self.reason is None
+
+
+def resolve(entries: list[Entry], store: Store, client: s2.Client | None,
+            progress: Callable[[str], None] = lambda stage: None) -> list[Resolution]:
+    """One Resolution per entry, in file order. Never raises for an entry it cannot resolve;
+    only a failure of the API itself (network, key, rate limit) propagates."""
+    out = [Resolution(e) for e in entries]
+    first: dict[str, Resolution] = {}
+    pending: list[Resolution] = []
+    for r in out:
+        e = r.entry
+        if not e.refs and not e.title:
+            r.reason = "; ".join(e.problems) or NO_ID
+            continue
+        key = e.refs[0].alias if e.refs else "TITLE:" + e.title.casefold()
+        if key in first:
+            r.reason = f"duplicate of {_where(first[key].entry)}"
+            continue
+        first[key] = r
+        pending.append(r)
+    for r in pending:  # what the cache (or the dataset index) already knows
+        for ref in r.entry.refs:
+            pid = store.resolve(ref.alias) or (ref.value if ref.kind == "s2" else None)
+            if pid and store.full_ids([pid]):
+                r.paper_id, r.via = pid, str(ref)
+                break
+        if not r.entry.refs:
+            pid = store.resolve("TITLE:" + r.entry.title.casefold())
+            if pid and store.full_ids([pid]):
+                r.paper_id, r.via = pid, "title"
+    todo = [r for r in pending if r.paper_id is None]
+    known = store.get_papers([r.paper_id for r in pending if r.paper_id])
+    if client is not None:
+        _ask_ids(todo, store, client, progress)
+        _ask_titles([r for r in todo if not r.entry.refs], store, client, progress)
+        known.update(store.get_papers([r.paper_id for r in todo if r.paper_id]))
+    for r in todo:
+        if r.paper_id is None and r.reason is None:
+            tried = ", ".join(str(ref) for ref in r.entry.refs) or f"title {r.entry.title!r}"
+            where = "on Semantic Scholar" if client is not None else "in the dataset or cache (no API asked)"
+            r.reason = f"not found {where}: {tried}"
+    seen: dict[str, Resolution] = {}
+    for r in out:
+        if r.paper_id and r.reason is None:
+            r.title = (known.get(r.paper_id) or {}).get("title")
+            if r.paper_id in seen:
+                r.reason = f"same paper as {_where(seen[r.paper_id].entry)}"
+            else:
+                seen[r.paper_id] = r
+    return out
+
+
+def _where(entry: Entry) -> str:
+    return f"line {entry.line}" if entry.line else repr(entry.label)
+
+
+def _learn(r: Resolution, ref: idmod.Ref | None, raw: dict, store: Store) -> None:
+    paper = s2.normalise_paper(raw)
+    store.put_papers([paper], full=True)
+    alias = ref.alias if ref is not None else "TITLE:" + (r.entry.title or "").casefold()
+    store.put_aliases([(alias, paper["paperId"])])
+    r.paper_id, r.via = paper["paperId"], str(ref) if ref is not None else "title"
+
+
+def _ask_ids(todo: list[Resolution], store: Store, client: s2.Client, progress) -> None:
+    # Round k asks every entry still unresolved for its k-th id, all in the same batch calls.
+    depth = max((len(r.entry.refs) for r in todo), default=0)
+    for k in range(depth):
+        ask = [(r, r.entry.refs[k]) for r in todo if r.paper_id is None and len(r.entry.refs) > k]
+        if not ask:
+            break
+        progress(f"resolving {len(ask)} library entries")
+        answers = client.batch([ref.api_id for _, ref in ask], crawl.PAPER_FIELDS)
+        for (r, ref), raw in zip(ask, answers):
+            if raw and raw.get("paperId"):
+                _learn(r, ref, raw, store)
+
+
+def _ask_titles(todo: list[Resolution], store: Store, client: s2.Client, progress) -> None:
+    for r in todo:
+        if r.paper_id is not None or not r.entry.title:
+            continue
+        progress(f"matching the title of {_where(r.entry)}")
+        try:
+            raw = client.match_title(r.entry.title, crawl.PAPER_FIELDS)
+        except s2.NotFound:
+            continue
+        except s2.BadRequest as exc:  # e.g. a title the API refuses as a query
+            r.reason = f"title not accepted by the API: {exc}"
+            continue
+        if raw.get("paperId"):
+            _learn(r, None, raw, store)
+
+
+# -- the library view of a map ------------------------------------------------------------------
+
+def _sets(pairs: list[tuple[str, str]], by_citing: bool) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for a, b in pairs:
+        if by_citing:
+            out[a].add(b)
+        else:
+            out[b].add(a)
+    return out
+
+
+def evidence(store: Store, library: list[str], candidates: list[str]) -> dict[str, dict[str, int]]:
+    """Per candidate: library papers citing it, it cites, co-cited with it, coupled with it.
+
+    Read from the lists the crawl fetched for the map's papers (their references and citations),
+    so a figure counts only what the store holds; never asks the API."""
+    lib = set(library)
+    ids = sorted(lib | set(candidates))
+    refs = _sets(store.list_edges(ids, "references"), by_citing=True)    # paper -> its references
+    citers = _sets(store.list_edges(ids, "citations"), by_citing=False)  # paper -> its citers
+    lib_refs = {s: refs.get(s, set()) for s in lib}
+    lib_citers = {s: citers.get(s, set()) for s in lib}
+    out = {}
+    for c in candidates:
+        mine_refs, mine_citers = refs.get(c, set()), citers.get(c, set())
+        out[c] = {
+            "cited_by": sum(1 for s in lib if c in lib_refs[s] or s in mine_citers),
+            "cites": sum(1 for s in lib if s in mine_refs or c in lib_citers[s]),
+            "cocited": sum(1 for s in lib if s != c and mine_citers & lib_citers[s]),
+            "coupled": sum(1 for s in lib if s != c and mine_refs & lib_refs[s]),
+        }
+    return out
+
+
+def evidence_text(ev: dict[str, int]) -> str:
+    parts = []
+    if ev.get("cited_by"):
+        parts.append(f"cited by {ev['cited_by']} of your papers")
+    if ev.get("cites"):
+        parts.append(f"cites {ev['cites']} of your papers")
+    if ev.get("cocited"):
+        parts.append(f"co-cited with {ev['cocited']}")
+    if ev.get("coupled"):
+        parts.append(f"shares references with {ev['coupled']}")
+    return ", ".join(parts) or "related through the wider neighbourhood"
+
+
+def library_view(result: dict, store: Store, resolutions: list[Resolution]) -> dict:
+    """The map with `library` and `missing` added, and library papers tied to nothing else in
+    the map taken off the drawing (they stay listed in `library.unlinked`). Pure over `result`
+    and the store's lists: the same map and cache give the same view."""
+    seeds = list(result.get("seeds") or [])
+    linked = {x for e in result.get("edges") or [] for x in (e["source"], e["target"])}
+    drawn, unlinked, related = [], [], []
+    for node in result["nodes"]:
+        if node.get("role") == "seed":
+            (drawn if node["id"] in linked else unlinked).append(node)
+        else:
+            related.append(node)
+    ev = evidence(store, seeds, [n["id"] for n in related])
+    missing = [{**n, "evidence": ev[n["id"]], "why": evidence_text(ev[n["id"]])} for n in related]
+    unresolved = [{"line": r.entry.line, "label": r.entry.label, "reason": r.reason}
+                  for r in resolutions if r.paper_id is None]
+    out = dict(result)
+    out["nodes"] = drawn + related
+    out["missing"] = missing
+    out["library"] = {
+        "entries": len(resolutions), "seeds": len(seeds), "drawn": len(drawn),
+        "unlinked": [{k: v for k, v in n.items() if k not in ("x", "y")} for n in unlinked],
+        "suggestions": len(related), "unresolved": unresolved,
+    }
+    return out
+
+
+def seed_refs(resolutions: list[Resolution]) -> list[idmod.Ref]:
+    return [idmod.Ref("s2", r.paper_id) for r in resolutions if r.seed]
+
+
+def build(path, opts: crawl.Options, cache: Store, source: str | None = None, offline: bool = False,
+          client_factory: Callable[[], s2.Client] | None = None,
+          progress: Callable[[str], None] = lambda stage: None,
+          max_age: float | None = None) -> tuple[dict, list[Resolution], s2.Client | None]:
+    """Read the library file, resolve it, map it (crawl.make_map) and add the library view.
+    A client is made only if something must be fetched; the dataset index resolves a
+    --source map with none."""
+    from litmap import libfile
+
+    _fmt, entries = libfile.read(path)
+    made: list[s2.Client] = []
+
+    def client() -> s2.Client:
+        if not made:
+            made.append((client_factory or s2.Client)())
+        return made[0]
+
+    if source:
+        from litmap import dataset
+
+        store = dataset.dataset_store(source, dataset.index_dir(), progress=progress)
+        resolutions = resolve(entries, store, None, progress)
+    else:
+        store = cache
+        need = not offline and _needs_client(entries, store)
+        resolutions = resolve(entries, store, client() if need else None, progress)
+    refs = seed_refs(resolutions)
+    if not refs:
+        raise crawl.CrawlError(f"none of the {len(entries)} entries of {path} could be resolved "
+                               f"(first: {resolutions[0].reason})")
+    result, _ = crawl.make_map(refs, opts, cache, source=source, offline=offline, client_factory=client,
+                               progress=progress, max_age=max_age)
+    return library_view(result, store, resolutions), resolutions, (made[0] if made else None)
+
+
+def _needs_client(entries: list[Entry], store: Store) -> bool:
+    for e in entries:
+        if e.refs and not any(store.full_ids([store.resolve(r.alias) or r.value]) for r in e.refs):
+            return True
+        if not e.refs and e.title and not store.resolve("TITLE:" + e.title.casefold()):
+            return True
+    return False
