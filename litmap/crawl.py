@@ -273,8 +273,9 @@ class Crawler:
         node_ids = [*seeds, *similarity.select(ranked, opts.nodes)]
         # The details of the map's papers ride with their lists, and so do those of the likely
         # Prior/Derivative works (from what is known before the lists arrive); any the lists
-        # change are fetched after.
-        self.ensure([(node_ids, _KINDS)], counts, details=[*node_ids, *self._likely_listed(edges, node_ids, seeds)])
+        # change are fetched after. (Without a client nothing is fetched: no guess is needed.)
+        likely = self._likely_listed(edges, node_ids, seeds) if self.client else []
+        self.ensure([(node_ids, _KINDS)], counts, details=[*node_ids, *likely])
         map_edges = sorted(set(edges) | set(self.store.list_edges(node_ids, "references"))
                            | set(self.store.list_edges(node_ids, "citations")))
         counts = self.store.counts({x for e in map_edges for x in e})
