@@ -738,3 +738,11 @@ def test_line_batches_match_a_plain_split(tmp_path_factory, lines, final_newline
     assert [row for b in batches for row in b] == expected
     assert all(0 < len(b) <= batch for b in batches)
     assert report.warnings == bad
+
+
+def test_an_unknown_index_engine_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("LITMAP_ENGINE", "bogus")
+    with pytest.raises(dataset.DatasetError, match="LITMAP_ENGINE must be one of duckdb, sqlite, not 'bogus'"):
+        dataset.dataset_store("sample", tmp_path)
+    monkeypatch.setenv("LITMAP_ENGINE", "SQLite")  # case and spaces do not matter
+    assert dataset.engine() is dataset_index
