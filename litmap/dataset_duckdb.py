@@ -278,11 +278,14 @@ class ParquetStore:
         self.close()
 
     def _each(self, ids, sql: str) -> list[tuple]:
+        """Rows for these ids. A short list goes in as constants, which DuckDB checks against
+        each row group's min/max, reading only the groups that can hold them; a long one hits
+        every group anyway, so it is one scan joined with the ids rather than one per chunk."""
         ids = sorted(set(ids))
-        out: list[tuple] = []
-        for i in range(0, len(ids), IN_CHUNK):
-            out.extend(self.conn.execute(sql.format(ids=_quoted(ids[i : i + IN_CHUNK]))).fetchall())
-        return out
+        if len(ids) <= IN_CHUNK:
+            return self.conn.execute(sql.format(ids=_quoted(ids))).fetchall() if ids else []
+        self.conn.execute("CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest(?::VARCHAR[]) AS id", [ids])
+        return self.conn.execute(sql.format(ids="SELECT id FROM wanted")).fetchall()
 
     def get_papers(self, ids, full_only: bool = False) -> dict[str, dict]:
         return {p: json.loads(d) for p, d in self._each(ids, "SELECT paper_id, data FROM pq_papers WHERE paper_id IN ({ids})")}
