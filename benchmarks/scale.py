@@ -46,7 +46,8 @@ SIZES = [1e5, 1e6, 1e7, 3e7, 1e8]
 
 
 def _env(cache: Path, engine: str) -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "LITMAP_CACHE_DIR": str(cache), "LITMAP_ENGINE": engine,
+    return {**os.environ, "PYTHONPATH": str(ROOT), "LITMAP_CACHE_DIR": str(cache), "LITMAP_INDEX_DIR": str(cache),
+            "LITMAP_ENGINE": engine,
             "LITMAP_API_URL": "http://127.0.0.1:9"}
 
 
