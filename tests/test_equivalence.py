@@ -43,17 +43,20 @@ def test_bundled_sample_map_is_byte_identical_on_both_index_engines(tmp_path):
     from tests import guard
 
     guard.need_module("duckdb", "pip install -e '.[test]'")
+    from litmap import dataset
+
     outputs = {}
     for engine in ("sqlite", "duckdb"):
         out = tmp_path / engine
         out.mkdir()
+        # the SQLite index is the session's shared one (LITMAP_INDEX_DIR); the Parquet one is
+        # built in this test's own directory, so the shared one holds what other tests expect
+        index_dir = dataset.index_dir() if engine == "sqlite" else tmp_path / "indexes"
         result = CliRunner().invoke(cli, ["seed", SEED, "--source", "sample", "--quiet", "-o", str(out / "map.html")],
-                                    env={"LITMAP_CACHE_DIR": str(tmp_path / f"cache-{engine}"), "LITMAP_ENGINE": engine})
+                                    env={"LITMAP_CACHE_DIR": str(tmp_path / f"cache-{engine}"), "LITMAP_ENGINE": engine,
+                                         "LITMAP_INDEX_DIR": str(index_dir)})
         assert result.exit_code == 0, result.output
-        from litmap import dataset
-
-        # indexes live in the shared index dir (LITMAP_INDEX_DIR, set for the test session)
-        assert list((dataset.index_dir() / "datasets").glob("*.parquet" if engine == "duckdb" else "*.sqlite"))
+        assert list((index_dir / "datasets").glob("*.parquet" if engine == "duckdb" else "*.sqlite"))
         outputs[engine] = {name: (out / name).read_bytes() for name in ("map.html", "map.bib", "map.json")}
     assert outputs["sqlite"] == outputs["duckdb"]
 
