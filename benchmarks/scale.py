@@ -218,10 +218,12 @@ def report(results: list[dict], machine: str) -> str:
             lines.append(f"| {label} | {f['slope']:.2f} | {_fmt(f['at_full'] * conv)} {unit} | "
                          f"{_fmt(f['low'] * conv if f['low'] else None)} – {_fmt(f['high'] * conv if f['high'] else None)} {unit} |")
         if len(rows) < 3:
-            lines.append(f"\nOnly {len(rows)} sizes measured: each line above goes through two points and the range is "
-                         "empty; read the slopes as a direction, not an estimate. (The build's memory is capped by "
-                         "DuckDB's memory_limit, LITMAP_DUCKDB_MEMORY, 4 GB: its extrapolation is meaningless.)"
-                         if engine == "duckdb" else f"\nOnly {len(rows)} sizes measured: read the slopes as a direction.")
+            lines.append(f"\nOnly {len(rows)} sizes measured: read the slopes as a direction, not an estimate.")
+        if engine == "duckdb":
+            lines.append("\nThe build's memory is bounded by DuckDB's memory_limit (LITMAP_DUCKDB_MEMORY, 4 GB; it spills "
+                         "to disk beyond), so its peak RSS levels off at about that plus Python: the extrapolated figure "
+                         "does not apply. Its map times swing with the machine's load (DuckDB runs its scans on worker "
+                         "threads, which nice 19 starves most), so their slopes say little; compare the sizes row by row.")
         lines.append("")
     lines += ["## Reading the figures", "",
               "- Wall times ran at `nice -n 19` on a machine whose load average stayed at 6-10 (other developers' test "
