@@ -114,7 +114,9 @@ def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, libr
             failure, code = (exc, ""), 2
         except s2.NetworkError as exc:
             failure = exc, f". Maps already cached still work with --offline; {SAMPLE_HINT}"
-        except (s2.S2Error, crawl.CrawlError, store.StoreError, dataset.DatasetError) as exc:
+        except store.StoreError as exc:
+            failure = (_storage_problem(exc) or exc), ""
+        except (s2.S2Error, crawl.CrawlError, dataset.DatasetError) as exc:
             failure = exc, ""
     if failure:  # only now that the spinner is gone: an error never lands inside its line
         raise _fail(f"{failure[0]}{failure[1]}", code) from None
@@ -246,7 +248,23 @@ def _paths(output: Path | None, stem: str) -> tuple[Path, Path, Path]:
     return paths
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Storage faults (full disk, read-only or damaged cache, a file where the cache should be)
+    become one line that says what to do, wherever in a command they happen."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            message = None if os.environ.get("LITMAP_DEBUG") else _storage_problem(exc)
+            if message is None:
+                raise
+            raise _fail(message) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="litmap")
 def cli() -> None:
     """Literature maps around seed papers, from the Semantic Scholar graph.
@@ -393,6 +411,32 @@ def cache_clear(yes: bool) -> None:
     click.echo(f"cleared {directory}")
 
 
+def _storage_problem(exc: BaseException) -> str | None:
+    """A storage fault as one line that says what to do; None when it is not one."""
+    import errno
+    import sqlite3
+
+    from litmap import store
+
+    where = store.cache_dir()
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "disk is full" in text or "disk i/o" in text:
+        return (f"the disk holding {where} is full (or over quota); free some space or set LITMAP_CACHE_DIR "
+                "to another disk; everything fetched before is kept")
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "read-only" in text:
+        return (f"the cache {where} is read-only; maps already in it still work, to fetch more set "
+                "LITMAP_CACHE_DIR to a writable directory")
+    if code in (errno.EEXIST, errno.ENOTDIR) or (where.exists() and not where.is_dir()):
+        return f"the cache path {where} is a file, not a directory; set LITMAP_CACHE_DIR to a directory"
+    if isinstance(exc, (sqlite3.DatabaseError, store.StoreError)) and ("malformed" in text or "not a database" in text):
+        return (f"the cache {where / store.DB_NAME} is damaged; move it aside (or run `litmap cache clear`) "
+                "and run again to start a new cache")
+    if isinstance(exc, sqlite3.OperationalError):
+        return f"the cache {where} cannot be used ({exc}); check the directory, or set LITMAP_CACHE_DIR elsewhere"
+    return None
+
+
 def main() -> None:
     try:
         code = cli.main(prog_name="litmap", standalone_mode=False)
@@ -407,6 +451,7 @@ def main() -> None:
     except Exception as exc:  # a bug or an OS failure: one line, the traceback only on request
         if os.environ.get("LITMAP_DEBUG"):
             raise
+
         click.echo(f"litmap: error: {type(exc).__name__}: {' '.join(str(exc).split())} "
                    "(set LITMAP_DEBUG=1 to see where)", err=True)
         code = 1

@@ -168,7 +168,12 @@ class Store:
 
     @classmethod
     def open(cls, directory: str | os.PathLike | None = None) -> "Store":
-        return cls(cache_dir(directory) / DB_NAME)
+        path = cache_dir(directory) / DB_NAME
+        if path.parent.is_dir() and path.is_file() and not os.access(path.parent, os.W_OK):
+            # A read-only cache (a shared or archived copy) still serves the maps it holds;
+            # anything that must be written fails with the read-only message.
+            return cls(path, readonly=True)
+        return cls(path)
 
     def close(self) -> None:
         self.conn.close()

@@ -68,3 +68,70 @@ def test_a_paper_not_in_the_sample_says_so(project):
     assert result.exit_code == 1
     assert "not in the bundled sample" in result.stderr and "(offline)" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ storage faults
+import os  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from tests.fakeapi import SMALL, Corpus, FakeS2  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def one_line(result_stderr: str) -> str:
+    lines = result_stderr.strip().splitlines()
+    assert len(lines) == 1, result_stderr
+    assert "Error" not in lines[0] and "LITMAP_DEBUG" not in lines[0], lines[0]
+    return lines[0]
+
+
+def test_cache_path_that_is_a_file(project, monkeypatch):
+    (project / "afile").write_text("not a directory")
+    monkeypatch.setenv("LITMAP_CACHE_DIR", str(project / "afile"))
+    result = run("seed", MALDA, "--offline", "-q")
+    assert result.exit_code == 1
+    assert "is a file, not a directory" in one_line(result.stderr) and "LITMAP_CACHE_DIR" in result.stderr
+
+
+def test_corrupt_database_says_what_to_do(project):
+    (project / "cache").mkdir()
+    (project / "cache" / "litmap.sqlite").write_bytes(b"garbage" * 1000)
+    result = run("seed", MALDA, "--offline", "-q")
+    assert result.exit_code == 1 and "move it aside" in one_line(result.stderr)
+    assert (project / "cache" / "litmap.sqlite").read_bytes() == b"garbage" * 1000
+
+
+@pytest.fixture
+def small_api(project, monkeypatch):
+    with FakeS2(Corpus.small()) as server:
+        monkeypatch.setenv("LITMAP_API_URL", server.url)
+        monkeypatch.setenv("LITMAP_RATE", "0")
+        yield server
+
+
+def test_full_disk_is_one_line(project, small_api):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LITMAP_CACHE_DIR": str(project / "cache")}
+
+    def limit():  # writes past 48 KB fail as on a full disk (EFBIG rather than ENOSPC)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (48 * 1024, 48 * 1024))
+
+    proc = subprocess.run([sys.executable, "-m", "litmap", "seed", SMALL["seed"], "-q", "-o", "m.html"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=120, preexec_fn=limit)
+    assert proc.returncode == 1
+    line = one_line(proc.stderr)
+    assert "full" in line and "LITMAP_CACHE_DIR" in line
+
+
+def test_read_only_cache_serves_cached_maps(project, small_api, monkeypatch):
+    assert run("seed", SMALL["seed"], "-q", "-o", "m.html").exit_code == 0
+    cache = str(project / "cache")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k:
+                        False if mode & os.W_OK and str(p) == cache else real_access(p, mode, *a, **k))
+    cached = run("export", SMALL["seed"], "--format", "ris")
+    assert cached.exit_code == 0 and "TY  - " in cached.stdout
+    new = run("seed", SMALL["maldacena"], "-q", "-o", "n.html")
+    assert new.exit_code == 1 and "read-only" in one_line(new.stderr)
