@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from litmap import outputs
 from litmap.cli import cli
+from tests import guard
 from tests.fakeapi import SMALL, Corpus, FakeS2
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +77,7 @@ def test_device_is_refused_and_left_alone(api, tmp_path):
     try:
         os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     except PermissionError:
-        pytest.skip("creating a device node needs root (CAP_MKNOD)")
+        guard.missing("creating a device node needs root (CAP_MKNOD)")
     result = run("seed", SMALL["seed"], "-o", dev, "-q")
     assert result.exit_code == 2 and "device" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert stat.S_ISCHR(os.stat(dev).st_mode) and not (tmp_path / "null.bib").exists()
