@@ -393,7 +393,7 @@ def cache_info() -> None:
 @cache.command("clear")
 @click.option("--yes", is_flag=True, help="Do not ask.")
 def cache_clear(yes: bool) -> None:
-    """Delete the cache (papers, edges, maps and dataset indexes)."""
+    """Delete the crawl cache (papers, edges, maps); the shared dataset indexes stay (see cache info)."""
     import shutil
 
     from litmap import store

@@ -136,3 +136,18 @@ def test_an_error_is_never_printed_into_a_live_spinner_line(tmp_path, monkeypatc
     error = [line for line in screen.splitlines() if "litmap: error:" in line]
     assert error and all(line.startswith("litmap: error:") for line in error), repr(result.stderr)
     assert "requests ·" not in result.stderr.split("litmap: error:")[-1]
+
+
+def test_default_pacing_is_never_throttled_by_a_strict_limiter(tmp_path, monkeypatch):
+    # A strict server: any two requests arriving less than 1 s apart get a 429. At the default
+    # 1 request/second (LITMAP_RATE unset) a cold run must pace with a margin and see none.
+    with FakeS2(Corpus.small()) as server:
+        server.rate_limit(1.0, burst=1, tolerance=0.0)
+        monkeypatch.setenv("LITMAP_API_URL", server.url)
+        monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
+        monkeypatch.delenv("LITMAP_RATE", raising=False)
+        monkeypatch.chdir(tmp_path)
+        result = CliRunner().invoke(cli, ["seed", SMALL["seed"], "-q"])
+        assert result.exit_code == 0, result.stderr
+        assert server.count >= 3 and server.violations == []
+        assert [e["status"] for e in server.log].count(429) == 0
