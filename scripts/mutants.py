@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -188,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"ERROR     {exc}")
         print(f"{len(chosen) - bad} of {len(chosen)} anchors found")
         return 1 if bad else 0
+    # kill (SIGTERM) unwinds like Ctrl-C does, so the temporary copy is removed either way
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     results: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="litmap-mutants-") as tmp:
         tree = Path(tmp)
