@@ -28,7 +28,7 @@ import io
 import json
 import re
 import unicodedata
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote
 
 from litmap import text as _text
@@ -106,9 +106,15 @@ def _split_name(name: str) -> tuple[str, str, str, str] | None:
     return " ".join(tokens[: i + 1]), " ".join(tokens[i + 1:-1]), tokens[-1], jr
 
 
-def _authors(paper: Paper) -> list[str]:
+def _author_names(paper: Paper) -> Iterator[str]:
     names = (a.get("name") if isinstance(a, dict) else a for a in paper.get("authors") or [])
-    return [n for n in (_text.plain(_clean(n), scripts=False) for n in names) if n]
+    # Reading LaTeX costs ~1 ms per 100 characters; no output keeps more than 200 of a name,
+    # so a longer one (garbage, not a name) is cut before it is read.
+    return (n for n in (_text.plain(_cap(_clean(n), 800), scripts=False) for n in names) if n)
+
+
+def _authors(paper: Paper) -> list[str]:
+    return list(_author_names(paper))
 
 
 def _title(paper: Paper) -> str:
@@ -135,8 +141,9 @@ def _classify(paper: Paper) -> tuple[str, str]:
     """(kind, container), whatever the record lacks: kind is article | inproceedings | book |
     thesis | preprint | misc; container the journal, proceedings, publisher or school."""
     types = set(paper.get("publicationTypes") or [])
-    venue = _text.plain(_clean(paper.get("venue")))
-    journal = _text.plain(_clean((paper.get("journal") or {}).get("name")))
+    # cut before reading LaTeX (its cost grows with the text); the entry cuts again after
+    venue = _text.plain(_cap(_clean(paper.get("venue")), 4 * _MAX_TEXT))
+    journal = _text.plain(_cap(_clean((paper.get("journal") or {}).get("name")), 4 * _MAX_TEXT))
     # S2 files preprints under journal "ArXiv" (volume "abs/…"): that is not a container.
     names = [n for n in (journal, venue) if n and "arxiv" not in n.lower()]
     # A venue naming a thesis counts only when S2 claims nothing else ("Thesis Eleven" is
@@ -184,8 +191,8 @@ _STOPWORDS = {"a", "an", "the", "on", "of", "in", "for", "to", "and", "or", "wit
 
 
 def _base_key(paper: Paper) -> str:
-    authors = _authors(paper)
-    last = re.sub(r"[^a-z0-9]", "", _ascii_fold(surname(authors[0]))) if authors else ""
+    first = next(_author_names(paper), "")  # the key needs the first name only
+    last = re.sub(r"[^a-z0-9]", "", _ascii_fold(surname(first))) if first else ""
     year = _year(paper)
     words = re.split(r"[^a-z0-9]+", _ascii_fold(_title(paper)))
     word = next((w for w in words if w and w not in _STOPWORDS), "")

@@ -21,6 +21,9 @@ from functools import lru_cache
 
 _LATEXISH = re.compile(r"[\\$^_{}]")
 _NEEDS_PARSER = re.compile(r"[\\${}]")
+# Reading LaTeX costs ~35 us a markup node: a value with more markup characters than any real
+# title or name (an abstract's worth of braces) is garbage, and is shown as typed, unread.
+MAX_MARKUP = 300
 # arXiv authors write sub/superscripts outside math too (QCD_{3+1}, RP^2).
 _SUB = dict(zip("0123456789+-=()aeoxhklmnpst", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜ"))
 _SUP = dict(zip("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ"))
@@ -97,6 +100,8 @@ def _plain_line(s: str, scripts: bool = True) -> str:
     if scripts and ("_" in s or "^" in s):
         s = _SCRIPT.sub(_scripts, s)
     if not _NEEDS_PARSER.search(s):  # nothing but scripts: no LaTeX reading (-- stays --)
+        return " ".join(s.split())
+    if len(_NEEDS_PARSER.findall(s)) > MAX_MARKUP:  # not LaTeX anyone wrote: shown as typed
         return " ".join(s.split())
     # In LaTeX these start a comment, an alignment cell, a parameter: in a title they are text.
     s = re.sub(r"(?<!\\)([%&#])", r"\\\1", s)

@@ -172,3 +172,12 @@ def test_plain_and_latex_are_total():
         assert isinstance(text.plain(s), str) and isinstance(text.latex_title(s), str)
     assert text.plain("50% of $5 & more") == "50% of $5 & more"
     assert text.latex_title("50% of $5 & more") == r"50\% of \$5 \& more"
+
+
+def test_garbage_markup_is_shown_as_typed_not_read():
+    """Reading LaTeX costs per markup node: a value with more markup than any real title (S2
+    stores garbage in short fields) is shown as typed; real titles are still read."""
+    garbage = "{" * (text.MAX_MARKUP + 1) + " x " + "}" * text.MAX_MARKUP
+    assert text.plain(garbage) == garbage
+    assert text.plain(r"Poincar\'e " * (text.MAX_MARKUP // 2)).startswith("Poincaré Poincaré")
+    assert text.plain("{" * (text.MAX_MARKUP + 1) + r" \'e") == "{" * (text.MAX_MARKUP + 1) + r" \'e"
