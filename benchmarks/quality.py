@@ -162,7 +162,8 @@ def corpus_of(paper: dict) -> int:
 def run_litmap(s: Sample, cases: list[Case], slice_dir: Path, work: Path) -> dict[int, tuple[list[int], list[int]]]:
     """seed -> (related papers in rank order, Prior works), from the real pipeline."""
     out: dict[int, tuple[list[int], list[int]]] = {}
-    os.environ["LITMAP_CACHE_DIR"] = str(work / "cache")  # the slice index + maps live here
+    os.environ["LITMAP_CACHE_DIR"] = str(work / "cache")  # maps live here
+    os.environ["LITMAP_INDEX_DIR"] = str(work / "indexes")  # the slice's index: not the user's
     with store.Store.open(work / "cache") as cache:
         for seed in sorted({c.seed for c in cases}):
             ref = ids.parse(s.papers[seed]["externalids"]["ArXiv"])
