@@ -172,6 +172,16 @@ class _Report:
         if self.progress:
             self.progress(msg)
 
+    def citation_summary(self, n_cites: int, unmatched: int, self_cites: int, n_edges: int) -> None:
+        """The citation rows that did not become edges, and why (the same for every engine)."""
+        if unmatched:
+            self.note(f"citations: {unmatched:,} rows cite no known paper (citedcorpusid null); not edges")
+        if self_cites:
+            self.note(f"citations: {self_cites:,} self-citations dropped")
+        if n_cites - self_cites - n_edges:
+            self.note(f"citations: {n_cites - self_cites - n_edges:,} rows dropped: "
+                      "an endpoint is not in papers/, or a repeated pair")
+
     def all_warnings(self) -> list[str]:
         more = [f"... and {self.dropped:,} more malformed lines"] if self.dropped else []
         return self.warnings + more

@@ -138,13 +138,7 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, p
         n_edges = con.execute("SELECT count(*) FROM edges").fetchone()[0]
         n_cites, unmatched, self_cites = con.execute(
             "SELECT count(cited), count(*) - count(cited), count(*) FILTER (WHERE citing = cited) FROM cite").fetchone()
-        if unmatched:
-            report.note(f"citations: {unmatched:,} rows cite no known paper (citedcorpusid null); not edges")
-        if self_cites:
-            report.note(f"citations: {self_cites:,} self-citations dropped")
-        if n_cites - self_cites - n_edges:
-            report.note(f"citations: {n_cites - self_cites - n_edges:,} rows dropped: "
-                        "an endpoint is not in papers/, or a repeated pair")
+        report.citation_summary(n_cites, unmatched, self_cites, n_edges)
         con.execute("DROP TABLE cite")
         opts = f"FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP}, FILE_SIZE_BYTES '{FILE_SIZE}'"
         con.execute(f"""COPY (

@@ -146,13 +146,7 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
         n_cites, unmatched, self_cites = conn.execute(
             "SELECT count(cited), count(*) - count(cited), count(*) FILTER (WHERE citing = cited) FROM s.cite"
         ).fetchone()
-        if unmatched:
-            report.note(f"citations: {unmatched:,} rows cite no known paper (citedcorpusid null); not edges")
-        if self_cites:
-            report.note(f"citations: {self_cites:,} self-citations dropped")
-        if n_cites - self_cites - n_edges:
-            report.note(f"citations: {n_cites - self_cites - n_edges:,} rows dropped: "
-                        "an endpoint is not in papers/, or a repeated pair")
+        report.citation_summary(n_cites, unmatched, self_cites, n_edges)
 
         store_mod.create_schema(conn)  # re-creates edges_cited, now in one sorted pass
         conn.execute(

@@ -77,6 +77,22 @@ def _no_real_network(tmp_path_factory):
 
 
 @pytest.fixture
+def api(tmp_path, monkeypatch):
+    """The small corpus on a fake API, with the CLI's settings pointing at it (no key, no pacing,
+    a private cache, a wide terminal so rich does not fold titles)."""
+    from tests.fakeapi import Corpus, FakeS2
+
+    with FakeS2(Corpus.small()) as server:
+        monkeypatch.setenv("LITMAP_API_URL", server.url)
+        monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
+        monkeypatch.setenv("LITMAP_RATE", "0")
+        monkeypatch.delenv("S2_API_KEY", raising=False)
+        monkeypatch.setenv("COLUMNS", "200")
+        monkeypatch.chdir(tmp_path)
+        yield server
+
+
+@pytest.fixture
 def cache_dir(tmp_path, monkeypatch):
     d = tmp_path / "cache"
     d.mkdir(exist_ok=True)

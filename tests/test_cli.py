@@ -10,22 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from litmap.cli import cli
-from tests.fakeapi import SMALL, Corpus, FakeS2
+from tests.fakeapi import SMALL
 from tests.test_ids import BAD
 
 KEY = "test-key-9f8e7d6c5b4a-never-on-disk"
 
-
-@pytest.fixture
-def api(tmp_path, monkeypatch):
-    with FakeS2(Corpus.small()) as server:
-        monkeypatch.setenv("LITMAP_API_URL", server.url)
-        monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
-        monkeypatch.setenv("LITMAP_RATE", "0")
-        monkeypatch.delenv("S2_API_KEY", raising=False)
-        monkeypatch.setenv("COLUMNS", "200")  # rich would fold titles at 80 columns
-        monkeypatch.chdir(tmp_path)
-        yield server
 
 
 def run(*args, **kw):

@@ -63,16 +63,6 @@ def test_api_key_does_not_follow_a_redirect_to_another_host():
         target.shutdown()
 
 
-@pytest.fixture
-def api(tmp_path, monkeypatch):
-    with FakeS2(Corpus.small()) as server:
-        monkeypatch.setenv("LITMAP_API_URL", server.url)
-        monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
-        monkeypatch.setenv("LITMAP_RATE", "0")
-        monkeypatch.delenv("S2_API_KEY", raising=False)
-        monkeypatch.chdir(tmp_path)
-        yield server
-
 
 def test_progress_without_a_terminal_is_plain_timestamped_lines(api):
     result = CliRunner().invoke(cli, ["seed", SMALL["seed"]])

@@ -16,20 +16,10 @@ from click.testing import CliRunner
 from litmap import outputs
 from litmap.cli import cli
 from tests import guard
-from tests.fakeapi import SMALL, Corpus, FakeS2
+from tests.fakeapi import SMALL
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-@pytest.fixture
-def api(tmp_path, monkeypatch):
-    with FakeS2(Corpus.small()) as server:
-        monkeypatch.setenv("LITMAP_API_URL", server.url)
-        monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
-        monkeypatch.setenv("LITMAP_RATE", "0")
-        monkeypatch.delenv("S2_API_KEY", raising=False)
-        monkeypatch.chdir(tmp_path)
-        yield server
 
 
 def run(*args):
