@@ -192,8 +192,8 @@ def report(results: list[dict], machine: str) -> str:
     lines = ["# Scale: the growth curve of a dataset index", "",
              "Written by `python benchmarks/scale.py` (see its docstring for what each figure is); "
              f"measured {time.strftime('%Y-%m-%d', time.gmtime())} on {machine}. The machine is shared with other "
-             "developers and every step ran under `nice -n 19`, so wall times are upper bounds; CPU times and sizes are "
-             "not affected.", "",
+             "developers and every step ran niced (see \"Reading the figures\"), so wall times are upper bounds; CPU "
+             "times and sizes are not affected.", "",
              "Data: `benchmarks/synth_s2ag.py --seed 1 --abstracts` (power-law citations, topics, time order, "
              "~10 references a paper, 8 % unresolved). `edges` counts resolved citation edges in the index.", ""]
     engines = sorted({r["engine"] for r in results})
@@ -226,9 +226,12 @@ def report(results: list[dict], machine: str) -> str:
                          "threads, which nice 19 starves most), so their slopes say little; compare the sizes row by row.")
         lines.append("")
     lines += ["## Reading the figures", "",
-              "- Wall times ran at `nice -n 19` on a machine whose load average stayed at 6-10 (other developers' test "
-              "suites); the build's wall time is 4-9x its CPU time for that reason alone. The CPU time is the better guide "
-              "to a dedicated machine; the SQLite build is essentially one thread (one writer), so 8 cores do not divide it.",
+              "- Wall times: 10^5-10^7 ran at `nice -n 19` on a machine whose load average stayed at 6-10 (other "
+              "developers' test suites), the build's wall time 4-9x its CPU time for that reason alone; 3·10^7 ran at "
+              "`nice -n 10` with the two engines side by side at a load of 2-4. So the wall-time and map-time slopes mix "
+              "loads and say little (their ranges show it); compare sizes row by row. The CPU time and the disk size are "
+              "the better guide to a dedicated machine; the SQLite build is essentially one thread (one writer), so 8 "
+              "cores do not divide it.",
               "- Map times are whole `litmap seed` processes: about 1 s of them is Python start-up and imports at any size.",
               "- The hub seed is the paper at the top 0.01 % by citations of each synthetic graph (1.3k-3.2k citations); "
               "the real release's top 0.01 % have several thousand to tens of thousands, so real hub maps cost more.",
