@@ -148,6 +148,21 @@ def normalise_record(rec: dict) -> dict | None:
 # -- reading ------------------------------------------------------------------------------
 
 
+def index_meta(root: Path, fp: str, n_papers: int, n_edges: int, report: "_Report",
+               built_at: float) -> dict[str, str]:
+    """The meta rows every engine's index carries (read back by dataset.dataset_store)."""
+    return {
+        "dataset_index_version": INDEX_VERSION,
+        "dataset_source": str(root),
+        "dataset_fingerprint": fp,
+        "dataset_papers": str(n_papers),
+        "dataset_edges": str(n_edges),
+        "dataset_warnings": json.dumps(report.all_warnings(), ensure_ascii=False),
+        "dataset_notes": json.dumps(report.notes, ensure_ascii=False),
+        "dataset_built_at": str(built_at),
+    }
+
+
 class _Report:
     """Warnings (malformed lines, kept individually up to MAX_WARNINGS) and notes (summaries)."""
 

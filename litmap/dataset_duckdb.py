@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from . import store as store_mod
-from .bulk import ALIAS_PREFIXES, INDEX_VERSION, DatasetError, Progress, _Report, row_batches
+from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, row_batches
 
 SUFFIX = ".parquet"
 ROW_GROUP = 16_384  # rows: small groups, so a point lookup reads little
@@ -175,17 +175,8 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, p
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    meta = {
-        "schema_version": str(store_mod.SCHEMA_VERSION),
-        "dataset_index_version": INDEX_VERSION,
-        "dataset_source": str(root),
-        "dataset_fingerprint": fp,
-        "dataset_papers": str(n_papers),
-        "dataset_edges": str(n_edges),
-        "dataset_warnings": json.dumps(report.all_warnings(), ensure_ascii=False),
-        "dataset_notes": json.dumps(report.notes, ensure_ascii=False),
-        "dataset_built_at": str(time.time()),
-    }
+    meta = {"schema_version": str(store_mod.SCHEMA_VERSION),
+            **index_meta(root, fp, n_papers, n_edges, report, time.time())}
     (dest / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return {"papers": n_papers, "edges": n_edges, "malformed": len(report.warnings) + report.dropped,
             "seconds": time.perf_counter() - t0}

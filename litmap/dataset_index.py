@@ -15,7 +15,6 @@ The index is written to a temporary file that replaces the old one only when com
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sqlite3
@@ -23,7 +22,7 @@ import time
 from pathlib import Path
 
 from . import store as store_mod
-from .bulk import ALIAS_PREFIXES, INDEX_VERSION, DatasetError, Progress, _Report, row_batches
+from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, row_batches
 
 
 # -- loading ------------------------------------------------------------------------------
@@ -160,16 +159,7 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
             (now,),
         )
         n_papers = conn.execute("SELECT count(*) FROM papers").fetchone()[0]
-        meta = {
-            "dataset_index_version": INDEX_VERSION,
-            "dataset_source": str(root),
-            "dataset_fingerprint": fp,
-            "dataset_papers": str(n_papers),
-            "dataset_edges": str(n_edges),
-            "dataset_warnings": json.dumps(report.all_warnings(), ensure_ascii=False),
-            "dataset_notes": json.dumps(report.notes, ensure_ascii=False),
-            "dataset_built_at": str(now),
-        }
+        meta = index_meta(root, fp, n_papers, n_edges, report, now)
         conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
         conn.execute("COMMIT")
         conn.execute("DETACH DATABASE s")
