@@ -76,19 +76,24 @@ def _no_real_network(tmp_path_factory):
     mp.undo()
 
 
+def point_cli_at(server, tmp_path, monkeypatch) -> None:
+    """The CLI's settings for a fake API: no key, no pacing, a private cache, a wide terminal
+    (rich would fold titles at 80 columns), the test's folder as the working directory."""
+    monkeypatch.setenv("LITMAP_API_URL", server.url)
+    monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("LITMAP_RATE", "0")
+    monkeypatch.delenv("S2_API_KEY", raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def api(tmp_path, monkeypatch):
-    """The small corpus on a fake API, with the CLI's settings pointing at it (no key, no pacing,
-    a private cache, a wide terminal so rich does not fold titles)."""
+    """The small corpus on a fake API, with the CLI pointed at it."""
     from tests.fakeapi import Corpus, FakeS2
 
     with FakeS2(Corpus.small()) as server:
-        monkeypatch.setenv("LITMAP_API_URL", server.url)
-        monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
-        monkeypatch.setenv("LITMAP_RATE", "0")
-        monkeypatch.delenv("S2_API_KEY", raising=False)
-        monkeypatch.setenv("COLUMNS", "200")
-        monkeypatch.chdir(tmp_path)
+        point_cli_at(server, tmp_path, monkeypatch)
         yield server
 
 

@@ -8,16 +8,7 @@ import pytest
 
 from litmap import layout as lay
 from litmap import similarity as sim
-from tests.test_similarity import random_graph, refs
-
-
-@pytest.fixture(scope="module")
-def graph_map():
-    edges, counts = random_graph()
-    seeds = ["p150"]
-    ranked = sim.rank(edges, seeds, counts)
-    nodes = seeds + sim.select(ranked, 25)
-    return edges, counts, seeds, ranked, nodes
+from tests.test_similarity import graph_map, refs  # noqa: F401 (graph_map: a fixture)
 
 
 # ---------------------------------------------------------------- force layout

@@ -12,25 +12,10 @@ from click.testing import CliRunner
 
 from litmap import history, libfile, store
 from litmap.cli import cli
+from tests.conftest import point_cli_at
 from tests.fakeapi import SMALL, Corpus, FakeS2, paper_id
 
 FIX = Path(__file__).parent / "fixtures" / "library"
-
-
-@pytest.fixture
-def api(tmp_path, monkeypatch):
-    with FakeS2(Corpus.small()) as server:
-        _env(server, tmp_path, monkeypatch)
-        yield server
-
-
-def _env(server, tmp_path, monkeypatch):
-    monkeypatch.setenv("LITMAP_API_URL", server.url)
-    monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("LITMAP_RATE", "0")
-    monkeypatch.delenv("S2_API_KEY", raising=False)
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.chdir(tmp_path)
 
 
 def run(*args):
@@ -198,7 +183,7 @@ def test_hundred_entry_bib_request_count(tmp_path, monkeypatch):
                   for i, p in enumerate(cited))
     (tmp_path / "lib.bib").write_text(bib)
     with FakeS2(corpus) as server:
-        _env(server, tmp_path, monkeypatch)
+        point_cli_at(server, tmp_path, monkeypatch)
         result = run("seed", "--from", "lib.bib", "-q")
         assert result.exit_code == 0, result.stderr
         resolution = [r for r in server.requests_to(r"/paper/batch") if any(i.startswith("DOI:") for i in r["json"]["ids"])]
