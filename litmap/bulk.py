@@ -16,7 +16,8 @@ import zlib
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .s2 import sane_text
+from .errors import DatasetError
+from .records import sane_text
 
 INDEX_VERSION = "3"  # bump when the index layout or the normalisation changes: forces rebuilds
 
@@ -35,10 +36,6 @@ ALIAS_PREFIXES = {
 BATCH = 50_000
 CHUNK = 8 << 20  # bytes read from a dataset file at a time
 MAX_WARNINGS = 1000  # kept individually; beyond that only counted
-
-
-class DatasetError(Exception):
-    """The dataset cannot be used; the message is one line saying why."""
 
 
 # -- ids ----------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, libr
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from litmap import crawl, dataset, history, libfile, library, s2, store
+    from litmap import crawl, dataset, errors, history, libfile, library, s2, store
 
     if bool(seeds) == bool(library_file):
         raise _fail("give either seed ids or --from FILE (a library file), not both or neither", 2)
@@ -116,7 +116,7 @@ def _build(seeds, nodes, depth, max_papers, offline, source, api_key, rate, libr
             failure = exc, f". Maps already cached still work with --offline; {SAMPLE_HINT}"
         except store.StoreError as exc:
             failure = (_storage_problem(exc) or exc), ""
-        except (s2.S2Error, crawl.CrawlError, dataset.DatasetError) as exc:
+        except (s2.S2Error, crawl.CrawlError, dataset.DatasetError, errors.SettingsError) as exc:
             failure = exc, ""
     if failure:  # only now that the spinner is gone: an error never lands inside its line
         raise _fail(f"{failure[0]}{failure[1]}", code) from None

@@ -45,6 +45,7 @@ from pathlib import Path
 from . import dataset_duckdb, dataset_index
 from . import store as store_mod
 from .bulk import INDEX_VERSION, DatasetError, Progress, arxiv_paper_id, corpus_paper_id, normalise_record  # noqa: F401 (public names)
+from .settings import Settings
 from .store import Store, StoreError
 
 SAMPLE = "sample"
@@ -125,13 +126,13 @@ def fingerprint(root: Path, files: dict[str, list[Path]]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def index_dir() -> Path:
+def index_dir(settings: Settings | None = None) -> Path:
     """Where dataset indexes live: one per machine, shared by every project (they derive from
     immutable files), in the platform's user cache directory; LITMAP_INDEX_DIR overrides it."""
-    override = os.environ.get("LITMAP_INDEX_DIR")
+    override = (settings or Settings.from_env()).index_dir
     if override:
         return Path(override)
-    import platformdirs
+    import platformdirs  # here: only a dataset map needs it
 
     return Path(platformdirs.user_cache_dir("litmap", appauthor=False))
 
@@ -143,7 +144,7 @@ DEFAULT_ENGINE = "sqlite"
 def engine(name: str | None = None):
     """The index engine module: `name`, else LITMAP_ENGINE, else DEFAULT_ENGINE. Each engine is
     one module with the same four names: SUFFIX, rebuild(), read_meta(), open_store()."""
-    name = (name or os.environ.get("LITMAP_ENGINE") or DEFAULT_ENGINE).strip().lower()
+    name = (name or Settings.from_env().engine or DEFAULT_ENGINE).strip().lower()
     if name not in ENGINES:
         raise DatasetError(f"LITMAP_ENGINE must be one of {', '.join(sorted(ENGINES))}, not {name!r}")
     return ENGINES[name]

@@ -31,11 +31,11 @@ from pathlib import Path
 
 from . import store as store_mod
 from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, row_batches
+from .settings import Settings
 
 SUFFIX = ".parquet"
 ROW_GROUP = 16_384  # rows: small groups, so a point lookup reads little
 FILE_SIZE = "512MB"
-MEMORY_LIMIT = os.environ.get("LITMAP_DUCKDB_MEMORY", "4GB")
 IN_CHUNK = 2000  # ids per IN list
 
 
@@ -51,7 +51,7 @@ def _duckdb():
 def _connect(tmp: Path | None = None):
     duckdb = _duckdb()
     con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{Settings.from_env().duckdb_memory}'")  # LITMAP_DUCKDB_MEMORY
     con.execute(f"SET threads = {max(1, os.cpu_count() or 1)}")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")

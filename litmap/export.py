@@ -14,10 +14,7 @@ Decisions worth knowing:
 * An unknown year is omitted. plain.bst is silent about that for @misc; ``biber
   --validate-datamodel`` reports the missing date, which is true. The alternatives are
   worse: ``date = {XXXX}`` renders "Smith ()" in biblatex, ``year = {n.d.}`` warns too.
-* Keys look like Google Scholar's (``gurnee2023finding``; no year: ``smithdeep``; no usable
-  author: ``anon…``). Colliding keys all get ``a``, ``b``, … in paperId order: a key is
-  stable while the set of papers sharing its base key is; a paper joining or leaving that
-  group can re-letter the others. A key without a collision never depends on other papers.
+* Citation keys and names follow one rule for every output: litmap/names.py.
 * RIS uses CRLF line ends as its spec says: write the string with ``newline=""``.
 """
 
@@ -27,108 +24,23 @@ import csv
 import io
 import json
 import re
-import unicodedata
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
+from litmap import graphs
 from litmap import text as _text
+from litmap.names import authors as _authors
+from litmap.names import citation_keys
+from litmap.names import split_name as _split_name
+from litmap.names import title as _title
+from litmap.records import cap
+from litmap.records import clean as _clean
+from litmap.records import external_id as _ext
+from litmap.records import pid as _pid
+from litmap.records import unique as _unique
+from litmap.records import year as _year
 
 Paper = dict[str, Any]
-
-# ---------------------------------------------------------------- text hygiene
-
-
-# What _clean drops: controls (category Cc, i.e. C0 and C1) that are not whitespace, surrogates
-# (Cs) and the non-characters U+FFFE/F. One regex pass: a per-character test costs seconds
-# on the megabyte-sized fields hostile metadata can hold.
-_UNPRINTABLE = re.compile("[" + "".join(re.escape(chr(i)) for i in (*range(0x20), *range(0x7F, 0xA0))
-                                        if not chr(i).isspace()) + "\ud800-\udfff\ufffe\uffff]")
-
-
-def _clean(value: Any) -> str:
-    """Untrusted text -> one line of printable text ('' for None)."""
-    if value is None:
-        return ""
-    # Non-whitespace controls (NUL, ESC, DEL) vanish; surrogates and U+FFFE/F cannot be
-    # encoded or are illegal XML. Any whitespace (tab, newline, U+2028, NEL) becomes one
-    # space, so no value can start a new RIS tag or CSV record.
-    # NFC last: a dropped control may have separated a letter from its accent.
-    s = _UNPRINTABLE.sub("", str(value))
-    return unicodedata.normalize("NFC", " ".join(s.split()))
-
-
-def _pid(paper: Paper) -> str:
-    return str(paper.get("paperId") or paper.get("id") or "")
-
-
-def _year(paper: Paper) -> int | None:
-    try:
-        return int(paper.get("year"))  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
-def _ext(paper: Paper, name: str) -> str:
-    return _clean((paper.get("externalIds") or {}).get(name))
-
-
-# NFKD leaves these alone: they are letters of their own, not "letter + accent".
-_FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i",
-                       "þ": "th", "ð": "d", "ħ": "h", "ŧ": "t", "ŋ": "ng", "ĸ": "k", "ə": "e"})
-
-
-def _ascii_fold(text: str) -> str:
-    """Lowercase ASCII approximation: 'Łukasiewicz' -> 'lukasiewicz'."""
-    s = unicodedata.normalize("NFKD", text.lower().translate(_FOLD))
-    return s.encode("ascii", "ignore").decode("ascii")
-
-
-# ---------------------------------------------------------------- names
-
-_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "des", "dos",
-              "das", "do", "la", "le", "ter", "ten", "zu", "af", "av", "bin", "ibn", "al"}
-_SUFFIXES = {"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"}
-
-
-def _split_name(name: str) -> tuple[str, str, str, str] | None:
-    """'Ludwig van der Berg Jr.' -> (first, von, last, jr); None: keep the name literal."""
-    tokens = name.split()
-    # A comma, a bare "and" or a lone hyphen is name structure to BibTeX (a first name "-"
-    # is even an error); such names stay one literal, brace-protected token.
-    if not tokens or "," in name or any(t.lower() == "and" or not t.strip("-") for t in tokens):
-        return None
-    jr = ""
-    if len(tokens) >= 3 and tokens[-1].lower() in _SUFFIXES:
-        jr, tokens = tokens[-1], tokens[:-1]
-    i = len(tokens) - 2  # the first token is always a given name ("Van Morrison")
-    while i >= 1 and tokens[i].lower() in _PARTICLES:
-        i -= 1
-    return " ".join(tokens[: i + 1]), " ".join(tokens[i + 1:-1]), tokens[-1], jr
-
-
-def _author_names(paper: Paper) -> Iterator[str]:
-    names = (a.get("name") if isinstance(a, dict) else a for a in paper.get("authors") or [])
-    # Reading LaTeX costs ~1 ms per 100 characters; no output keeps more than 200 of a name,
-    # so a longer one (garbage, not a name) is cut before it is read.
-    return (n for n in (_text.plain(_cap(_clean(n), 800), scripts=False) for n in names) if n)
-
-
-def _authors(paper: Paper) -> list[str]:
-    return list(_author_names(paper))
-
-
-def _title(paper: Paper) -> str:
-    """The title as readable Unicode (LaTeX and HTML entities resolved)."""
-    return _text.plain(_clean(paper.get("title")))
-
-
-def surname(name: str) -> str:
-    """The surname BibTeX would sort by (the map labels use it too, so they agree with the keys)."""
-    parts = _split_name(name)
-    if parts:
-        return parts[2]
-    # Literal names: "Smith, J." is surname-first; organisations key on their last word.
-    return ((name.split(",")[0] if "," in name else name).split() or name.split())[-1]
 
 
 # ---------------------------------------------------------------- what a paper is
@@ -178,54 +90,6 @@ def _link(paper: Paper) -> str:
     return f"https://arxiv.org/abs/{arxiv}" if arxiv else _clean(paper.get("url"))
 
 
-def _unique(papers: Iterable[Paper]) -> list[Paper]:
-    """Drop repeated paperIds (first wins): every export is keyed by paperId."""
-    seen: set[str] = set()
-    return [p for p in papers if not (_pid(p) in seen or seen.add(_pid(p)))]
-
-
-# ---------------------------------------------------------------- citation keys
-
-_STOPWORDS = {"a", "an", "the", "on", "of", "in", "for", "to", "and", "or", "with", "by", "at",
-              "from", "as", "is", "are", "be", "via", "into", "about", "its", "s"}
-
-
-def _base_key(paper: Paper) -> str:
-    first = next(_author_names(paper), "")  # the key needs the first name only
-    last = re.sub(r"[^a-z0-9]", "", _ascii_fold(surname(first))) if first else ""
-    year = _year(paper)
-    words = re.split(r"[^a-z0-9]+", _ascii_fold(_title(paper)))
-    word = next((w for w in words if w and w not in _STOPWORDS), "")
-    # A name that folds to nothing (山田太郎) keys like an anonymous work.
-    return re.sub(r"[^a-z0-9]", "", f"{last or 'anon'}{'' if year is None else year}{word}")
-
-
-def _letters(n: int) -> str:
-    """0 -> a, 25 -> z, 26 -> aa."""
-    s, n = "", n + 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(97 + r) + s
-    return s
-
-
-def citation_keys(papers: Iterable[Paper]) -> dict[str, str]:
-    """paperId -> citation key ([a-z0-9]+), unique within these papers."""
-    groups: dict[str, list[str]] = {}
-    for p in _unique(papers):
-        groups.setdefault(_base_key(p), []).append(_pid(p))
-    keys = {ids[0]: base for base, ids in groups.items() if len(ids) == 1}
-    taken = set(keys.values())
-    for base in sorted(b for b, ids in groups.items() if len(ids) > 1):
-        n = 0
-        for pid in sorted(groups[base]):
-            while base + _letters(n) in taken:  # "deep"+"a" may be another paper's "deepa"
-                n += 1
-            keys[pid] = base + _letters(n)
-            taken.add(keys[pid])
-    return keys
-
-
 # ---------------------------------------------------------------- BibTeX
 
 # bibtex stops with "you've exceeded the global-string-size" (200000 in TeX Live, less
@@ -235,7 +99,7 @@ _MAX_TEXT, _MAX_AUTHORS_TEX = 1000, 120_000
 
 
 def _cap(text: str, limit: int = _MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return cap(text, limit)
 
 
 def _tex(text: str) -> str:
@@ -330,10 +194,11 @@ def _keywords(paper: Paper) -> str:
     return _clean(paper.get("cluster_label")) if paper.get("cluster_label") else ""
 
 
-def bibtex_entries(papers: Iterable[Paper]) -> dict[str, str]:
-    """paperId -> one BibTeX entry; keys unique within the call, input order kept."""
+def bibtex_entries(papers: Iterable[Paper], keys: dict[str, str] | None = None) -> dict[str, str]:
+    """paperId -> one BibTeX entry, input order kept; `keys` (paperId -> key): the keys to use,
+    e.g. a map's (names.citation_keys over all its papers), else keys unique within the call."""
     papers = _unique(papers)
-    keys = citation_keys(papers)
+    keys = keys if keys is not None else citation_keys(papers)
     return {_pid(p): _bib_entry(p, keys[_pid(p)]) for p in papers}
 
 
@@ -451,50 +316,19 @@ def to_json(map_: dict[str, Any]) -> str:
     return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
-def _number(value: Any, kind: type) -> Any:
-    # One XML type per attribute across all nodes, and never a None (the writers choke).
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return None
-    try:
-        return kind(value)
-    except (ValueError, OverflowError):  # int(nan), int(inf)
-        return None
-
-
-def _graph(map_: dict[str, Any]) -> Any:
-    import networkx as nx  # lazy: the bibliography formats should not pay for it
-
-    graph = nx.Graph()
-    for node in map_.get("nodes") or []:
-        authors, year = _authors(node), _year(node)
-        attrs = {"label": f"{surname(authors[0]) if authors else 'Anonymous'} {year or ''}".strip(),
-                 "title": _title(node), "authors": "; ".join(authors), "year": year,
-                 "venue": _text.plain(_clean(node.get("venue"))), "role": _clean(node.get("role")),
-                 "citationCount": _number(node.get("citationCount"), int),
-                 "doi": _ext(node, "DOI"), "arxiv": _ext(node, "ArXiv"),
-                 "cluster": _number(node.get("cluster"), int), "cluster_label": _keywords(node),
-                 **{k: _number(node.get(k), float) for k in ("similarity", "x", "y")}}
-        graph.add_node(_clean(_pid(node)), **{k: v for k, v in attrs.items() if v not in (None, "")})
-    for edge in map_.get("edges") or []:
-        u, v, weight = _clean(edge.get("source")), _clean(edge.get("target")), edge.get("weight")
-        if u in graph and v in graph:  # an edge to a missing node would invent a bare node
-            graph.add_edge(u, v, **({} if _number(weight, float) is None else {"weight": float(weight)}))
-    return graph
-
-
 def to_graphml(map_: dict[str, Any]) -> str:
     from networkx.readwrite.graphml import GraphMLWriter
 
     # Not generate_graphml: it re-joins str.splitlines(), which also splits inside values.
     writer = GraphMLWriter(encoding="utf-8", prettyprint=True)
-    writer.add_graph_element(_graph(map_))
+    writer.add_graph_element(graphs.similarity_graph(map_))
     return "<?xml version='1.0' encoding='utf-8'?>\n" + str(writer) + "\n"
 
 
 def to_gexf(map_: dict[str, Any]) -> str:
     from networkx.readwrite.gexf import GEXFWriter
 
-    graph = _graph(map_)
+    graph = graphs.similarity_graph(map_)
     for _, data in graph.nodes(data=True):
         if "x" in data and "y" in data:  # Gephi opens the map with its own layout
             data["viz"] = {"position": {"x": data["x"], "y": data["y"], "z": 0.0}}

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
+from litmap.errors import InvalidIdError
+
 ACCEPTED = (
     "an arXiv id (2305.01610, 2305.01610v2, arXiv:2305.01610, hep-th/9711200, an arxiv.org URL), "
     "a DOI (10.1145/..., doi:10.1145/..., https://doi.org/...), a Semantic Scholar id (40 hex digits) "
@@ -31,7 +33,7 @@ _PREFIXED = {
 }
 
 
-class IdError(ValueError):
+class IdError(InvalidIdError):
     """The text is not a paper identifier litmap understands."""
 
 
@@ -60,9 +62,12 @@ class Ref:
 
 
 def alias_key(kind: str, value: str) -> str:
+    """The cache's key for an id (DOIs and titles match whatever their case)."""
     kind = kind.lower()
     if kind == "doi":
         value = value.lower()
+    if kind == "title":
+        value = value.casefold()
     if kind == "s2":
         return value.lower()
     if kind == "pmcid" and not value.upper().startswith("PMC"):

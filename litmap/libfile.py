@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from litmap import ids as idmod
+from litmap.errors import LibraryFileError
 
 FORMATS = ("bibtex", "ris", "csl-json", "csv", "list")
 ACCEPTED = ("a .bib (BibTeX), .ris (RIS), .json (CSL-JSON, e.g. a Zotero export), .csv with a DOI column, "
@@ -27,10 +28,6 @@ CSV_COLUMNS = {"doi": "doi", "arxiv": "arxiv", "arxiv id": "arxiv", "eprint": "a
                "corpusid": "corpusid", "url": "url", "title": "title"}
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^,\s]*)", re.M)
 _ARXIV_NOTE = re.compile(r"arxiv[:\s]*\s*((?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)", re.I)
-
-
-class LibraryFileError(Exception):
-    """The file cannot be read in the format it claims (one line, with the line number if known)."""
 
 
 @dataclass

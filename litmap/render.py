@@ -17,9 +17,9 @@ import json
 import math
 import os
 import re
-from importlib import resources
+from pathlib import Path
 
-from litmap.export import surname
+from litmap.names import surname
 from litmap.text import plain
 
 __all__ = ["render_html"]
@@ -71,7 +71,8 @@ def _vendor() -> tuple[str, str]:
 
 
 def _template(name: str) -> str:
-    return resources.files("litmap").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
+    # a file beside this module (package data); importlib.resources would cost 20 ms at every start
+    return (Path(__file__).parent / "templates" / name).read_text(encoding="utf-8")
 
 
 def _inline_script(js: str) -> str:

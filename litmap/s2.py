@@ -8,29 +8,30 @@ The API key lives only in the session's headers: it is never logged, stored or p
 
 from __future__ import annotations
 
-import email.utils
 import json
 import math
-import os
 import random
 import re
 import threading
 import time
-from urllib.parse import quote
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Protocol
+from urllib.parse import quote
 
-DEFAULT_URL = "https://api.semanticscholar.org"
+from litmap import errors, records
+from litmap.records import sane_text
+from litmap.settings import Settings
+
 BATCH_SIZE = 500  # the API's limit on ids per /paper/batch call
 PAGE_LIMIT = 1000  # the API's limit on one page of /references or /citations
 OFFSET_CAP = 9999  # offset + limit may not pass this: the API serves only ~10,000 of a list
 
 
-class S2Error(Exception):
+class S2Error(errors.ApiError):
     """Any failure talking to the API; str() is one line fit for the user."""
 
 
-class NotFound(S2Error):
+class NotFound(S2Error, errors.NotFoundError):
     pass
 
 
@@ -38,11 +39,11 @@ class BadRequest(S2Error):
     pass
 
 
-class KeyRejected(S2Error):
+class KeyRejected(S2Error, errors.KeyRejectedError):
     pass
 
 
-class RateLimited(S2Error):
+class RateLimited(S2Error, errors.RateLimitedError):
     pass
 
 
@@ -50,7 +51,7 @@ class ServerError(S2Error):
     pass
 
 
-class NetworkError(S2Error):
+class NetworkError(S2Error, errors.ApiUnreachableError):
     pass
 
 
@@ -155,6 +156,8 @@ def _retry_after(value: str | None) -> float | None:
         seconds = float(value)
     except ValueError:
         try:
+            import email.utils  # here: an HTTP date is rare, and the module costs 10-30 ms at every start
+
             seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError, OverflowError):
             return None
@@ -188,19 +191,14 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
         on_request: Callable[[], None] | None = None,
     ):
-        self.base_url = (base_url or os.environ.get("LITMAP_API_URL") or DEFAULT_URL).rstrip("/")
-        key = (api_key if api_key is not None else os.environ.get("S2_API_KEY") or "").strip()
+        # what is not given comes from the environment (settings.py)
+        settings = Settings.from_env(api_url=base_url, api_key=api_key, rate=rate)
+        self.base_url = settings.api_url.rstrip("/")
+        key = settings.api_key
         if key and not re.fullmatch(r"[\x21-\x7e]+", key):
             # requests would quote the key in its InvalidHeader message: say it without the key.
             raise KeyRejected("the API key holds spaces or characters an HTTP header cannot carry; check S2_API_KEY or --api-key")
-        if rate is None:
-            raw = os.environ.get("LITMAP_RATE") or "1"
-            try:
-                rate = float(raw)
-            except ValueError:
-                rate = -1.0
-            if not (math.isfinite(rate) and rate >= 0):
-                raise S2Error(f"LITMAP_RATE must be requests per second, a number such as 1 or 0.5 (0: no pacing), not {raw!r}")
+        rate = settings.requests_per_second()
         import requests  # here, not at the top: a dataset or cached run never pays for it
 
         self.policy = RetryPolicy(tries=max(1, max_tries), backoff=backoff)
@@ -360,14 +358,6 @@ class Client:
 # -- normalisation --------------------------------------------------------------------------
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def sane_text(value: str) -> str:
-    # JSON may escape half a surrogate pair ("\ud83d"); no UTF-8 store or file can hold it.
-    return _SURROGATE.sub("\ufffd", value)
-
-
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -380,13 +370,6 @@ def _int(value: Any) -> int | None:
         return None if value is None or isinstance(value, bool) else int(value)
     except (TypeError, ValueError):
         return None
-
-
-_EMPTY: dict = {
-    "paperId": None, "corpusId": None, "externalIds": {}, "title": None, "abstract": None, "tldr": None, "authors": [],
-    "year": None, "venue": None, "journal": None, "publicationTypes": [], "publicationDate": None,
-    "citationCount": None, "referenceCount": None, "url": None,
-}
 
 
 def normalise_paper(raw: dict) -> dict:
@@ -428,8 +411,8 @@ def normalise_paper(raw: dict) -> dict:
 def stub_paper(raw: dict) -> dict:
     """A Paper holding only what a nested list item carries: id, counts, maybe title and year.
     Much cheaper than normalise_paper, and a crawl stores tens of thousands of these."""
-    return {**_EMPTY, "paperId": raw.get("paperId"), "title": _text(raw.get("title")), "year": _int(raw.get("year")),
-            "citationCount": _int(raw.get("citationCount")), "referenceCount": _int(raw.get("referenceCount"))}
+    return records.stub_paper(raw.get("paperId"), _text(raw.get("title")), _int(raw.get("year")),
+                              _int(raw.get("citationCount")), _int(raw.get("referenceCount")))
 
 
 def edges_from_items(paper_id: str, kind: str, items: list[dict]) -> tuple[list[tuple], int]:

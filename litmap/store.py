@@ -17,6 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from litmap.errors import StorageError
+from litmap.settings import Settings
+
 SCHEMA_VERSION = 1
 DB_NAME = "litmap.sqlite"
 
@@ -67,12 +70,13 @@ PACING_HORIZON = 600.0
 HISTORY_KEEP = 10  # earlier maps kept per seed set (history.py compares with the newest)
 
 
-class StoreError(Exception):
+class StoreError(StorageError):
     """The cache cannot be opened or is from an incompatible litmap."""
 
 
 def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
-    return Path(explicit or os.environ.get("LITMAP_CACHE_DIR") or "cache")
+    """`explicit`, else LITMAP_CACHE_DIR, else ./cache."""
+    return Path(explicit) if explicit else Settings.from_env().cache_dir
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
