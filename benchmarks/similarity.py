@@ -104,7 +104,9 @@ MODELS = {"crawl": crawl_shaped, "copy": copy_model}
 
 
 def pipeline(edges, seed_id, counts) -> dict[str, float]:
+    from litmap import assemble
     from litmap import similarity as sim
+    from litmap.layout import layout
 
     t = {}
     cpu0 = time.process_time()  # CPU time too: wall time is noisy on a shared machine
@@ -121,7 +123,7 @@ def pipeline(edges, seed_id, counts) -> dict[str, float]:
     me = sim.map_edges(M, nodes, counts, [seed_id])
     t["map_edges"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    sim.layout(nodes, me, [seed_id])
+    layout(nodes, me, [seed_id])
     t["layout"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     sim.prior_works(M, nodes, 10, exclude=[seed_id])
@@ -130,7 +132,7 @@ def pipeline(edges, seed_id, counts) -> dict[str, float]:
     t["total"] = sum(t.values())
     t["cpu_total"] = time.process_time() - cpu0
     t0 = time.perf_counter()
-    out = sim.assemble_map([seed_id], ranked, nodes, {}, M, counts, {})
+    out = assemble.assemble_map([seed_id], ranked, nodes, {}, M, counts, {})
     json.dumps(out)
     t["assemble_map"] = time.perf_counter() - t0
     t["candidates"] = len(ranked)
@@ -138,7 +140,7 @@ def pipeline(edges, seed_id, counts) -> dict[str, float]:
 
 
 def one(model: str, n: int) -> dict:
-    from litmap import similarity  # noqa: F401  (imports outside the timings)
+    from litmap import assemble, similarity  # noqa: F401  (imports outside the timings)
     import networkx  # noqa: F401
 
     edges, seed_id, counts = MODELS[model](n)

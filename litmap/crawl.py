@@ -48,7 +48,8 @@ LISTED_WORKS = 10  # Prior and Derivative works listed on a map
 COUPLING_MAX_CITERS = 2000
 # Bump when a map gains or changes keys: cached maps of an older revision are then rebuilt
 # (from cached lists, no requests) instead of being shown without the new parts.
-MAP_REVISION = 4  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases
+MAP_REVISION = 5  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
+# 5: the citation edges among the map's papers ("citations", for Map.citations)
 
 
 class CrawlError(Exception):
@@ -243,7 +244,8 @@ class Crawler:
     # -- the whole map --------------------------------------------------------------------
 
     def build(self, refs: list[idmod.Ref], opts: Options) -> dict:
-        from litmap import similarity
+        # here, not at the top: numpy and scipy take 0.5 s to import, and a cached map needs neither
+        from litmap import assemble, similarity
 
         seeds = self.resolve(refs)
         self.seed_lists(seeds)
@@ -286,8 +288,8 @@ class Crawler:
         papers = self.store.get_papers(listed)
         self.stats["unresolved_references"] = max(
             0, self.store.list_total(seeds, "references") - len(self.store.list_edges(seeds, "references")))
-        return similarity.assemble_map(seeds, ranked, node_ids, papers, map_edges, counts, self.stats,
-                                       prior=prior, derivative=derivative)
+        return assemble.assemble_map(seeds, ranked, node_ids, papers, map_edges, counts, self.stats,
+                                     prior=prior, derivative=derivative)
 
     def _likely_listed(self, edges: list[tuple[str, str]], node_ids: list[str], seeds: list[str]) -> list[str]:
         from litmap import similarity

@@ -18,13 +18,14 @@ import json
 import re
 import time
 
+from litmap.errors import UsageError
 from litmap.store import HISTORY_KEEP, Store
 
 MOVERS = 5
 
 
-class DateError(ValueError):
-    """--since got something that is not a date."""
+class DateError(UsageError, ValueError):
+    """--since got something that is not a date (or --max-age not an age)."""
 
 
 def seedset_key(seeds: list[str], options: dict) -> str:
@@ -129,6 +130,10 @@ def since(result: dict, day: dt.date) -> dict:
     for name in ("prior", "derivative", "missing"):
         if name in result:
             out[name] = [p for p in result[name] if _after(p, day)]
+    if "citations" in result:
+        keep |= {p["id"] for name in ("prior", "derivative") for p in out.get(name, [])}
+        keep |= {p["id"] for p in (result.get("library") or {}).get("unlinked", [])}
+        out["citations"] = [e for e in result["citations"] if e["source"] in keep and e["target"] in keep]
     out["since"] = day.isoformat()
     return out
 

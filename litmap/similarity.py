@@ -1,4 +1,4 @@
-"""Similarity, ranking and map assembly over the crawled citation graph.
+"""Similarity and ranking over the crawled citation graph (litmap/assemble.py makes the map).
 
 Everything here is a pure function over a sparse citation matrix ``A`` (``A[i, j] = 1`` when
 paper i cites paper j); pair statistics are sparse products, never Python loops over pairs.
@@ -55,9 +55,6 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from .clusters import cluster_map
-from .layout import layout
-
 # ranking (module docstring, "Ranking"): chosen on benchmarks/quality.py's development split
 RECENCY_YEARS = 1.0  # a citer one year older than the seed's newest citer weighs 1/e
 W_COUPLING = 0.02  # coupling share: decides only where co-citation is silent (new seeds)
@@ -69,11 +66,11 @@ SCORE_DIGITS = 6  # rounding before sorting: removes platform float noise from t
 Counts = Mapping[str, Sequence[int | None]]  # paperId -> (citationCount, referenceCount)
 Years = Mapping[str, int | None]  # paperId -> publication year
 
-PAPER_KEYS: dict[str, Any] = {  # docs/internals.md Paper, nothing known
-    "paperId": None, "corpusId": None, "externalIds": {}, "title": None, "abstract": None,
-    "tldr": None, "authors": [], "year": None, "venue": None, "journal": None,
-    "publicationTypes": [], "publicationDate": None, "citationCount": None,
-    "referenceCount": None, "url": None}
+
+def ranking() -> dict[str, Any]:
+    """What ranked the map, as its ``stats.ranking`` records it."""
+    return {"formula": "recent-cocitation-share x popularity", "recency_years": RECENCY_YEARS,
+            "w_coupling": W_COUPLING, "seeds": "mean"}
 
 
 class CitationMatrix(NamedTuple):
@@ -141,6 +138,17 @@ def _shared(M: CitationMatrix, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     coupling = M.A @ refs_of_s.astype(np.float64)
     cocitation = M.A.T @ cites_s.astype(np.float64)
     return coupling, cocitation, refs_of_s | cites_s
+
+
+def shared_with(edges: EdgeInput, pid: str, others: Iterable[str]) -> tuple[int, int]:
+    """(coupling, cocitation) of ``pid`` with the papers ``others``: the distinct references and
+    citers it shares with any of them (what a seed shows about the other seeds)."""
+    M = build_matrix(edges)
+    rows = np.array([M.index[p] for p in others if p != pid and p in M.index], dtype=np.int64)
+    if not len(rows) or pid not in M.index:
+        return 0, 0
+    coupling, cocitation, _ = _shared(M, rows)
+    return int(coupling[M.index[pid]]), int(cocitation[M.index[pid]])
 
 
 def rank(edges: EdgeInput, seeds: Sequence[str], counts: Counts,
@@ -293,83 +301,3 @@ def linked_nodes(edges: EdgeInput, map_ids: Iterable[str], pid: str, cited: bool
         return []
     found = {M.ids[i] for i in (M.A[:, [j]].nonzero()[0] if cited else M.A[[j]].nonzero()[1])}
     return sorted(found.intersection(map_ids))
-
-
-def stub_paper(pid: str) -> dict[str, Any]:
-    """A Paper with every key present and nothing known (metadata never fetched)."""
-    paper = {k: (v.copy() if isinstance(v, (dict, list)) else v) for k, v in PAPER_KEYS.items()}
-    paper["paperId"] = pid
-    return paper
-
-
-def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
-                 node_ids: Iterable[str], papers: Mapping[str, Mapping[str, Any]],
-                 edges: EdgeInput, counts: Counts, stats: Mapping[str, Any],
-                 *, per_node: int = 3, k_lists: int = 10,
-                 prior: list[tuple[str, int]] | None = None,
-                 derivative: list[tuple[str, int]] | None = None) -> dict[str, Any]:
-    """The Map dict of docs/internals.md (format litmap-map/1). ``prior``/``derivative``: lists
-    the caller already computed (to fetch their details), else computed here.
-
-    Nodes: seeds (input order, similarity 1.0, rank 0, coupling/cocitation = shared with the
-    other seeds) then related papers in rank order (rank 1..N; ids missing from ``ranked`` last,
-    by id, similarity 0). A related node's similarity is its score divided by the best related
-    paper's (so the top related paper shows 1.0 and the others how far behind they are); its
-    ``share`` is the unscaled co-citation share (see ``rank``).
-    """
-    M = build_matrix(edges)
-    seeds = list(dict.fromkeys(seeds))
-    seed_set = set(seeds)
-    wanted = set(node_ids) - seed_set
-    by_rank = sorted(ranked, key=lambda r: (-r["score"], r["id"]))
-    info = {r["id"]: r for r in by_rank if r["id"] in wanted}  # dicts keep rank order
-    related = list(info) + sorted(wanted - set(info))
-    all_ids = seeds + related
-    best = max((float(r["score"]) for r in info.values()), default=0.0)
-    scale = best if best > 0.0 else 1.0
-
-    m_edges = map_edges(M, all_ids, counts, seeds, per_node)
-    pos = layout(all_ids, m_edges, seeds)
-    in_cluster, clusters = cluster_map(all_ids, m_edges, papers)
-    cluster_label = {c["id"]: c["label"] for c in clusters}
-
-    def paper(pid: str) -> dict[str, Any]:
-        p = papers.get(pid)
-        return dict(p) if p is not None else stub_paper(pid)
-
-    nodes = []
-    for i, pid in enumerate(all_ids):
-        is_seed = pid in seed_set
-        if is_seed:
-            others = np.array([M.index[s] for s in seeds if s != pid and s in M.index], int)
-            coup = cocit = 0
-            if len(others) and pid in M.index:
-                c1, c2, _ = _shared(M, others)
-                coup, cocit = int(c1[M.index[pid]]), int(c2[M.index[pid]])
-            sim, rk, share = 1.0, 0, 1.0
-        else:
-            r = info.get(pid, {})
-            coup, cocit = int(r.get("coupling", 0)), int(r.get("cocitation", 0))
-            share = round(float(r.get("similarity", 0.0)), 4)
-            sim, rk = round(float(r.get("score", 0.0)) / scale, 4), i - len(seeds) + 1
-        x, y = pos.get(pid, (0.0, 0.0))
-        nodes.append({**paper(pid), "id": pid, "role": "seed" if is_seed else "related",
-                      "similarity": sim, "share": share, "coupling": coup, "cocitation": cocit,
-                      "rank": rk, "x": x, "y": y, "cluster": in_cluster.get(pid),
-                      "cluster_label": cluster_label.get(in_cluster.get(pid))})
-
-    def listing(pairs: list[tuple[str, int]], cited: bool) -> list[dict[str, Any]]:
-        return [{**paper(pid), "id": pid, "count": c, "links": linked_nodes(M, all_ids, pid, cited)}
-                for pid, c in pairs]
-
-    out_stats = dict(stats)
-    out_stats.setdefault("candidates", len(ranked))
-    out_stats.setdefault("ranking", {"formula": "recent-cocitation-share x popularity",
-                                     "recency_years": RECENCY_YEARS, "w_coupling": W_COUPLING,
-                                     "seeds": "mean"})
-    return {"format": "litmap-map/1", "seeds": seeds, "nodes": nodes, "edges": m_edges,
-            "prior": listing(prior if prior is not None else prior_works(M, all_ids, k_lists, exclude=seeds),
-                             cited=True),
-            "derivative": listing(derivative if derivative is not None
-                                  else derivative_works(M, all_ids, k_lists, exclude=seeds), cited=False),
-            "clusters": clusters, "stats": out_stats}

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from litmap import assemble
 from litmap import clusters as cl
 from litmap import similarity as sim
 from litmap.cli import cli
@@ -130,7 +131,7 @@ def test_map_nodes_carry_cluster_and_lists_carry_links():
     edges, counts = random_graph()
     ranked = sim.rank(edges, ["p150"], counts)
     nodes = ["p150"] + sim.select(ranked, 30)
-    m = sim.assemble_map(["p150"], ranked, nodes, {}, edges, counts, {})
+    m = assemble.assemble_map(["p150"], ranked, nodes, {}, edges, counts, {})
     ids = {n["id"] for n in m["nodes"]}
     by_id = {c["id"]: c for c in m["clusters"]}
     assert sum(c["size"] for c in m["clusters"]) == sum(n["cluster"] is not None for n in m["nodes"])

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import random
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from litmap import similarity as sim
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def by_id(ranked):
@@ -333,70 +325,3 @@ def test_map_edges_small_cases():
     out = sim.map_edges(edges, ["S", "A", "B"], {}, ["S"])
     assert [(e["source"], e["target"]) for e in out] == [("A", "S")]  # B shares nothing
     assert sim.map_edges(edges, ["S"], {}, ["S"]) == []
-
-
-# ---------------------------------------------------------------- assemble_map
-
-PAPER_KEYS = set(sim.PAPER_KEYS)
-
-
-def make_map(edges, counts, seeds, n=12, stats=None):
-    ranked = sim.rank(edges, seeds, counts)
-    nodes = sim.select(ranked, n)
-    papers = {p: {**sim.stub_paper(p), "title": f"Title {p}", "year": 2000}
-              for p in nodes[: n // 2] + seeds[:1]}
-    return sim.assemble_map(seeds, ranked, nodes, papers, edges, counts, stats or {"x": 1})
-
-
-def test_assemble_map_matches_the_contract(graph_map):
-    edges, counts, _, _, _ = graph_map
-    m = make_map(edges, counts, ["p150", "p120"], stats={"papers_considered": 300})
-    assert set(m) == {"format", "seeds", "nodes", "edges", "prior", "derivative", "clusters", "stats"}
-    assert m["format"] == "litmap-map/1" and m["seeds"] == ["p150", "p120"]
-    nodes = m["nodes"]
-    assert [x["id"] for x in nodes[:2]] == ["p150", "p120"]
-    assert all(x["role"] == "seed" and x["rank"] == 0 and x["similarity"] == 1.0
-               for x in nodes[:2])
-    related = nodes[2:]
-    assert [x["rank"] for x in related] == list(range(1, len(related) + 1))
-    sims = [x["similarity"] for x in related]
-    assert sims == sorted(sims, reverse=True) and 0 < sims[0] <= 1
-    for x in nodes:
-        assert PAPER_KEYS <= set(x) and x["paperId"] == x["id"]
-        assert isinstance(x["x"], float) and round(x["x"], 1) == x["x"]
-    assert nodes[0]["title"] == "Title p150"  # metadata used when present
-    assert nodes[-1]["title"] is None  # stub when missing
-    ids = {x["id"] for x in nodes}
-    assert all(e["source"] < e["target"] and {e["source"], e["target"]} <= ids
-               for e in m["edges"])
-    for key in ("prior", "derivative"):
-        assert m[key] and all(PAPER_KEYS <= set(p) and p["count"] >= 1 and p["id"] not in ids
-                              for p in m[key])
-    assert m["stats"]["papers_considered"] == 300
-    json.dumps(m, allow_nan=False)
-
-
-def test_assemble_map_deterministic_and_input_order_free(graph_map):
-    edges, counts, _, _, _ = graph_map
-    a = json.dumps(make_map(edges, counts, ["p150"]))
-    assert a == json.dumps(make_map(edges, counts, ["p150"]))
-    shuffled = edges + edges[:100] + [("p001", "p001")]
-    random.Random(5).shuffle(shuffled)
-    assert a == json.dumps(make_map(shuffled, counts, ["p150"]))
-
-
-def test_assemble_map_identical_across_processes_and_hash_seeds():
-    code = ("import json, sys; sys.path.insert(0, 'tests'); import test_similarity as t; "
-            "e, c = t.random_graph(); print(json.dumps(t.make_map(e, c, ['p150', 'p120'])))")
-    outs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, text=True,
-                           capture_output=True, env={**os.environ, "PYTHONHASHSEED": h}).stdout
-            for h in ("1", "987")]
-    assert outs[0] == outs[1] and len(outs[0]) > 1000
-
-
-def test_assemble_map_seed_with_no_neighbourhood():
-    m = sim.assemble_map(["S"], [], [], {}, [], {}, {})
-    assert [x["id"] for x in m["nodes"]] == ["S"]
-    assert m["nodes"][0]["x"] == 0.0 and m["edges"] == [] and m["prior"] == []
-    assert m["derivative"] == [] and m["stats"]["candidates"] == 0
-    json.dumps(m)
