@@ -12,7 +12,7 @@ cite surface the other papers they cite? On the bundled hep-th graph (litmap/dat
   comments field), with at least 25 references inside the slice.
 * Seeds: from each review's in-slice references with at least 5 citations in the slice, the most
   cited, the median and the least cited (ties by id). Truth: the review's other in-slice references.
-* litmap: the real pipeline (``crawl.make_map`` on the slice index, ``--nodes 40``, defaults
+* litmap: the real pipeline (``litmap.map`` on the slice index, ``--nodes 40``, defaults
   otherwise), i.e. exactly ``litmap seed ID --source SLICE --nodes 40``. Its 40 related papers are
   scored: recall@40 = hits / min(40, |truth|), precision@40 = hits / 40. "map + Prior works" is
   the 40 plus the page's Prior works list (10), scored at 50.
@@ -46,7 +46,7 @@ import scipy.sparse as sp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from litmap import crawl, ids, store  # noqa: E402
+import litmap  # noqa: E402
 from litmap.dataset import sample_path  # noqa: E402
 
 SPLITS = {
@@ -164,12 +164,9 @@ def run_litmap(s: Sample, cases: list[Case], slice_dir: Path, work: Path) -> dic
     out: dict[int, tuple[list[int], list[int]]] = {}
     os.environ["LITMAP_CACHE_DIR"] = str(work / "cache")  # maps live here
     os.environ["LITMAP_INDEX_DIR"] = str(work / "indexes")  # the slice's index: not the user's
-    with store.Store.open(work / "cache") as cache:
-        for seed in sorted({c.seed for c in cases}):
-            ref = ids.parse(s.papers[seed]["externalids"]["ArXiv"])
-            result, _ = crawl.make_map([ref], crawl.Options(nodes=K), cache, source=str(slice_dir))
-            related = [corpus_of(n) for n in result["nodes"] if n["role"] != "seed"]
-            out[seed] = (related, [corpus_of(p) for p in result["prior"]])
+    for seed in sorted({c.seed for c in cases}):
+        m = litmap.map(s.papers[seed]["externalids"]["ArXiv"], source=str(slice_dir), nodes=K, cache_dir=work / "cache")
+        out[seed] = ([corpus_of(n) for n in m.related], [corpus_of(p) for p in m.prior])
     return out
 
 

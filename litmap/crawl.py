@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from litmap import ids as idmod
 from litmap import s2
+from litmap.errors import NoNeighbourhoodError, NotFoundError
+from litmap.records import paper_aliases
 from litmap.store import Store
 
 PAPER_FIELDS = (
@@ -50,10 +51,6 @@ COUPLING_MAX_CITERS = 2000
 # (from cached lists, no requests) instead of being shown without the new parts.
 MAP_REVISION = 5  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
 # 5: the citation edges among the map's papers ("citations", for Map.citations)
-
-
-class CrawlError(Exception):
-    """Something the user must hear about in one line (no seed, nothing cached offline...)."""
 
 
 @dataclass
@@ -82,18 +79,16 @@ class Crawler:
         refs = list(refs)
         found: dict[idmod.Ref, str] = {}
         for ref in refs:
-            pid = self.store.resolve(_alias(ref))
-            if pid is None and ref.kind == "s2" and self.store.full_ids([ref.value]):
-                pid = ref.value
-            if pid and self.store.full_ids([pid]):
+            pid = known_id(self.store, ref)
+            if pid:
                 found[ref] = pid
         todo = [r for r in refs if r not in found]
         if todo and self.client is None:
             if self.source:
                 name = "the bundled sample (arXiv hep-th, 1992-2003)" if str(self.source) == "sample" \
                     else f"the dataset {self.source}"
-                raise CrawlError(f"{todo[0]} is not in {name}; drop --source to fetch it from Semantic Scholar")
-            raise CrawlError(f"{todo[0]} is not in the cache (offline); run without --offline to fetch it")
+                raise NotFoundError(f"{todo[0]} is not in {name}; drop --source to fetch it from Semantic Scholar")
+            raise NotFoundError(f"{todo[0]} is not in the cache (offline); run without --offline to fetch it")
         self.progress("resolving seeds")
         titles = [r for r in todo if r.kind == "title"]
         others = [r for r in todo if r.kind != "title"]
@@ -107,11 +102,8 @@ class Crawler:
                 answers.append((ref, None))
         for ref, raw in answers:
             if not raw or not raw.get("paperId"):
-                raise CrawlError(f"paper {ref} not found on Semantic Scholar")
-            paper = s2.normalise_paper(raw)
-            self.store.put_papers([paper], full=True)
-            self.store.put_aliases([(_alias(ref), paper["paperId"]), *_paper_aliases(paper)])
-            found[ref] = paper["paperId"]
+                raise NotFoundError(f"paper {ref} not found on Semantic Scholar")
+            found[ref] = learn(self.store, ref.alias, raw)
         return list(dict.fromkeys(found[r] for r in refs))
 
     # -- lists ----------------------------------------------------------------------------
@@ -252,7 +244,7 @@ class Crawler:
         seed_refs = sorted({b for a, b in self.store.list_edges(seeds, "references") if a in seeds} - set(seeds))
         seed_cits = sorted({a for a, b in self.store.list_edges(seeds, "citations") if b in seeds} - set(seeds))
         if not seed_refs and not seed_cits:
-            raise CrawlError(
+            raise NoNeighbourhoodError(
                 f"{', '.join(seeds)} has no references or citations on record, so there is no neighbourhood to map"
             )
         counts = self.store.counts([*seed_refs, *seed_cits])
@@ -309,16 +301,18 @@ class Crawler:
         return sorted(out)
 
 
-def _alias(ref: idmod.Ref) -> str:
-    return "TITLE:" + ref.value.casefold() if ref.kind == "title" else ref.alias
+def known_id(store: Any, ref: idmod.Ref) -> str | None:
+    """The paperId of `ref` if the store holds its full record (then no request is needed)."""
+    pid = store.resolve(ref.alias) or (ref.value if ref.kind == "s2" else None)
+    return pid if pid and store.full_ids([pid]) else None
 
 
-def _paper_aliases(paper: dict) -> list[tuple[str, str]]:
-    kinds = {"ArXiv": "arxiv", "DOI": "doi", "CorpusId": "corpusid", "PubMed": "pmid", "PubMedCentral": "pmcid", "ACL": "acl", "MAG": "mag"}
-    out = [(idmod.alias_key(kinds[k], v), paper["paperId"]) for k, v in paper["externalIds"].items() if k in kinds]
-    if paper.get("corpusId") is not None:
-        out.append((idmod.alias_key("corpusid", str(paper["corpusId"])), paper["paperId"]))
-    return out
+def learn(store: Store, alias: str, raw: dict) -> str:
+    """Keep a paper the API found for `alias` (its record and every id naming it); its paperId."""
+    paper = s2.normalise_paper(raw)
+    store.put_papers([paper], full=True)
+    store.put_aliases([(alias, paper["paperId"]), *paper_aliases(paper)])
+    return paper["paperId"]
 
 
 def _by_specificity(pids: list[str], counts: dict[str, tuple]) -> list[str]:
@@ -352,51 +346,3 @@ def _chunks_by_budget(order: list[str], need: dict[str, set[str]], detail: set[s
     if chunk:
         out.append((chunk, tuple(k for k in _KINDS if k in kinds), bool(detail & set(chunk))))
     return out
-
-
-def make_map(
-    refs: list[idmod.Ref],
-    opts: Options,
-    cache: Store,
-    source: str | None = None,
-    offline: bool = False,
-    client_factory: Callable[[], s2.Client] | None = None,
-    progress: Callable[[str], None] = lambda stage: None,
-    max_age: float | None = None,
-) -> tuple[dict, s2.Client | None]:
-    """Build (or load) the map for these seeds from the API, the cache, or a dataset.
-
-    With a dataset `source`, its index is the store and no client exists; otherwise the cache
-    is the store and a client is made only when something must be fetched. `max_age` (seconds;
-    0 = refresh everything): cached lists and maps older than that are fetched/built again."""
-    seeds = [str(r) for r in refs]
-    # A map remembers where it came from: `litmap export X` after `litmap seed X --source sample`
-    # reads the sample's map instead of going to the network.
-    remembered = cache.get_map(opts.key(seeds, "source-of-last-map"))
-    if not source and remembered and cache.get_map(opts.key(seeds, "api")) is None:
-        source = remembered.get("source")
-    if source:
-        from litmap import dataset
-
-        store = dataset.dataset_store(source, dataset.index_dir(), progress=progress)
-        source_key = "dataset:" + str(store.dataset_info.get("content_key") or store.path)
-        client = None
-    else:
-        store, source_key, client = cache, "api", None
-    cutoff = 0.0
-    if max_age is not None and not source:  # a dataset's lists are as fresh as the dataset
-        cutoff = time.time() - max_age
-        store.stale_before = cutoff
-    key = opts.key(seeds, source_key)
-    cached = cache.get_map(key, newer_than=cutoff)
-    if cached is not None:
-        return cached, client
-    if not source and not offline:
-        client = (client_factory or s2.Client)()
-        client.pacer.shared = cache.pacing(client.base_url)  # one budget for all processes on this cache
-    crawler = Crawler(store, client, progress, source=source)
-    result = crawler.build(refs, opts)
-    if not crawler.stats["missing"]:  # a partial offline map is shown, never remembered
-        cache.put_map(key, result)
-        cache.put_map(opts.key(seeds, "source-of-last-map"), {"source": str(source) if source else None})
-    return result, client

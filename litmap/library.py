@@ -3,8 +3,8 @@
 Resolution costs ⌈ids/500⌉ `POST /paper/batch` calls per round (a round tries each unresolved
 entry's next id: DOI, then arXiv, then PubMed...), plus one `/paper/search/match` call per entry
 that carries no id at all; ids the cache already knows cost nothing. The map itself is the
-ordinary crawl with every resolved entry as a seed (crawl.make_map), so its request count is the
-crawl's. What this module adds on top of the map, all computed from the store's lists:
+ordinary crawl with every resolved entry as a seed (pipeline.build_map), so its request count is
+the crawl's. What this module adds on top of the map, all computed from the store's lists:
   * `library`: how many entries resolved, which seeds are drawn and which are tied to nothing
     else in the map (listed, not drawn as isolated dots), and how many suggestions there are;
   * `missing`: the map's suggestions (papers most related to the library and not in it, in the
@@ -51,22 +51,18 @@ def resolve(entries: list[Entry], store: Store, client: s2.Client | None,
         if not e.refs and not e.title:
             r.reason = "; ".join(e.problems) or NO_ID
             continue
-        key = e.refs[0].alias if e.refs else "TITLE:" + e.title.casefold()
+        key = e.refs[0].alias if e.refs else idmod.alias_key("title", e.title or "")
         if key in first:
             r.reason = f"duplicate of {_where(first[key].entry)}"
             continue
         first[key] = r
         pending.append(r)
     for r in pending:  # what the cache (or the dataset index) already knows
-        for ref in r.entry.refs:
-            pid = store.resolve(ref.alias) or (ref.value if ref.kind == "s2" else None)
-            if pid and store.full_ids([pid]):
-                r.paper_id, r.via = pid, str(ref)
+        for ref in r.entry.refs or [idmod.Ref("title", r.entry.title or "")]:
+            pid = crawl.known_id(store, ref)
+            if pid:
+                r.paper_id, r.via = pid, str(ref) if ref.kind != "title" else "title"
                 break
-        if not r.entry.refs:
-            pid = store.resolve("TITLE:" + r.entry.title.casefold())
-            if pid and store.full_ids([pid]):
-                r.paper_id, r.via = pid, "title"
     todo = [r for r in pending if r.paper_id is None]
     known = store.get_papers([r.paper_id for r in pending if r.paper_id])
     if client is not None:
@@ -94,11 +90,8 @@ def _where(entry: Entry) -> str:
 
 
 def _learn(r: Resolution, ref: idmod.Ref | None, raw: dict, store: Store) -> None:
-    paper = s2.normalise_paper(raw)
-    store.put_papers([paper], full=True)
-    alias = ref.alias if ref is not None else "TITLE:" + (r.entry.title or "").casefold()
-    store.put_aliases([(alias, paper["paperId"])])
-    r.paper_id, r.via = paper["paperId"], str(ref) if ref is not None else "title"
+    alias = ref.alias if ref is not None else idmod.alias_key("title", r.entry.title or "")
+    r.paper_id, r.via = crawl.learn(store, alias, raw), str(ref) if ref is not None else "title"
 
 
 def _ask_ids(todo: list[Resolution], store: Store, client: s2.Client, progress) -> None:
@@ -208,47 +201,3 @@ def library_view(result: dict, store: Store, resolutions: list[Resolution]) -> d
 
 def seed_refs(resolutions: list[Resolution]) -> list[idmod.Ref]:
     return [idmod.Ref("s2", r.paper_id) for r in resolutions if r.seed]
-
-
-def build(path, opts: crawl.Options, cache: Store, source: str | None = None, offline: bool = False,
-          client_factory: Callable[[], s2.Client] | None = None,
-          progress: Callable[[str], None] = lambda stage: None,
-          max_age: float | None = None) -> tuple[dict, list[Resolution], s2.Client | None]:
-    """Read the library file, resolve it, map it (crawl.make_map) and add the library view.
-    A client is made only if something must be fetched; the dataset index resolves a
-    --source map with none."""
-    from litmap import libfile
-
-    _fmt, entries = libfile.read(path)
-    made: list[s2.Client] = []
-
-    def client() -> s2.Client:
-        if not made:
-            made.append((client_factory or s2.Client)())
-        return made[0]
-
-    if source:
-        from litmap import dataset
-
-        store = dataset.dataset_store(source, dataset.index_dir(), progress=progress)
-        resolutions = resolve(entries, store, None, progress)
-    else:
-        store = cache
-        need = not offline and _needs_client(entries, store)
-        resolutions = resolve(entries, store, client() if need else None, progress)
-    refs = seed_refs(resolutions)
-    if not refs:
-        raise crawl.CrawlError(f"none of the {len(entries)} entries of {path} could be resolved "
-                               f"(first: {resolutions[0].reason})")
-    result, _ = crawl.make_map(refs, opts, cache, source=source, offline=offline, client_factory=client,
-                               progress=progress, max_age=max_age)
-    return library_view(result, store, resolutions), resolutions, (made[0] if made else None)
-
-
-def _needs_client(entries: list[Entry], store: Store) -> bool:
-    for e in entries:
-        if e.refs and not any(store.full_ids([store.resolve(r.alias) or r.value]) for r in e.refs):
-            return True
-        if not e.refs and e.title and not store.resolve("TITLE:" + e.title.casefold()):
-            return True
-    return False

@@ -11,31 +11,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import tempfile
 from pathlib import Path
 
+from litmap.errors import OutputError
+
 PAGE_SUFFIXES = (".html", ".htm")
-
-
-class OutputError(Exception):
-    """A name or place the outputs cannot go to; str() is one line for the user."""
-
-    def __init__(self, message: str, usage: bool = False):
-        super().__init__(message)
-        self.usage = usage  # the user's choice was wrong (exit 2), not the machine (exit 1)
-
-
-def default_stem(keys: list[str], seed_ids: list[str]) -> str:
-    """litmap-<key> for one seed; for several, the first key, how many, and a short digest of
-    the set, so a multi-seed map never overwrites a single-seed map's files."""
-    first = keys[0] if keys else "map"
-    if len(seed_ids) <= 1:
-        return f"litmap-{first}"
-    digest = hashlib.sha256("\n".join(sorted(seed_ids)).encode()).hexdigest()[:6]
-    return f"litmap-{first}-{len(seed_ids)}seeds-{digest}"
 
 
 def map_paths(output: Path | None, stem: str) -> tuple[Path, Path, Path]:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from litmap import crawl, ids, s2
+from litmap import crawl, errors, ids, s2
 from litmap.store import Store
 from tests.fakeapi import SMALL, Corpus, FakeS2, paper_id
 
@@ -52,7 +52,7 @@ def test_cold_map_in_a_handful_of_requests_then_none(tmp_path, synthetic):
 
 def test_offline_uses_only_the_cache(tmp_path, synthetic):
     with FakeS2(synthetic) as api, Store.open(tmp_path) as store:
-        with pytest.raises(crawl.CrawlError, match="not in the cache"):
+        with pytest.raises(errors.NotFoundError, match="not in the cache"):
             build(store, None, synthetic.seeds)
         cold, _ = build(store, api, synthetic.seeds)
         offline, _ = build(store, None, synthetic.seeds)
@@ -91,9 +91,9 @@ def test_rate_limit_storm_gives_identical_data(tmp_path, synthetic):
 
 def test_unknown_seed_and_lonely_seed_are_clear_errors(tmp_path):
     with FakeS2(Corpus.small()) as api, Store.open(tmp_path) as store:
-        with pytest.raises(crawl.CrawlError, match="not found"):
+        with pytest.raises(errors.NotFoundError, match="not found"):
             build(store, api, ["CorpusId:424242"])
-        with pytest.raises(crawl.CrawlError, match="no references or citations"):
+        with pytest.raises(errors.NoNeighbourhoodError, match="no references or citations"):
             build(store, api, [SMALL["lonely"]])
 
 

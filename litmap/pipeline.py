@@ -1,0 +1,318 @@
+"""From seed ids (or a library file) to a finished ``Map``: the one path every caller takes.
+
+``build_map`` is what ``litmap.map()``, ``litmap.library_map()``, the command line and a server
+call. It reads the ids, chooses the source (the API through the cache, the cache alone, or a
+bulk dataset, also the one a map of the same seeds last came from), resolves a library file,
+takes a finished map from the cache or crawls one and keeps it there, compares it with the
+last version (history.py) and restricts it to recent papers. Around it: what a map's files
+are called and how they are written (all or none), and the cache's housekeeping.
+
+Nothing here is global: each call opens its own cache connection and client, so calls may run
+side by side (threads, a long-running server). ``progress`` receives a ``Progress`` at every
+stage and before every request; raising ``Cancelled`` (or anything) from it stops the map, and
+everything fetched so far stays in the cache, as with Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from litmap import crawl, dataset, history, ids, libfile, library, names, s2, store
+from litmap.errors import ApiUnreachableError, LitmapError, NotFoundError, StorageError, UsageError, storage_problem
+from litmap.libfile import Entry
+from litmap.maps import Map, write_map
+from litmap.outputs import check_target, map_paths, write_all
+from litmap.settings import Settings
+
+__all__ = ["Progress", "build_map", "failures", "check_output", "write_map", "write_text", "progress_printer",
+           "notes", "library_lines", "CacheInfo", "cache_info", "cache_files", "clear_cache", "SAMPLE_HINT"]
+
+SAMPLE_HINT = "to see litmap work offline, try: litmap seed hep-th/9711200 --source sample --open"
+LIMITS = {"nodes": (1, 2000), "depth": (1, 2), "max_papers": (1, 1_000_000)}  # the CLI's ranges too
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a map is: the stage, requests made so far, papers the cache knows."""
+
+    stage: str
+    requests: int
+    papers: int
+
+    def __str__(self) -> str:
+        return f"{self.stage} · {self.requests} requests · {self.papers} papers known"
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def build_map(seeds: Sequence[str] = (), *, library_file: str | Path | None = None, source: str | None = None,
+              nodes: int = 40, depth: int = 2, max_papers: int = 5000, offline: bool = False,
+              refresh: bool = False, max_age: str | float | dt.timedelta | None = None,
+              since: str | dt.date | None = None, settings: Settings | None = None,
+              progress: ProgressCallback | None = None) -> Map:
+    """The map of `seeds` (any identifier form, or a title) or of the papers of `library_file`.
+
+    source: "sample" or a bulk-dataset directory (no API); offline: the cache only; refresh /
+    max_age ("30d", seconds or a timedelta): fetch again lists cached longer ago; since
+    ("2024-06" or a date): only papers published after it. Raises a LitmapError whose message
+    is the one line the command line prints."""
+    settings = settings or Settings.from_env()
+    with failures(settings):
+        if bool(seeds) == bool(library_file):
+            raise UsageError("give either seed ids or --from FILE (a library file), not both or neither")
+        refs = [ids.parse(s) for s in seeds]
+        for name, value in (("nodes", nodes), ("depth", depth), ("max_papers", max_papers)):
+            low, high = LIMITS[name]
+            if not low <= value <= high:
+                raise UsageError(f"{name} must be {low} to {high:,}, not {value}")
+        if source and offline:
+            raise UsageError("--source and --offline do not go together: a dataset is already offline")
+        if offline and (refresh or max_age is not None):
+            raise UsageError("--refresh and --max-age fetch again, which --offline forbids")
+        age = 0.0 if refresh else _seconds(max_age)
+        day = history.parse_date(since) if isinstance(since, str) else since
+        options = {"nodes": nodes, "depth": depth, "max_papers": max_papers}
+        with _Run(settings, progress) as run:
+            opts = crawl.Options(**options)
+            resolutions: list[library.Resolution] = []
+            if library_file:
+                refs, resolutions = _resolve_library(Path(library_file), run, source, offline)
+            result, store_ = _crawl_map(refs, opts, run, source, offline, age)
+            if library_file:
+                result = library.library_view(result, store_, resolutions)
+            # export too: the same map gives the same JSON (an unchanged map adds no version)
+            result = history.track(result, run.cache, options)
+        if day:
+            result = history.since(result, day)
+        stem = names.library_stem(library_file) if library_file else None
+        return Map(result, stem=stem, requests=run.requests, resolutions=resolutions)
+
+
+def _seconds(max_age: str | float | dt.timedelta | None) -> float | None:
+    if isinstance(max_age, str):
+        return history.parse_age(max_age)
+    if isinstance(max_age, dt.timedelta):
+        return max_age.total_seconds()
+    return None if max_age is None else float(max_age)
+
+
+class _Run:
+    """One build's cache connection, client (made only when something must be fetched) and
+    dataset store (opened once), and its progress reports."""
+
+    def __init__(self, settings: Settings, progress: ProgressCallback | None):
+        self.settings, self.report = settings, progress
+        self.client: s2.Client | None = None
+        self.datasets: dict[str, Any] = {}
+        self.cache = store.Store.open(settings.cache_dir)
+
+    def __enter__(self) -> _Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for opened in self.datasets.values():
+            opened.close()
+        self.cache.close()
+
+    @property
+    def requests(self) -> int:
+        return self.client.requests if self.client else 0
+
+    def progress(self, stage: str) -> None:
+        if self.report is not None:
+            self.report(Progress(stage, self.requests, self.cache.paper_count()))
+
+    def make_client(self) -> s2.Client:
+        if self.client is None:
+            s = self.settings
+            self.client = s2.Client(base_url=s.api_url, api_key=s.api_key, rate=s.requests_per_second(),
+                                    on_request=lambda: self.progress("fetching"))
+            self.client.pacer.shared = self.cache.pacing(self.client.base_url)  # one budget per cache
+        return self.client
+
+    def dataset(self, source: str) -> Any:
+        """The index of the dataset `source` as a read-only store (built on first use)."""
+        if source not in self.datasets:
+            self.datasets[source] = dataset.dataset_store(source, dataset.index_dir(self.settings),
+                                                          progress=self.progress)
+        return self.datasets[source]
+
+
+def _crawl_map(refs: list[ids.Ref], opts: crawl.Options, run: _Run, source: str | None, offline: bool,
+               max_age: float | None) -> tuple[dict, Any]:
+    """The map for these seeds from the cache's finished maps, the API, the cache alone or a
+    dataset; and the store it was read from. With a dataset its index is the store and no
+    client exists; otherwise the cache is the store and a client is made only when something
+    must be fetched. `max_age` (seconds; 0 = refresh everything): cached lists and maps older
+    than that are fetched/built again."""
+    cache = run.cache
+    seeds = [str(r) for r in refs]
+    # A map remembers where it came from: `litmap export X` after `litmap seed X --source sample`
+    # reads the sample's map instead of going to the network.
+    remembered = cache.get_map(opts.key(seeds, "source-of-last-map"))
+    if not source and remembered and cache.get_map(opts.key(seeds, "api")) is None:
+        source = remembered.get("source")
+    if source:
+        found = run.dataset(source)
+        source_key = "dataset:" + str(found.dataset_info.get("content_key") or found.path)
+    else:
+        found, source_key = cache, "api"
+    cutoff = 0.0
+    if max_age is not None and not source:  # a dataset's lists are as fresh as the dataset
+        cutoff = time.time() - max_age
+        found.stale_before = cutoff
+    key = opts.key(seeds, source_key)
+    cached = cache.get_map(key, newer_than=cutoff)
+    if cached is not None:
+        return cached, found
+    client = run.make_client() if not source and not offline else None
+    crawler = crawl.Crawler(found, client, run.progress, source=source)
+    result = crawler.build(refs, opts)
+    if not crawler.stats["missing"]:  # a partial offline map is shown, never remembered
+        cache.put_map(key, result)
+        cache.put_map(opts.key(seeds, "source-of-last-map"), {"source": str(source) if source else None})
+    return result, found
+
+
+def _resolve_library(path: Path, run: _Run, source: str | None,
+                     offline: bool) -> tuple[list[ids.Ref], list[library.Resolution]]:
+    """The library's entries resolved (library.resolve) and its papers as seed refs. A client
+    is made only if something must be fetched; a dataset's index resolves with none."""
+    _fmt, entries = libfile.read(path)
+    if source:
+        resolutions = library.resolve(entries, run.dataset(source), None, run.progress)
+    else:
+        need = not offline and _needs_client(entries, run.cache)
+        resolutions = library.resolve(entries, run.cache, run.make_client() if need else None, run.progress)
+    refs = library.seed_refs(resolutions)
+    if not refs:
+        first = f" (first: {resolutions[0].reason})" if resolutions else ""
+        raise NotFoundError(f"none of the {len(entries)} entries of {path} could be resolved{first}")
+    return refs, resolutions
+
+
+def _needs_client(entries: list[Entry], cache: store.Store) -> bool:
+    return any(not any(crawl.known_id(cache, r) for r in e.refs) if e.refs
+               else bool(e.title) and not crawl.known_id(cache, ids.Ref("title", e.title or ""))
+               for e in entries)
+
+
+@contextlib.contextmanager
+def failures(settings: Settings) -> Iterator[None]:
+    """Failures as LitmapErrors with the line to print: the network with what still works, a
+    storage fault of the cache (full disk, read-only, damaged, a file in its place) with what
+    to do. Anything else is a bug and passes unchanged."""
+    try:
+        yield
+    except s2.NetworkError as exc:
+        raise ApiUnreachableError(f"{exc}. Maps already cached still work with --offline; {SAMPLE_HINT}") from exc
+    except Exception as exc:
+        if isinstance(exc, LitmapError) and not isinstance(exc, StorageError):
+            raise
+        message = storage_problem(exc, settings.cache_dir, store.DB_NAME)
+        if message is None:
+            raise
+        raise StorageError(message) from exc
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
+def check_output(output: Path | None) -> None:
+    """Refuse a page name that cannot work (a clash with its siblings, a device, a directory)
+    before any crawling; OutputError (usage)."""
+    if output is not None:
+        for path in map_paths(output, ""):
+            check_target(path)
+
+
+def write_text(path: Path, text: str) -> None:
+    """One file, written whole or not at all (`litmap export -o`); OutputError otherwise."""
+    write_all([(path, text)])
+
+
+# -- what to tell the user ----------------------------------------------------------------------
+
+
+def progress_printer(stream: Any = None, every: float = 5.0) -> ProgressCallback:
+    """A progress callback writing timestamped lines (to stderr): one per stage, and at most one
+    every `every` seconds within a stage, so a log stays readable."""
+    last: dict[str, Any] = {"stage": "", "at": 0.0}
+
+    def show(event: Progress) -> None:
+        if event.stage != last["stage"] or time.monotonic() - last["at"] >= every:
+            last.update(stage=event.stage, at=time.monotonic())
+            print(f"{time.strftime('%H:%M:%S')} litmap: {event}", file=stream or sys.stderr, flush=True)
+
+    return show
+
+
+def library_lines(m: Map) -> list[str]:
+    """How a library file resolved and what its map draws (a library map only)."""
+    lib = m.data["library"]
+    unresolved = len(lib["unresolved"])
+    dupes = lib["entries"] - unresolved - lib["seeds"]
+    return [f"library: {lib['entries']} entries, {lib['seeds']} papers resolved"
+            + (f", {dupes} duplicates" if dupes else "")
+            + (f", {unresolved} not resolved (see the table)" if unresolved else ""),
+            f"the map draws {lib['drawn']} of your papers and {lib['suggestions']} suggestions (--nodes); "
+            f"listed only, as tied to nothing else in it: {len(lib['unlinked'])}"]
+
+
+def notes(m: Map, quiet: bool = False) -> list[str]:
+    """What changed since the last map (quiet: only if something did), and what the map lacks."""
+    lines = history.summary_lines(m.data) if not quiet or m.changes else []
+    stats = m.data.get("stats", {})
+    lines += [f"note: list truncated: {note}" for note in stats.get("truncated", [])]
+    if stats.get("missing"):
+        lines.append(f"note: offline map: {len(stats['missing'])} lists or records are not cached")
+    return lines
+
+
+# -- the cache ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    path: Path                       # the crawl cache's database
+    info: dict[str, int] | None      # store.Store.info(); None: no cache yet
+    index_dir: Path                  # the shared dataset indexes
+    indexes: list[Path]
+    index_bytes: int
+
+
+def cache_info(settings: Settings | None = None) -> CacheInfo:
+    """The crawl cache (papers, edges, maps) and the dataset indexes shared by all projects."""
+    settings = settings or Settings.from_env()
+    with failures(settings):
+        path = settings.cache_dir / store.DB_NAME
+        info = None
+        if path.exists():
+            with store.Store(path) as db:
+                info = db.info()
+        where = dataset.index_dir(settings) / "datasets"
+        files = sorted(p for p in where.glob("*") if p.is_file()) if where.is_dir() else []
+        indexes = [p for p in files if not p.name.endswith(("-wal", "-shm", ".part"))]
+        return CacheInfo(path, info, where, indexes, sum(p.stat().st_size for p in files))
+
+
+def cache_files(settings: Settings | None = None) -> tuple[Path, list[Path]]:
+    """The cache directory, and what `clear_cache` deletes there: the crawl cache's files (the
+    shared dataset indexes stay)."""
+    directory = (settings or Settings.from_env()).cache_dir
+    targets = [*directory.glob(store.DB_NAME + "*"), directory / "datasets"]
+    return directory, [p for p in targets if p.exists()]
+
+
+def clear_cache(paths: list[Path], settings: Settings | None = None) -> None:
+    with failures(settings or Settings.from_env()):
+        for p in paths:
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
