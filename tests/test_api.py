@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ import litmap
 from litmap import dataset
 from litmap.cli import cli
 from tests.fakeapi import SMALL
+from tests.test_render import browser  # noqa: F401 (a fixture: headless Chromium)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = "hep-th/9711200"
@@ -114,6 +116,32 @@ def test_repr_html_holds_the_page_and_loads_nothing(on_sample):
     assert not re.search(r"<(script|link|img|iframe)[^>]*\b(src|href)=", page, re.I)  # all inline
     data = json.loads(re.search(r'<script type="application/json" id="litmap-data">(.*?)</script>', page).group(1))
     assert {n["id"] for n in data["nodes"]} == {n["id"] for n in m.data["nodes"]}
+
+
+@pytest.mark.browser
+def test_repr_html_shows_the_interactive_map_inline(on_sample, browser):  # noqa: F811 (the fixture)
+    """The iframe as Jupyter puts it into a notebook: the map draws inside it, offline, with no
+    request, no error and no CSP report; its .bib download is named after the map."""
+    m = litmap.map(SEED, source="sample", nodes=12)
+    host = on_sample / "notebook.html"
+    host.write_text(f"<!DOCTYPE html><html><body><h1>Out[1]:</h1>{m._repr_html_()}</body></html>", encoding="utf-8")
+    browser.get(host.as_uri())
+    browser.switch_to.frame(browser.find_element("css selector", "iframe"))
+    try:
+        for _ in range(300):
+            if browser.execute_script("return !!(window.litmap && window.litmap.ready && window.litmap.firstDraw)"):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"the map did not draw: {browser.get_log('browser')}")
+        assert browser.execute_script("return window.litmap.nodes.length") == len(m.data["nodes"]) == 13
+        assert browser.execute_script("return window.litmap.bibName()") == "litmap-maldacena1997large.bib"
+        assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+        problems = [e for e in browser.get_log("browser")
+                    if e["level"] in ("SEVERE", "ERROR") or "Content Security Policy" in e["message"]]
+        assert not problems, problems
+    finally:
+        browser.switch_to.default_content()
 
 
 def test_graphs_hold_the_map(on_sample, sample_index_cache):
