@@ -496,6 +496,17 @@ def solo_maps(synthetic, ref, tmp_path_factory):
     return out
 
 
+def test_a_map_does_not_depend_on_what_the_cache_held_before(synthetic, solo_maps, tmp_path):
+    """The seeds of the next test, one after the other on one cache: each map equals the one
+    built alone, whatever the earlier maps left in the cache (a list that reached the cache
+    through another seed's batch call carries the same data as one fetched for this seed)."""
+    with FakeS2(synthetic) as api:
+        for i, seed in enumerate(reversed(_seeds_of(synthetic))):
+            result, text = seed_map(api.url, tmp_path / "cache", tmp_path / f"o{i}", seed)
+            assert result.exit_code == 0, result.stderr
+            assert text == solo_maps[seed], seed
+
+
 @pytest.mark.parametrize("n", [pytest.param(2, marks=pytest.mark.slow), 4])
 def test_processes_sharing_one_cache(n, synthetic, solo_maps, tmp_path):
     """n `litmap seed` processes started at once on one fresh LITMAP_CACHE_DIR, with overlapping
