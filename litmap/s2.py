@@ -121,7 +121,9 @@ class Pacer:
             now = self.clock()
             if now < self.next_at:
                 self.sleep(self.next_at - now)
-                now = self.next_at
+                # from when this request really goes: on a loaded machine a sleep overruns, and
+                # the next request must not make up for it by following closer than `interval`
+                now = max(self.next_at, self.clock())
             self.next_at = now + (self.interval + extra if self.interval else 0.0)
 
     def hold(self, seconds: float) -> None:

@@ -22,6 +22,7 @@ import fcntl
 import ipaddress
 import os
 import socket
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,15 @@ def point_cli_at(server, tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("S2_API_KEY", raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
+
+
+def integrity(db: str | os.PathLike) -> str:
+    """SQLite's own check of a cache file: "ok" when it is whole."""
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
 
 
 @pytest.fixture

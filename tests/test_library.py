@@ -14,6 +14,7 @@ from litmap import history, libfile, store
 from litmap.cli import cli
 from tests.conftest import point_cli_at
 from tests.fakeapi import SMALL, Corpus, FakeS2, paper_id
+from tests.waits import wait_until
 
 FIX = Path(__file__).parent / "fixtures" / "library"
 
@@ -398,12 +399,6 @@ def _chrome():
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
 
-def _wait(drv, condition: str, seconds: float = 15) -> None:
-    import time
-
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if drv.execute_script("return !!(" + condition + ")"):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"page never satisfied {condition}: {drv.get_log('browser')!r}")
+def _wait(drv, condition: str) -> None:
+    if not wait_until(lambda: drv.execute_script("return !!(" + condition + ")")):
+        raise AssertionError(f"page never satisfied {condition}: {drv.get_log('browser')!r}")
