@@ -294,9 +294,6 @@ class Client:
 
     # -- endpoints ------------------------------------------------------------------------
 
-    def paper(self, paper_id: str, fields: str) -> dict:
-        return self._call("GET", f"/graph/v1/paper/{_path_id(paper_id)}", {"fields": fields})
-
     def batch(self, ids: Iterable[str], fields: str, chunk: int = BATCH_SIZE) -> list[dict | None]:
         """Papers for many ids, in input order, None for ids the API does not know."""
         ids = list(ids)
@@ -351,12 +348,6 @@ class Client:
         if not data:
             raise NotFound("Title match not found")
         return data[0]
-
-    def recommendations(self, paper_id: str, fields: str, limit: int = 100, pool: str = "recent") -> list[dict]:
-        """Papers Semantic Scholar recommends for one paper; pool 'recent' or 'all-cs'."""
-        answer = self._call("GET", f"/recommendations/v1/papers/forpaper/{_path_id(paper_id)}",
-                            {"fields": fields, "limit": limit, "from": pool})
-        return [p for p in answer.get("recommendedPapers") or [] if isinstance(p, dict)]
 
 
 # -- normalisation --------------------------------------------------------------------------

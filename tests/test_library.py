@@ -296,7 +296,7 @@ def test_old_cache_gains_the_history_table_and_keeps_its_data(tmp_path):
     path = tmp_path / "litmap.sqlite"
     with store.Store(path) as st:
         st.put_papers([{"paperId": "a" * 40, "title": "kept"}], full=True)
-        st.put_list("a" * 40, "references", [("a" * 40, "b" * 40, None, None)], "complete", 1)
+        st.put_answer([], [("a" * 40, "references", [("a" * 40, "b" * 40, None, None)], "complete", 1)])
     conn = sqlite3.connect(path)                  # what a cache from before this change looks like
     conn.execute("DROP TABLE map_history")
     conn.commit()
