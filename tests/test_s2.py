@@ -345,16 +345,19 @@ def _seed_processes(api, caches, seed):
 @pytest.mark.slow
 @pytest.mark.parametrize("n", [2, 4])
 def test_processes_on_one_cache_share_one_request_per_second(tmp_path, n):
-    # A strict server: any two requests arriving less than 1 s apart, from anyone, get a 429.
+    # A server that answers 429 to any two requests arriving much less than 1 s apart, from
+    # anyone. It forgives 0.3 s of arrival jitter (the scheduling of its own threads and of
+    # the children on a loaded machine): processes that pace alone, each to 1.1 s, send some
+    # two requests at most 0.55 s apart, which it still catches.
     corpus = Corpus.synthetic(20, 30, 5)
     with FakeS2(corpus) as api:
-        api.rate_limit(1.0, burst=1, tolerance=0.0)
+        api.rate_limit(1.0, burst=1, tolerance=0.3)
         runs = _seed_processes(api, [tmp_path] * n, corpus.seeds[0])
         assert all(rc == 0 for _, _, rc in runs), runs
         assert api.count >= n + 4  # every process asked for something
         assert [e["status"] for e in api.log].count(429) == 0 and api.violations == []
         arrivals = sorted(e["time"] for e in api.log)
-        assert min(b - a for a, b in zip(arrivals, arrivals[1:])) >= 1.0
+        assert min(b - a for a, b in zip(arrivals, arrivals[1:])) >= 0.7
 
 
 @pytest.mark.slow
