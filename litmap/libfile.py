@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import rispy
+
 from litmap import ids as idmod
 
 FORMATS = ("bibtex", "ris", "csl-json", "csv", "list")
@@ -89,6 +91,8 @@ def _plain_title(text) -> str | None:
 # -- formats ------------------------------------------------------------------------------------
 
 def _bibtex(text: str) -> list[Entry]:
+    # Here, not at the top: every `litmap seed` imports this module, only `--from file.bib`
+    # reads BibTeX, and bibtexparser costs ~40 ms to import, a fifth of litmap's own start-up.
     import bibtexparser
     from bibtexparser.bparser import BibTexParser
     from bibtexparser.customization import convert_to_unicode
@@ -133,8 +137,6 @@ def _bibtex(text: str) -> list[Entry]:
 
 
 def _ris(text: str) -> list[Entry]:
-    import rispy
-
     seen = {"n": 0}
 
     def counted(lines):

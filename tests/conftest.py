@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from litmap import dataset
 from tests.fakeapi import Corpus, FakeS2
 from tests.guard import pytest_runtest_makereport  # noqa: F401  (a skip under CI=true fails)
 
@@ -100,8 +101,6 @@ def integrity(db: str | os.PathLike) -> str:
 @pytest.fixture
 def api(tmp_path, monkeypatch):
     """The small corpus on a fake API, with the CLI pointed at it."""
-    from tests.fakeapi import Corpus, FakeS2
-
     with FakeS2(Corpus.small()) as server:
         point_cli_at(server, tmp_path, monkeypatch)
         yield server
@@ -150,15 +149,11 @@ def neighbourhood_corpus():
 
 @pytest.fixture(scope="session")
 def sample_corpus():
-    from litmap import dataset
-
     return Corpus.from_dataset(dataset.sample_path())
 
 
 @pytest.fixture(scope="session")
 def sample_index_cache(tmp_path_factory) -> Path:
-    from litmap import dataset
-
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # the run's base, shared by its workers

@@ -42,6 +42,7 @@ import json
 import random
 import re
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -1173,7 +1174,6 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         # A client that timed out and hung up is normal in fault tests: stay quiet about it.
-        import sys
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)
 
@@ -1922,7 +1922,9 @@ def load_interactions(path: str | Path) -> list[Interaction]:
     path = Path(path)
     out: list[Interaction] = []
     if path.suffix in (".yaml", ".yml"):
-        import yaml   # test dependency; only cassettes need it
+        # PyYAML is a test extra and only cassettes need it: the benchmarks also run this
+        # fake server, on a plain install
+        import yaml
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
         for i, it in enumerate(data.get("interactions") or []):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.fakeapi import FIXTURES, FakeS2, Interaction, Replay, load_interactions, recording_files
+from tests.fakeapi import FIXTURES, Corpus, FakeS2, Interaction, Replay, load_interactions, paper_id, recording_files
 
 from litmap import s2
 
@@ -326,7 +326,6 @@ def test_fake_and_replay_give_the_client_the_same_graph(call, recorded_fake):
 @pytest.mark.slow
 def test_fan_out_is_paged_to_the_window_and_reported_truncated():
     """50,000 citations: the client may page offset+limit < 10,000 only, then says truncated."""
-    from tests.fakeapi import Corpus
     corpus = Corpus.synthetic(20, 50_000, 2, seed=1)
     with FakeS2(corpus) as api:
         client = make_client(api.url)
@@ -339,7 +338,6 @@ def test_fan_out_is_paged_to_the_window_and_reported_truncated():
 
 
 def test_ids_with_reserved_characters_reach_the_api_whole():
-    from tests.fakeapi import Corpus, paper_id
     weird = {"q": "10.1000/a?b=1", "h": "10.1000/x#1", "p": "10.1000/50%2Foff"}
     corpus = Corpus.from_papers([{"paperId": paper_id(k), "title": k, "externalIds": {"DOI": v}} for k, v in weird.items()])
     with FakeS2(corpus) as api:

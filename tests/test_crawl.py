@@ -3,8 +3,10 @@
 import json
 
 import pytest
+from click.testing import CliRunner
 
 from litmap import crawl, ids, s2
+from litmap.cli import cli
 from litmap.store import Store
 from tests.conftest import integrity
 from tests.fakeapi import SMALL, Corpus, FakeS2, paper_id
@@ -241,10 +243,6 @@ def test_a_list_cut_by_the_api_window_is_recorded_and_reported_as_truncated(tmp_
     """S has 10,001 citers; the API pages at most 9,999 items of a list (offset + limit < 10,000).
     The store must say 'truncated' with the 9,999 edges it got, the map's stats must list it,
     and `litmap seed` must print a note about it. S's one reference list is whole."""
-    from click.testing import CliRunner
-
-    from litmap.cli import cli
-
     corpus = hand_corpus([("S", "R1")] + [(f"C{i}", "S") for i in range(10_001)])
     S = paper_id("S")
     cache, out = tmp_path / "cache", tmp_path / "out"

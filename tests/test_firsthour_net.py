@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import re
 import threading
+import webbrowser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import rich.console
 from click.testing import CliRunner
 
 from litmap import ids, s2
@@ -77,8 +79,6 @@ def test_progress_without_a_terminal_is_plain_timestamped_lines(api):
 
 
 def test_open_without_a_browser_says_so(api, monkeypatch):
-    import webbrowser
-
     monkeypatch.setattr(webbrowser, "open", lambda *a, **k: False)  # what it answers with no browser
     result = CliRunner().invoke(cli, ["seed", SMALL["seed"], "-q", "--open"])
     assert result.exit_code == 0
@@ -113,8 +113,6 @@ def test_a_non_latin_title_reaches_title_search(api):
 
 
 def test_an_error_is_never_printed_into_a_live_spinner_line(tmp_path, monkeypatch):
-    import rich.console
-
     monkeypatch.setattr(rich.console.Console, "is_terminal", property(lambda self: True))
     monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("LITMAP_RATE", "0")

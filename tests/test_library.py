@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from litmap import history, libfile, store
 from litmap.cli import cli
 from tests.conftest import point_cli_at
 from tests.fakeapi import SMALL, Corpus, FakeS2, paper_id
+from tests.test_render import CHROMEDRIVER, CHROMIUM, _errors, _need_browser
 from tests.waits import wait_until
 
 FIX = Path(__file__).parent / "fixtures" / "library"
@@ -332,8 +334,6 @@ def test_seed_from_id_list_on_the_sample(sample_cache, tmp_path, monkeypatch):
 
 @pytest.mark.browser
 def test_browser_missing_tab_new_badges_and_filter(api, tmp_path):
-    from tests.test_render import _errors, _need_browser
-
     _need_browser()
     args = ["seed", "--from", FIX / "hostile.bib", "--nodes", "6", "-o", "lib.html", "-q"]
     assert run(*args).exit_code == 0
@@ -382,12 +382,9 @@ def test_browser_missing_tab_new_badges_and_filter(api, tmp_path):
 
 
 def _chrome():
-    import tempfile
-
+    # selenium inside the browser test only: see test_render
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-
-    from tests.test_render import CHROMEDRIVER, CHROMIUM
 
     opts = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

@@ -321,6 +321,8 @@ def test_degenerate_maps_render():
 
 
 # ----------------------------------------------------------------------------- browser
+# selenium is imported inside the browser tests: without it they report it missing (guard: a
+# skip with the reason locally, a failure under CI=true) while the rest of this file runs.
 def _need_browser() -> None:
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
     try:

@@ -1,11 +1,17 @@
 """The HTTP client against the fake API: retries, pacing, pagination, typed errors, the key."""
 
+import multiprocessing
+import os
 import random
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from litmap import s2
+from litmap import s2, store
+from litmap.store import Store
 from tests.fakeapi import SMALL, Corpus, FakeS2
 
 SEED = SMALL["seed"]
@@ -283,8 +289,6 @@ class _ClaimClock:
 
 
 def _claims(path: str, n: int, interval: float, out) -> None:
-    from litmap import store
-
     clock = store.time = _ClaimClock()
     with store.Store(path) as st:
         pacer = s2.Pacer(1 / interval, shared=st.pacing("http://api"))
@@ -296,8 +300,6 @@ def _claims(path: str, n: int, interval: float, out) -> None:
 
 
 def test_shared_send_slots_are_claimed_atomically_across_processes(tmp_path):
-    import multiprocessing
-
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
     path = str(tmp_path / "litmap.sqlite")
@@ -312,8 +314,6 @@ def test_shared_send_slots_are_claimed_atomically_across_processes(tmp_path):
 
 
 def test_a_hold_is_seen_by_the_other_processes_and_a_stale_clock_is_ignored(tmp_path):
-    from litmap.store import Store
-
     # waits of minutes, checked to within 10 s: the steps between take milliseconds
     with Store(tmp_path / "c.sqlite") as a, Store(tmp_path / "c.sqlite") as b:
         a.pacing("http://api").hold(time.time() + 300)
@@ -325,11 +325,6 @@ def test_a_hold_is_seen_by_the_other_processes_and_a_stale_clock_is_ignored(tmp_
 
 
 def _seed_processes(api, caches, seed):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
     procs = []
     for i, cache in enumerate(caches):
