@@ -12,7 +12,12 @@ sample_index_cache  a cache dir holding the bundled sample's built dataset index
                     run and shared by the xdist workers; open it with dataset_store("sample", dir)
                     (read-only)
 
+Helpers: point_cli_at(server, tmp_path, monkeypatch) (the CLI's settings for a fake API),
+integrity(db) (SQLite's integrity_check of a cache file), timed_sends() and send_gaps() (when
+this process's requests left, for checks of pacing).
+
 Tests run in parallel (pytest-xdist, see pyproject.toml): use tmp_path, port 0, no fixed names.
+Timing: see tests/README.md (derive bounds from a measured baseline, wait on conditions).
 """
 
 from __future__ import annotations
@@ -23,9 +28,13 @@ import ipaddress
 import os
 import socket
 import sqlite3
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+import requests
 
 from litmap import dataset
 from tests.fakeapi import Corpus, FakeS2
@@ -96,6 +105,30 @@ def integrity(db: str | os.PathLike) -> str:
         return conn.execute("PRAGMA integrity_check").fetchone()[0]
     finally:
         conn.close()
+
+
+@contextmanager
+def timed_sends() -> Iterator[list[tuple[float, float]]]:
+    """Every request litmap sends in this process: (monotonic instant it is handed to requests,
+    seconds until its answer has been read). The instants are where the pacer's spacing is
+    exact; the server's arrival times add its threads' scheduling, tens of ms on a loaded box."""
+    sends: list[tuple[float, float]] = []
+    real = requests.Session.send
+
+    def send(session, request, **kw):
+        start = time.monotonic()
+        try:
+            return real(session, request, **kw)
+        finally:
+            sends.append((start, time.monotonic() - start))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(requests.Session, "send", send)
+        yield sends
+
+
+def send_gaps(sends: list[tuple[float, float]]) -> list[float]:
+    return [b - a for (a, _), (b, _) in zip(sends, sends[1:])]
 
 
 @pytest.fixture

@@ -32,17 +32,14 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-import requests
 from click.testing import CliRunner
 
 from litmap import s2
 from litmap.cli import cli
-from tests.conftest import integrity
+from tests.conftest import integrity, send_gaps, timed_sends
 from tests.fakeapi import Corpus, FakeS2
 from tests.waits import wait_until
 
@@ -117,30 +114,6 @@ def gaps_after(log: list[dict], status) -> list[tuple[float, dict]]:
     Such a gap cannot come out shorter than the client's wait, however loaded the machine:
     the server logs a request before it answers, and the client waits after reading the answer."""
     return [(nxt["time"] - e["time"], e) for e, nxt in zip(log, log[1:]) if e["status"] == status]
-
-
-@contextmanager
-def timed_sends() -> Iterator[list[tuple[float, float]]]:
-    """Every request litmap sends in this process: (monotonic instant it is handed to requests,
-    seconds until its answer has been read). The instants are where the pacer's spacing is
-    exact; the server's arrival times add its threads' scheduling, tens of ms on a loaded box."""
-    sends: list[tuple[float, float]] = []
-    real = requests.Session.send
-
-    def send(session, request, **kw):
-        start = time.monotonic()
-        try:
-            return real(session, request, **kw)
-        finally:
-            sends.append((start, time.monotonic() - start))
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(requests.Session, "send", send)
-        yield sends
-
-
-def send_gaps(sends: list[tuple[float, float]]) -> list[float]:
-    return [b - a for (a, _), (b, _) in zip(sends, sends[1:])]
 
 
 class Reference:
@@ -484,7 +457,7 @@ def _kill_run(corpus: Corpus, seed: str, root: Path, after_requests: int | None,
         api.slow(0.1)
         proc = _child(api.url, root / "cache", root / "out", seed)
         first = None
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 600
         while proc.poll() is None and time.monotonic() < deadline:
             now = time.monotonic()
             if first is None and api.count:
@@ -517,7 +490,7 @@ def test_kill_minus_9_anywhere_then_resume(ref, tmp_path, sweep):
     with FakeS2(ref.corpus) as api:
         api.slow(0.1)
         proc = _child(api.url, tmp_path / "full" / "cache", tmp_path / "full" / "out", ref.seed)
-        _, err = proc.communicate(timeout=120)
+        _, err = proc.communicate(timeout=600)
         end = time.monotonic()
         assert proc.returncode == 0, err
         assert (tmp_path / "full" / "out" / "map.json").read_text() == ref.json  # process == in-process map
@@ -592,7 +565,7 @@ def test_processes_sharing_one_cache(n, synthetic, solo_maps, tmp_path):
     with FakeS2(synthetic) as api:
         api.slow(0.03)  # keep them inside each other's crawl
         procs = [_child(api.url, tmp_path / "cache", tmp_path / f"o{i}", s) for i, s in enumerate(seeds)]
-        outs = [p.communicate(timeout=180) for p in procs]
+        outs = [p.communicate(timeout=600) for p in procs]
     for p, (stdout, stderr), seed in zip(procs, outs, seeds):
         assert "database is locked" not in stderr and "Traceback" not in stderr, stderr
         assert p.returncode == 0, stderr

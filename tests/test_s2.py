@@ -306,9 +306,9 @@ def test_shared_send_slots_are_claimed_atomically_across_processes(tmp_path):
     procs = [ctx.Process(target=_claims, args=(path, 10, 0.05, out)) for _ in range(4)]
     for p in procs:
         p.start()
-    sends = sorted(s for _ in procs for s in out.get(timeout=60))
+    sends = sorted(s for _ in procs for s in out.get(timeout=600))
     for p in procs:
-        p.join(timeout=60)
+        p.join(timeout=600)
     assert len(sends) == 40
     assert min(b - a for a, b in zip(sends, sends[1:])) >= 0.05  # never two processes in one interval
 
@@ -334,7 +334,7 @@ def _seed_processes(api, caches, seed):
         procs.append(subprocess.Popen([sys.executable, "-m", "litmap", "seed", seed, "--quiet",
                                        "-o", str(cache / f"map{i}.html")], env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True))
-    return [p.communicate(timeout=300) + (p.returncode,) for p in procs]
+    return [p.communicate(timeout=600) + (p.returncode,) for p in procs]
 
 
 @pytest.mark.slow
