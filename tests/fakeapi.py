@@ -17,9 +17,10 @@ Corpus (what is served; lists keep insertion order = paging order):
 FakeS2(corpus=None, required_key=None, nested_cap=9999, paper_nested_cap=1000)
     .url .port .corpus .required_key .nested_cap .paper_nested_cap .list_window(10000) .max_limit(1000)
     .max_batch(500) .log [{method, path, query, json, headers, time, status, raw_query}] .count
-    .reset() .requests_to(regex) .faults [Fault] .violations .dead .start() .close()
+    .connections (open client connections) .reset() .requests_to(regex) .faults [Fault]
+    .violations .dead .start() .close()
 Faults (each returns a Fault; common keywords: every=k, prob=p + seed=, seconds=T, after=n,
-times=n, path=regex, method=, retry_after=):
+times=n, path=regex, method=, retry_after= (a value, or a callable asked at each answer)):
     .throttle(**kw) 429   .fail(status=500, **kw)   .slow(delay, **kw)   .drop(**kw)   .hang(delay, **kw)
     .truncate(**kw)   .html_error(status=502, **kw)   .short_batch(missing=1, **kw)
     .die_after(n, mode="drop"|"refuse")   .rate_limit(per_second, burst=1, tolerance=None, retry_after=None)
