@@ -43,9 +43,13 @@ import threading
 import time
 from pathlib import Path
 
+import requests
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from litmap import crawl, ids, s2  # noqa: E402
+from litmap.store import Store  # noqa: E402
 from tests.fakeapi import Corpus, FakeS2  # noqa: E402
 
 SAMPLE = ROOT / "litmap" / "data" / "sample"
@@ -78,8 +82,6 @@ def run_seed(api_url: str, cache: Path, out: Path, *args: str, rate: str = "0", 
 
 def naive_crawl(api_url: str, seed: str, coupling: bool) -> dict:
     """The one-call-per-paper client, run for real: counts its requests by kind."""
-    import requests
-
     s = requests.Session()
     base = api_url + "/graph/v1/paper/"
     counts = {"seed": 0, "seed lists": 0, "neighbour /references": 0, "neighbour /paper": 0, "reference /citations": 0}
@@ -116,9 +118,6 @@ def naive_crawl(api_url: str, seed: str, coupling: bool) -> dict:
 
 def requests_per_step(corpus: Corpus, seed: str, nested_cap: int) -> tuple[int, dict[str, int]]:
     """A cold crawl in this process; requests counted by the crawl step current when sent."""
-    from litmap import crawl, ids, s2
-    from litmap.store import Store
-
     stage, steps = ["start"], {}
     with FakeS2(corpus, nested_cap=nested_cap) as api, tempfile.TemporaryDirectory() as d, Store.open(d) as store:
         client = s2.Client(base_url=api.url, rate=0,

@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from litmap.dataset import arxiv_paper_id, dataset_files, dataset_store, resolve_source  # noqa: E402
+
 GOALS = {"cold_s": 30.0, "warm_s": 3.0, "peak_mb": 1536.0}
 
 
@@ -64,8 +66,6 @@ def two_hop(store, seed_id: str) -> dict:
 
 def phase(source: str, cache: Path, seed: str) -> dict:
     """One phase in this process: dataset_store (building if needed) + the 2-hop query."""
-    from litmap.dataset import dataset_store
-
     cpu0, t0 = _cpu(), time.perf_counter()
     store = dataset_store(source, cache)
     opened = time.perf_counter() - t0
@@ -98,9 +98,7 @@ def run_phase(source: str, cache: Path, seed: str) -> dict:
 
 def duckdb_phase(source: str, seed: str, workdir: Path) -> dict:
     """The same index in DuckDB: papers (paper_id, corpusid, data), edges, aliases; then the 2-hop query."""
-    import duckdb
-
-    from litmap.dataset import arxiv_paper_id, dataset_files, resolve_source
+    import duckdb  # optional (--duckdb only): the other phases run without it
 
     root = resolve_source(source)
     files = dataset_files(root)

@@ -33,6 +33,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -65,8 +66,6 @@ def _run(cmd: list[str], env: dict) -> dict:
 
 def _measured(cmd: list[str], env: dict) -> dict:
     """Like _run, with the child's own rusage (nice execs the command in the same process)."""
-    import tempfile
-
     with tempfile.TemporaryFile("w+") as errf:  # a file, not a pipe: a chatty child never blocks
         t0 = time.perf_counter()
         proc = subprocess.Popen(["nice", "-n", "19", *cmd], env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL,

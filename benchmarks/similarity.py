@@ -28,6 +28,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from litmap import assemble  # noqa: E402
+from litmap import similarity as sim  # noqa: E402
+from litmap.layout import layout  # noqa: E402
+
 N_NODES = 40
 
 
@@ -104,10 +108,6 @@ MODELS = {"crawl": crawl_shaped, "copy": copy_model}
 
 
 def pipeline(edges, seed_id, counts) -> dict[str, float]:
-    from litmap import assemble
-    from litmap import similarity as sim
-    from litmap.layout import layout
-
     t = {}
     cpu0 = time.process_time()  # CPU time too: wall time is noisy on a shared machine
     t0 = time.perf_counter()
@@ -140,9 +140,6 @@ def pipeline(edges, seed_id, counts) -> dict[str, float]:
 
 
 def one(model: str, n: int) -> dict:
-    from litmap import assemble, similarity  # noqa: F401  (imports outside the timings)
-    import networkx  # noqa: F401
-
     edges, seed_id, counts = MODELS[model](n)
     pipeline(edges[:2000], edges[0][1], counts)  # warm-up: first-call overheads in scipy/nx
     times = pipeline(edges, seed_id, counts)

@@ -27,6 +27,8 @@ import unicodedata
 from collections import Counter
 from typing import Any, Iterable, Mapping, Sequence
 
+import networkx as nx
+
 from litmap.text import plain
 
 LOUVAIN_SEED = 13
@@ -135,8 +137,6 @@ def communities(node_ids: Iterable[str], edges: Iterable[Mapping[str, Any]],
                 *, min_size: int | None = None, seed: int = LOUVAIN_SEED) -> dict[str, int | None]:
     """Node id -> cluster number (0 = largest cluster; ties by smallest member id), or None for
     a paper in a community smaller than ``min_size`` (default: 2, or 1% of the map if more)."""
-    import networkx as nx  # lazy, as in layout
-
     nodes = sorted(set(node_ids))
     if min_size is None:
         min_size = max(2, len(nodes) // 100)

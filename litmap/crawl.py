@@ -174,7 +174,7 @@ class Crawler:
             what = [*(["details"] if full else []), *kinds]
             self.progress(f"{', '.join(what[:-1])}{' and ' if what[:-1] else ''}{what[-1]} of {len(chunk)} papers")
             fields = ",".join([PAPER_FIELDS if full else COUNT_FIELDS,
-                               *(f"{k}.paperId,{k}.citationCount,{k}.referenceCount" for k in kinds)])
+                               *(f"{k}.paperId,{k}.year,{k}.citationCount,{k}.referenceCount" for k in kinds)])
             answer = self.client.batch_chunk(chunk, fields)
             stubs, rows, capped_lists, papers = [], [], [], []
             for pid, raw in zip(chunk, answer):

@@ -226,9 +226,3 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
         "content_key": fp,
     }
     return st
-
-
-def dataset_warnings(st: Store) -> list[str]:
-    """The malformed lines skipped when the index behind `st` was built."""
-    row = st.conn.execute("SELECT value FROM meta WHERE key = 'dataset_warnings'").fetchone()
-    return json.loads(row[0]) if row else []

@@ -303,9 +303,6 @@ class ParquetStore:
     def paper_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM pq_papers").fetchone()[0]
 
-    def integrity(self) -> str:
-        return "ok"
-
 
 def open_store(path: Path) -> ParquetStore:
     return ParquetStore(path)

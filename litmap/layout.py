@@ -31,7 +31,9 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
     FR is O(n^2) per round (2000 nodes: ~1 min): beyond CORE_MAX nodes only the best-connected
     CORE_MAX are laid out, the rest placed beside their neighbours. Sorted inputs + seeded RNG:
     reproducible byte for byte."""
-    import networkx as nx  # lazy: only layout needs it
+    # Here, not at the top: render imports this module for timeline(), also when it draws a
+    # map from the cache, and networkx costs ~0.4 s to import; only the layout needs it.
+    import networkx as nx
 
     nodes = sorted(set(node_ids))
     n = len(nodes)

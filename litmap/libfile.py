@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import rispy
+
 from litmap import ids as idmod
 from litmap.errors import LibraryFileError
 
@@ -86,6 +88,8 @@ def _plain_title(text) -> str | None:
 # -- formats ------------------------------------------------------------------------------------
 
 def _bibtex(text: str) -> list[Entry]:
+    # Here, not at the top: every `litmap seed` imports this module, only `--from file.bib`
+    # reads BibTeX, and bibtexparser costs ~40 ms to import, a fifth of litmap's own start-up.
     import bibtexparser
     from bibtexparser.bparser import BibTexParser
     from bibtexparser.customization import convert_to_unicode
@@ -130,8 +134,6 @@ def _bibtex(text: str) -> list[Entry]:
 
 
 def _ris(text: str) -> list[Entry]:
-    import rispy
-
     seen = {"n": 0}
 
     def counted(lines):

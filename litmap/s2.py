@@ -122,7 +122,9 @@ class Pacer:
             now = self.clock()
             if now < self.next_at:
                 self.sleep(self.next_at - now)
-                now = self.next_at
+                # from when this request really goes: on a loaded machine a sleep overruns, and
+                # the next request must not make up for it by following closer than `interval`
+                now = max(self.next_at, self.clock())
             self.next_at = now + (self.interval + extra if self.interval else 0.0)
 
     def hold(self, seconds: float) -> None:
@@ -136,6 +138,8 @@ class Pacer:
 def _session() -> Any:
     """A requests.Session whose redirects drop the API key when they leave the host: requests
     strips only Authorization, and x-api-key would follow a redirect anywhere."""
+    # requests is imported where a request is made, not at the top: it costs ~80 ms, which a
+    # run from the cache or a dataset (this module is imported for every map) never pays.
     import requests
 
     class Session(requests.Session):
@@ -199,8 +203,6 @@ class Client:
             # requests would quote the key in its InvalidHeader message: say it without the key.
             raise KeyRejected("the API key holds spaces or characters an HTTP header cannot carry; check S2_API_KEY or --api-key")
         rate = settings.requests_per_second()
-        import requests  # here, not at the top: a dataset or cached run never pays for it
-
         self.policy = RetryPolicy(tries=max(1, max_tries), backoff=backoff)
         self.timeout = (min(10.0, timeout), timeout)
         self.session = _session()
@@ -222,7 +224,7 @@ class Client:
               problem: Callable[[Any], str | None] = lambda data: None) -> Any:
         """One API call with the retry policy; `problem` names what is wrong with a well-formed
         but partial answer (a short batch), which is then retried like any broken answer."""
-        import requests
+        import requests  # not at the top: see _session
 
         url = self.base_url + path
         failure = "no attempt made"
@@ -290,9 +292,6 @@ class Client:
 
     # -- endpoints ------------------------------------------------------------------------
 
-    def paper(self, paper_id: str, fields: str) -> dict:
-        return self._call("GET", f"/graph/v1/paper/{_path_id(paper_id)}", {"fields": fields})
-
     def batch(self, ids: Iterable[str], fields: str, chunk: int = BATCH_SIZE) -> list[dict | None]:
         """Papers for many ids, in input order, None for ids the API does not know."""
         ids = list(ids)
@@ -347,12 +346,6 @@ class Client:
         if not data:
             raise NotFound("Title match not found")
         return data[0]
-
-    def recommendations(self, paper_id: str, fields: str, limit: int = 100, pool: str = "recent") -> list[dict]:
-        """Papers Semantic Scholar recommends for one paper; pool 'recent' or 'all-cs'."""
-        answer = self._call("GET", f"/recommendations/v1/papers/forpaper/{_path_id(paper_id)}",
-                            {"fields": fields, "limit": limit, "from": pool})
-        return [p for p in answer.get("recommendedPapers") or [] if isinstance(p, dict)]
 
 
 # -- normalisation --------------------------------------------------------------------------

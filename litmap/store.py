@@ -261,10 +261,6 @@ class Store:
 
     # -- citation lists -------------------------------------------------------------------
 
-    def put_list(self, paper_id: str, kind: str, edges: Iterable[Edge], status: str, total: int | None) -> None:
-        """Store one paper's whole reference or citation list, and say so, atomically."""
-        self.put_answer([], [(paper_id, kind, edges, status, total)])
-
     def put_answer(self, stubs: Iterable[dict], lists: Iterable[tuple[str, str, Iterable[Edge], str, int | None]]) -> None:
         """Everything one API answer taught us, in one transaction: all of it or none."""
         with self.transaction() as c:
@@ -371,9 +367,6 @@ class Store:
             "maps": count("maps"),
             "bytes": sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file()),
         }
-
-    def integrity(self) -> str:
-        return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
 
 
 class SharedPacing:

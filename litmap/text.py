@@ -17,6 +17,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from pylatexenc.latex2text import LatexNodes2Text, get_default_latex_context_db
+from pylatexenc.latexencode import UnicodeToLatexEncoder
+
 # ---------------------------------------------------------------- shared pre-processing
 
 _LATEXISH = re.compile(r"[\\$^_{}]")
@@ -60,15 +63,11 @@ def _braces_balanced(s: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _converter():
-    from pylatexenc.latex2text import LatexNodes2Text
-
     return LatexNodes2Text(math_mode="text", strict_latex_spaces=False)
 
 
 @lru_cache(maxsize=1)
 def _known() -> object:
-    from pylatexenc.latex2text import get_default_latex_context_db
-
     return get_default_latex_context_db()
 
 
@@ -146,8 +145,6 @@ _MATH_TOKEN = re.compile(r"(?<!\\)\$(?:[^$\\]|\\.)+?(?<!\\)\$")
 
 @lru_cache(maxsize=1)
 def _encoder():
-    from pylatexenc.latexencode import UnicodeToLatexEncoder
-
     return UnicodeToLatexEncoder(non_ascii_only=True, replacement_latex_protection="braces-all",
                                  unknown_char_policy="keep", unknown_char_warning=False)
 

@@ -12,7 +12,12 @@ sample_index_cache  a cache dir holding the bundled sample's built dataset index
                     run and shared by the xdist workers; open it with dataset_store("sample", dir)
                     (read-only)
 
+Helpers: point_cli_at(server, tmp_path, monkeypatch) (the CLI's settings for a fake API),
+integrity(db) (SQLite's integrity_check of a cache file), timed_sends() and send_gaps() (when
+this process's requests left, for checks of pacing).
+
 Tests run in parallel (pytest-xdist, see pyproject.toml): use tmp_path, port 0, no fixed names.
+Timing: see tests/README.md (derive bounds from a measured baseline, wait on conditions).
 """
 
 from __future__ import annotations
@@ -22,10 +27,16 @@ import fcntl
 import ipaddress
 import os
 import socket
+import sqlite3
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+import requests
 
+from litmap import dataset
 from tests.fakeapi import Corpus, FakeS2
 from tests.guard import pytest_runtest_makereport  # noqa: F401  (a skip under CI=true fails)
 
@@ -87,11 +98,42 @@ def point_cli_at(server, tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+def integrity(db: str | os.PathLike) -> str:
+    """SQLite's own check of a cache file: "ok" when it is whole."""
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+@contextmanager
+def timed_sends() -> Iterator[list[tuple[float, float]]]:
+    """Every request litmap sends in this process: (monotonic instant it is handed to requests,
+    seconds until its answer has been read). The instants are where the pacer's spacing is
+    exact; the server's arrival times add its threads' scheduling, tens of ms on a loaded box."""
+    sends: list[tuple[float, float]] = []
+    real = requests.Session.send
+
+    def send(session, request, **kw):
+        start = time.monotonic()
+        try:
+            return real(session, request, **kw)
+        finally:
+            sends.append((start, time.monotonic() - start))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(requests.Session, "send", send)
+        yield sends
+
+
+def send_gaps(sends: list[tuple[float, float]]) -> list[float]:
+    return [b - a for (a, _), (b, _) in zip(sends, sends[1:])]
+
+
 @pytest.fixture
 def api(tmp_path, monkeypatch):
     """The small corpus on a fake API, with the CLI pointed at it."""
-    from tests.fakeapi import Corpus, FakeS2
-
     with FakeS2(Corpus.small()) as server:
         point_cli_at(server, tmp_path, monkeypatch)
         yield server
@@ -140,15 +182,11 @@ def neighbourhood_corpus():
 
 @pytest.fixture(scope="session")
 def sample_corpus():
-    from litmap import dataset
-
     return Corpus.from_dataset(dataset.sample_path())
 
 
 @pytest.fixture(scope="session")
 def sample_index_cache(tmp_path_factory) -> Path:
-    from litmap import dataset
-
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # the run's base, shared by its workers

@@ -17,9 +17,10 @@ Corpus (what is served; lists keep insertion order = paging order):
 FakeS2(corpus=None, required_key=None, nested_cap=9999, paper_nested_cap=1000)
     .url .port .corpus .required_key .nested_cap .paper_nested_cap .list_window(10000) .max_limit(1000)
     .max_batch(500) .log [{method, path, query, json, headers, time, status, raw_query}] .count
-    .reset() .requests_to(regex) .faults [Fault] .violations .dead .start() .close()
+    .connections (open client connections) .reset() .requests_to(regex) .faults [Fault]
+    .violations .dead .start() .close()
 Faults (each returns a Fault; common keywords: every=k, prob=p + seed=, seconds=T, after=n,
-times=n, path=regex, method=, retry_after=):
+times=n, path=regex, method=, retry_after= (a value, or a callable asked at each answer)):
     .throttle(**kw) 429   .fail(status=500, **kw)   .slow(delay, **kw)   .drop(**kw)   .hang(delay, **kw)
     .truncate(**kw)   .html_error(status=502, **kw)   .short_batch(missing=1, **kw)
     .die_after(n, mode="drop"|"refuse")   .rate_limit(per_second, burst=1, tolerance=None, retry_after=None)
@@ -42,6 +43,7 @@ import json
 import random
 import re
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -1110,7 +1112,7 @@ class Fault:
     When: every matching request, or every `every`-th, or with probability `prob` (seeded by
     `seed`), or during `seconds` from the first matching request; after skipping `after`
     matching requests; at most `times` times.  Matching: `path` regex searched in the decoded
-    path, `method`."""
+    path, `method`.  retry_after: a Retry-After header value, or a callable giving one."""
     kind: str = "status"
     status: int | None = None
     every: int | None = None
@@ -1138,6 +1140,11 @@ class Fault:
     @property
     def exhausted(self) -> bool:
         return self.times is not None and self.hits >= self.times
+
+    def header(self) -> str:
+        """The Retry-After value; a callable retry_after is asked at each answer (an HTTP date
+        relative to when the 429 is sent, whenever that is)."""
+        return str(self.retry_after() if callable(self.retry_after) else self.retry_after)
 
     def fire(self, now: float) -> bool:
         self.seen += 1
@@ -1168,7 +1175,6 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         # A client that timed out and hung up is normal in fault tests: stay quiet about it.
-        import sys
         if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             super().handle_error(request, client_address)
 
@@ -1184,6 +1190,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):  # quiet
         pass
+
+    # Open connections are counted, so a test can wait until a client's requests are all in
+    # the log (a killed client's last connection is closed and read to its end).
+    def setup(self):
+        super().setup()
+        with self.server.app._lock:
+            self.server.app.connections += 1
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            with self.server.app._lock:
+                self.server.app.connections -= 1
 
     def do_GET(self):
         self.server.app._handle(self, "GET")
@@ -1207,6 +1227,7 @@ class _Base:
         self._lock = threading.RLock()
         self.log: list[dict] = []
         self.port: int | None = None
+        self.connections = 0  # open client connections
 
     @property
     def url(self) -> str:
@@ -1281,7 +1302,7 @@ class FakeS2(_Base):
     paper_nested_cap (GET /paper, 1000), list_window (10000), max_limit (1000), max_batch (500),
     reverse_nested (nested lists in the opposite of the paginated order; default False).
     Read: url, port, log (dicts: method, path, query, json, headers, time, status), count,
-    violations (rate-limit mode), faults."""
+    connections (open client connections), violations (rate-limit mode), faults."""
 
     def __init__(self, corpus: Corpus | None = None, *, required_key: str | None = None,
                  nested_cap: int = NESTED_CAP, paper_nested_cap: int = PAPER_NESTED_CAP):
@@ -1455,7 +1476,7 @@ class FakeS2(_Base):
                     b = b.encode()
                 hdrs = {}
                 if action.retry_after is not None:
-                    hdrs["Retry-After"] = action.retry_after
+                    hdrs["Retry-After"] = action.header()
                 entry["status"] = action.status
                 self._send(h, action.status, b, headers=hdrs)
                 return
@@ -1465,7 +1486,7 @@ class FakeS2(_Base):
                 entry["status"] = status
                 hdrs = {"X-Cache": "Error from cloudfront", "Via": "1.1 fake.cloudfront.net (CloudFront)"}
                 if action.retry_after is not None:
-                    hdrs["Retry-After"] = action.retry_after
+                    hdrs["Retry-After"] = action.header()
                 self._send(h, status, page, ctype="text/html", headers=hdrs)
                 return
         try:
@@ -1902,7 +1923,9 @@ def load_interactions(path: str | Path) -> list[Interaction]:
     path = Path(path)
     out: list[Interaction] = []
     if path.suffix in (".yaml", ".yml"):
-        import yaml   # test dependency; only cassettes need it
+        # PyYAML is a test extra and only cassettes need it: the benchmarks also run this
+        # fake server, on a plain install
+        import yaml
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
         for i, it in enumerate(data.get("interactions") or []):

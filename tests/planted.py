@@ -9,6 +9,7 @@ words with words common to all topics. Deterministic (seeded RNG, fixed ids).
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 from tests.fakeapi import Corpus, paper_id
 
@@ -76,8 +77,6 @@ def planted_corpus(seed: int = 1) -> tuple[Corpus, str, dict[str, str]]:
 
 def adjusted_rand_index(a: list, b: list) -> float:
     """Hubert & Arabie's ARI of two labelings of the same items (1 = identical partitions)."""
-    from collections import Counter
-
     def pairs(n: int) -> float:
         return n * (n - 1) / 2
 

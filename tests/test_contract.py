@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.fakeapi import FIXTURES, FakeS2, Interaction, Replay, load_interactions, recording_files
+from tests.fakeapi import FIXTURES, Corpus, FakeS2, Interaction, Replay, load_interactions, paper_id, recording_files
 
 from litmap import s2
 
@@ -68,20 +68,17 @@ def make_client(url: str, api_key: str | None = None):
 
 def issue(client, call: Call):
     """The client method for a recorded request; the transport (_call) where litmap has no
-    method of its own for that endpoint (search, authors, recommendations from lists)."""
+    method of its own for that endpoint (one paper: the crawl asks in batches; search,
+    authors, recommendations)."""
     it = call.first
     fields = it.param("fields")
     kind = call.kind
-    if kind == "paper":
-        return client.paper(it.paper_ref, fields)
     if kind == "batch":
         return client.batch(it.body["ids"], fields)
     if kind in ("references", "citations"):
         return getattr(client, kind)(it.paper_ref, fields, limit=int(it.param("limit") or 100))
     if kind == "match":
         return client.match_title(it.param("query"), fields)
-    if kind == "recommend" and (it.param("from") or "recent") == "recent":
-        return client.recommendations(it.paper_ref, fields, limit=int(it.param("limit") or 100))
     params = {k: v[-1] for k, v in it.query.items()}
     expect = list if kind == "batch" else dict
     return client._call(it.method, it.path, params, it.body, expect=expect)
@@ -200,10 +197,6 @@ def test_client_reads_recorded_exchange(call):
     elif kind == "match":
         assert result == want["data"][0]
         check_paper(s2.normalise_paper(result), {k: v for k, v in result.items() if k != "matchScore"})
-    elif kind == "recommend" and isinstance(result, list):
-        assert result == want["recommendedPapers"]
-        for paper in result:
-            check_paper(s2.normalise_paper(paper), paper)
     else:
         assert result == want
 
@@ -265,10 +258,10 @@ def test_recorded_errors_are_typed():
         return load_interactions(FIXTURES / "recorded" / name)
     with Replay(replay("test_not_found.yaml")) as rp:
         with pytest.raises(s2.NotFound, match="Paper with id 0 not found"):
-            make_client(rp.url).paper("0", "t,i,t,l,e")
+            make_client(rp.url)._call("GET", "/graph/v1/paper/0", {"fields": "t,i,t,l,e"})
     with Replay(replay("test_bad_query_parameters.yaml")) as rp:
         with pytest.raises(s2.BadRequest, match="Unrecognized or unsupported fields"):
-            make_client(rp.url).paper("10.1093/mind/lix.236.433", "unknown")
+            make_client(rp.url)._call("GET", "/graph/v1/paper/10.1093/mind/lix.236.433", {"fields": "unknown"})
     with Replay(replay("test_debug.yaml")) as rp:
         with pytest.raises(s2.KeyRejected) as info:
             make_client(rp.url, api_key="F@k3K3y").batch(
@@ -333,7 +326,6 @@ def test_fake_and_replay_give_the_client_the_same_graph(call, recorded_fake):
 @pytest.mark.slow
 def test_fan_out_is_paged_to_the_window_and_reported_truncated():
     """50,000 citations: the client may page offset+limit < 10,000 only, then says truncated."""
-    from tests.fakeapi import Corpus
     corpus = Corpus.synthetic(20, 50_000, 2, seed=1)
     with FakeS2(corpus) as api:
         client = make_client(api.url)
@@ -346,12 +338,10 @@ def test_fan_out_is_paged_to_the_window_and_reported_truncated():
 
 
 def test_ids_with_reserved_characters_reach_the_api_whole():
-    from tests.fakeapi import Corpus, paper_id
     weird = {"q": "10.1000/a?b=1", "h": "10.1000/x#1", "p": "10.1000/50%2Foff"}
     corpus = Corpus.from_papers([{"paperId": paper_id(k), "title": k, "externalIds": {"DOI": v}} for k, v in weird.items()])
     with FakeS2(corpus) as api:
         client = make_client(api.url)
         for k, doi in weird.items():
-            assert client.paper(f"DOI:{doi}", "title")["paperId"] == paper_id(k)
-            items, _ = client.references(f"DOI:{doi}", "title")
-            assert items == []
+            items, _ = client.references(f"DOI:{doi}", "title")  # a cut-short id would be a 404
+            assert items == [] and api.log[-1]["path"] == f"/graph/v1/paper/DOI:{doi}/references"

@@ -1,12 +1,16 @@
 """The source is the only difference: the bundled sample read as a dataset and the same data
 served by the (fake) API give the identical map, the API path in a couple dozen requests."""
 
+import inspect
 import json
 
 import pytest
+from click.testing import CliRunner
 
-from litmap import crawl, dataset, ids, s2
+from litmap import crawl, dataset, dataset_duckdb, ids, s2
+from litmap.cli import cli
 from litmap.store import Store
+from tests import guard
 from tests.fakeapi import FakeS2
 
 SEED = "hep-th/9711200"
@@ -37,14 +41,7 @@ def test_sample_as_dataset_and_through_http_give_the_same_map(tmp_path, sample_c
 
 def test_bundled_sample_map_is_byte_identical_on_both_index_engines(tmp_path):
     # The same crawl on the SQLite index and on the DuckDB/Parquet one: the same page, .bib, .json.
-    from click.testing import CliRunner
-
-    from litmap.cli import cli
-    from tests import guard
-
     guard.need_module("duckdb", "pip install -e '.[test]'")
-    from litmap import dataset
-
     outputs = {}
     for engine in ("sqlite", "duckdb"):
         out = tmp_path / engine
@@ -64,11 +61,6 @@ def test_bundled_sample_map_is_byte_identical_on_both_index_engines(tmp_path):
 def test_the_parquet_store_reads_everything_the_crawl_reads():
     # Every reading method of the SQLite store exists on the Parquet one, with the same parameters:
     # a method added to one engine only would fail here, not in a user's crawl.
-    import inspect
-
-    from litmap import dataset_duckdb
-    from litmap.store import Store
-
     writing = ("put_", "_", "pacing", "transaction", "open", "info", "get_map", "map_")
     for name, fn in inspect.getmembers(Store, inspect.isfunction):
         if name.startswith(writing):

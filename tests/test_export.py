@@ -16,9 +16,17 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
+import bibtexparser
+import jsonschema
+import networkx as nx
 import pytest
+from bibtexparser.bparser import BibTexParser
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pylatexenc.latex2text import LatexNodes2Text
 
 from litmap import export
 from litmap import text as ltext
@@ -71,9 +79,6 @@ def keys_of(papers: list[dict]) -> dict[str, str]:
 
 
 def parse_bib(text: str) -> list[dict]:
-    import bibtexparser
-    from bibtexparser.bparser import BibTexParser
-
     parser = BibTexParser(common_strings=False, ignore_nonstandard_types=False,
                           interpolate_strings=False)
     return bibtexparser.loads(text, parser=parser).entries
@@ -81,8 +86,6 @@ def parse_bib(text: str) -> list[dict]:
 
 def untex(value: str) -> str:
     """What a LaTeX reader makes of a .bib value (pylatexenc, math as text), one line."""
-    from pylatexenc.latex2text import LatexNodes2Text
-
     value = value.replace("\\textless{}", "<").replace("\\textgreater{}", ">")
     return " ".join(LatexNodes2Text(math_mode="text", strict_latex_spaces=False).latex_to_text(value).split())
 
@@ -98,8 +101,6 @@ def same_reading(bib_value: str, title: str) -> bool:
     for them the real tools (bibtex, biber, pandoc) are the judges, not this comparison."""
     if re.search(r"[\\$^_{}~]", export._clean(title)):
         return True
-    import unicodedata
-
     # NFKC: the encoder may spell a ligature (ﬁ) as its letters
     # and LaTeX reads -- as an en dash, which is what "Yang--Mills" means
     want = meant(title).replace("---", "\u2014").replace("--", "\u2013")
@@ -144,8 +145,6 @@ def test_clean_drops_exactly_the_unprintable_code_points():
     """Every code point between two letters: dropped when it is a control that is not
     whitespace (category Cc), a surrogate (Cs) or U+FFFE/F; whitespace becomes one space; any
     other character is kept (NFC may compose it with its neighbour)."""
-    import unicodedata
-
     for i in range(0x110000):
         c = chr(i)
         got = export._clean("a" + c + "b")
@@ -507,9 +506,6 @@ def test_fuzz_corpus_passes_bibtex_and_biber(tmp_path):
 
 
 def test_fuzz_corpus_reads_back_in_every_other_format():
-    import jsonschema
-    import networkx as nx
-
     papers = fuzz_corpus(seed=2)
     assert len(parse_ris(to_ris(papers))) == len(papers)
     rows = list(csv.reader(io.StringIO(to_csv(papers), newline="")))
@@ -578,8 +574,6 @@ def test_ris_reads_back():
 
 
 def test_csl_json_validates_against_the_official_schema():
-    import jsonschema
-
     schema = json.loads((FIXTURES / "csl-data.json").read_text())
     items = json.loads(to_csl_json(hostile()))
     jsonschema.Draft7Validator.check_schema(schema)
@@ -652,8 +646,6 @@ def test_json_is_the_map_itself():
 
 @pytest.mark.parametrize("fmt", ["graphml", "gexf"])
 def test_graph_formats_read_back_with_networkx(fmt):
-    import networkx as nx
-
     m = hostile_map()
     text = FORMATS[fmt][0](m)
     reader = nx.read_graphml if fmt == "graphml" else nx.read_gexf
@@ -684,8 +676,6 @@ def test_gexf_carries_layout_and_no_timestamp():
 
 
 def test_graph_skips_edges_to_unknown_nodes():
-    import networkx as nx
-
     m = hostile_map()
     m["edges"].append({"source": "0" * 40, "target": m["nodes"][0]["id"], "weight": 0.5})
     g = nx.read_graphml(io.BytesIO(to_graphml(m).encode()))
@@ -735,9 +725,6 @@ def test_hostile_markup_is_inert_text(name):
 
 
 def test_random_text_never_breaks_an_entry():
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
     text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 
     @settings(max_examples=60, deadline=None)
@@ -783,8 +770,6 @@ def test_csv_has_the_cluster_columns():
 
 @pytest.mark.parametrize("fmt", ["graphml", "gexf"])
 def test_graph_formats_carry_the_cluster(fmt):
-    import networkx as nx
-
     m = clustered_map()
     reader = nx.read_graphml if fmt == "graphml" else nx.read_gexf
     g = reader(io.BytesIO(FORMATS[fmt][0](m).encode("utf-8")))
@@ -823,8 +808,6 @@ def test_bibtex_keywords_are_the_cluster_terms_escaped(tmp_path):
 
 
 def test_csl_json_keyword_is_the_cluster_label_and_validates():
-    import jsonschema
-
     papers = clustered_map()["nodes"]
     items = json.loads(to_csl_json(papers))
     jsonschema.validate(items, json.loads((FIXTURES / "csl-data.json").read_text()),

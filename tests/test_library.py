@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from litmap import history, libfile, store
 from litmap.cli import cli
 from tests.conftest import point_cli_at
 from tests.fakeapi import SMALL, Corpus, FakeS2, paper_id
+from tests.test_render import CHROMEDRIVER, CHROMIUM, _errors, _need_browser
+from tests.waits import wait_until
 
 FIX = Path(__file__).parent / "fixtures" / "library"
 
@@ -295,7 +298,7 @@ def test_old_cache_gains_the_history_table_and_keeps_its_data(tmp_path):
     path = tmp_path / "litmap.sqlite"
     with store.Store(path) as st:
         st.put_papers([{"paperId": "a" * 40, "title": "kept"}], full=True)
-        st.put_list("a" * 40, "references", [("a" * 40, "b" * 40, None, None)], "complete", 1)
+        st.put_answer([], [("a" * 40, "references", [("a" * 40, "b" * 40, None, None)], "complete", 1)])
     conn = sqlite3.connect(path)                  # what a cache from before this change looks like
     conn.execute("DROP TABLE map_history")
     conn.commit()
@@ -331,8 +334,6 @@ def test_seed_from_id_list_on_the_sample(sample_cache, tmp_path, monkeypatch):
 
 @pytest.mark.browser
 def test_browser_missing_tab_new_badges_and_filter(api, tmp_path):
-    from tests.test_render import _errors, _need_browser
-
     _need_browser()
     args = ["seed", "--from", FIX / "hostile.bib", "--nodes", "6", "-o", "lib.html", "-q"]
     assert run(*args).exit_code == 0
@@ -381,12 +382,9 @@ def test_browser_missing_tab_new_badges_and_filter(api, tmp_path):
 
 
 def _chrome():
-    import tempfile
-
+    # selenium inside the browser test only: see test_render
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-
-    from tests.test_render import CHROMEDRIVER, CHROMIUM
 
     opts = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -398,12 +396,6 @@ def _chrome():
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
 
-def _wait(drv, condition: str, seconds: float = 15) -> None:
-    import time
-
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if drv.execute_script("return !!(" + condition + ")"):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"page never satisfied {condition}: {drv.get_log('browser')!r}")
+def _wait(drv, condition: str) -> None:
+    if not wait_until(lambda: drv.execute_script("return !!(" + condition + ")")):
+        raise AssertionError(f"page never satisfied {condition}: {drv.get_log('browser')!r}")

@@ -16,7 +16,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -322,6 +321,8 @@ def test_degenerate_maps_render():
 
 
 # ----------------------------------------------------------------------------- browser
+# selenium is imported inside the browser tests: without it they report it missing (guard: a
+# skip with the reason locally, a failure under CI=true) while the rest of this file runs.
 def _need_browser() -> None:
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
     try:
@@ -368,12 +369,7 @@ def _open(drv, html: str, tmp_path: Path, w: int = 1280, h: int = 800, name: str
     path.write_text(html, encoding="utf-8")
     _viewport(drv, w, h)
     drv.get(path.as_uri())
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        if drv.execute_script("return !!(window.litmap && window.litmap.ready && window.litmap.firstDraw)"):
-            break
-        time.sleep(0.05)
-    else:
+    if not wait_until(lambda: drv.execute_script("return !!(window.litmap && window.litmap.ready && window.litmap.firstDraw)")):
         raise AssertionError("page did not become ready: %r" % drv.get_log("browser"))
     drv.get_log("browser")  # flush (later checks read only new entries)
     return path
@@ -543,14 +539,10 @@ def test_browser_sort_and_tabs(browser, page40):
     assert st[0] == m["derivative"][0]["title"] and "cites 15 map papers" in st[1] and st[2] == []
 
 
-def _wait_download(folder: str, before: set, timeout: float = 10.0) -> Path:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        new = [f for f in os.listdir(folder) if f not in before and not f.endswith(".crdownload")]
-        if new:
-            return Path(folder) / new[0]
-        time.sleep(0.1)
-    raise AssertionError("no download appeared in %s" % folder)
+def _wait_download(folder: str, before: set) -> Path:
+    new = wait_until(lambda: [f for f in os.listdir(folder) if f not in before and not f.endswith(".crdownload")])
+    assert new, "no download appeared in %s" % folder
+    return Path(folder) / new[0]
 
 
 @pytest.mark.browser
@@ -602,11 +594,9 @@ def test_browser_xss_corpus_executes_nothing(browser, tmp_path):
     for p in m["nodes"]:
         _node_offset(browser, p["id"])
         ActionChains(browser, duration=0).move_to_element_with_offset(graph, 0, 60).move_to_element(graph).perform()
-        tip, deadline = None, time.time() + 3
-        while tip is None and time.time() < deadline:
-            time.sleep(0.05)
-            tip = browser.execute_script("var t=document.querySelector('div.vis-tooltip');"
-                                         "return t && t.style.visibility !== 'hidden' ? t.textContent : null")
+        tip = wait_until(lambda: browser.execute_script("var t=document.querySelector('div.vis-tooltip');"
+                                                        "return t && t.style.visibility !== 'hidden' ? t.textContent : null"),
+                         lambda text: text is not None)
         assert tip is not None and plain(p["title"]) in tip
         ActionChains(browser, duration=0).click().perform()
         got = browser.execute_script("return document.getElementById('d-title').textContent")

@@ -1,10 +1,17 @@
 """The HTTP client against the fake API: retries, pacing, pagination, typed errors, the key."""
 
+import multiprocessing
+import os
 import random
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
-from litmap import s2
+from litmap import s2, store
+from litmap.store import Store
 from tests.fakeapi import SMALL, Corpus, FakeS2
 
 SEED = SMALL["seed"]
@@ -32,7 +39,7 @@ def client_for(api, **kw):
 def test_key_is_sent_as_header_and_only_there(api):
     api.required_key = "sekrit-key-123"
     client = client_for(api, api_key="sekrit-key-123")
-    assert client.paper(SEED, "title")["title"] == "The Seed Paper on Literature Maps"
+    assert client.batch([SEED], "title")[0]["title"] == "The Seed Paper on Literature Maps"
     entry = api.log[-1]
     assert entry["headers"]["x-api-key"] == "sekrit-key-123"
     assert "sekrit" not in entry["path"] + str(entry["query"])
@@ -40,20 +47,20 @@ def test_key_is_sent_as_header_and_only_there(api):
 
 def test_key_from_environment(api, monkeypatch):
     monkeypatch.setenv("S2_API_KEY", "env-key")
-    client_for(api).paper(SEED, "title")
+    client_for(api).batch([SEED], "title")[0]
     assert api.log[-1]["headers"]["x-api-key"] == "env-key"
 
 
 def test_no_key_no_header(api, monkeypatch):
     monkeypatch.delenv("S2_API_KEY", raising=False)
-    client_for(api).paper(SEED, "title")
+    client_for(api).batch([SEED], "title")[0]
     assert "x-api-key" not in api.log[-1]["headers"]
 
 
 def test_rejected_key_is_one_clear_error_without_the_key(api):
     api.required_key = "right"
     with pytest.raises(s2.KeyRejected) as info:
-        client_for(api, api_key="wrong-key-xyz").paper(SEED, "title")
+        client_for(api, api_key="wrong-key-xyz").batch([SEED], "title")[0]
     assert "rejected" in str(info.value) and "wrong-key-xyz" not in str(info.value)
     assert api.count == 1  # a 403 is not retried
 
@@ -61,9 +68,9 @@ def test_rejected_key_is_one_clear_error_without_the_key(api):
 def test_not_found_and_bad_request_are_typed_and_not_retried(api):
     client = client_for(api)
     with pytest.raises(s2.NotFound, match="not found"):
-        client.paper("CorpusId:999999999", "title")
+        client.references("CorpusId:999999999", "title")
     with pytest.raises(s2.BadRequest, match="Unrecognized or unsupported fields"):
-        client.paper(SEED, "title,unknown")
+        client.batch([SEED], "title,unknown")
     assert api.count == 2
 
 
@@ -105,7 +112,7 @@ def test_429_with_retry_after_is_honoured(api):
     api.throttle(times=2, retry_after=7)
     sleeps = Sleeps()
     client = client_for(api, sleep=sleeps)
-    assert client.paper(SEED, "title")["paperId"] == SEED
+    assert client.batch([SEED], "title")[0]["paperId"] == SEED
     assert api.count == 3 and client.throttled == 2
     assert sum(1 for s in sleeps if 6.5 <= s <= 7.0) == 2
 
@@ -114,7 +121,7 @@ def test_429_without_retry_after_backs_off_exponentially_with_jitter(api):
     api.throttle(times=4)
     sleeps = Sleeps()
     client = client_for(api, sleep=sleeps, backoff=1.0)
-    client.paper(SEED, "title")
+    client.batch([SEED], "title")[0]
     assert len(sleeps) == 4
     for attempt, wait in enumerate(sleeps):
         base = 2.0**attempt
@@ -148,7 +155,7 @@ def test_two_clients_throttled_together_do_not_retry_in_lockstep(api):
         api.reset()
         api.throttle(times=5)
         sleeps = Sleeps()
-        client_for(api, sleep=sleeps).paper(SEED, "title")
+        client_for(api, sleep=sleeps).batch([SEED], "title")[0]
         assert len(sleeps) == 5
         waits.append(sleeps)
     assert max(abs(a - b) for a, b in zip(*waits)) > 0.05, waits
@@ -158,21 +165,21 @@ def test_retries_are_bounded_then_one_clear_error(api):
     api.throttle()
     client = client_for(api, max_tries=4)
     with pytest.raises(s2.RateLimited, match="gave up after 4 tries"):
-        client.paper(SEED, "title")
+        client.batch([SEED], "title")[0]
     assert api.count == 4
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_server_errors_are_retried(api, status):
     api.fail(status, times=2)
-    assert client_for(api).paper(SEED, "title")["paperId"] == SEED
+    assert client_for(api).batch([SEED], "title")[0]["paperId"] == SEED
     assert api.count == 3
 
 
 def test_persistent_server_error_says_so(api):
     api.fail(503)
     with pytest.raises(s2.ServerError, match="503"):
-        client_for(api, max_tries=3).paper(SEED, "title")
+        client_for(api, max_tries=3).batch([SEED], "title")[0]
 
 
 @pytest.mark.parametrize("fault", ["drop", "truncate", "html_error", "short_batch"])
@@ -184,16 +191,23 @@ def test_broken_answers_are_retried(api, fault):
 
 
 def test_timeout_is_retried(api):
-    api.slow(1.5, times=1)
-    client = client_for(api, timeout=0.5)
-    assert client.paper(SEED, "title")["paperId"] == SEED
+    """An answer that stalls past the read timeout is asked for again. The timeout is ten times
+    an answer measured here first (at least 0.5 s), so the retry answers in time on a loaded
+    machine; the stall outlasts it by a second, so the first try always times out."""
+    start = time.monotonic()
+    client_for(api).batch([SEED], "title")[0]
+    timeout = max(0.5, 10 * (time.monotonic() - start))
+    api.reset()
+    api.slow(timeout + 1.0, times=1)
+    client = client_for(api, timeout=timeout)
+    assert client.batch([SEED], "title")[0]["paperId"] == SEED
     assert api.count == 2
 
 
 def test_unreachable_server_fails_fast_with_network_error():
     client = s2.Client(base_url="http://127.0.0.1:9", rate=0, sleep=Sleeps())
     with pytest.raises(s2.NetworkError, match="cannot reach http://127.0.0.1:9"):
-        client.paper(SEED, "title")
+        client.batch([SEED], "title")[0]
     assert client.requests == s2.RetryPolicy().connect_tries
 
 
@@ -201,7 +215,7 @@ def test_pacer_keeps_under_the_server_rate_limit(api):
     api.rate_limit(5, tolerance=0.1)  # latency jitter on a loaded machine; no pacing would miss by 0.2 s
     client = s2.Client(base_url=api.url, rate=5)
     for _ in range(8):
-        client.paper(SEED, "title")
+        client.batch([SEED], "title")[0]
     assert api.violations == [] and client.throttled == 0
 
 
@@ -215,12 +229,27 @@ def test_pacer_holds_everyone_after_a_429():
     assert sleeps == [5.0]
 
 
-def test_title_match_and_recommendations(api):
+def test_pacer_counts_the_interval_from_when_a_request_really_goes():
+    """A sleep on a loaded machine overruns (here by 0.3 s): the next request still waits the
+    whole interval after the late one, instead of following it closer to catch up."""
+    clock = [0.0]
+    sleeps = Sleeps()
+
+    def late_sleep(seconds: float) -> None:
+        sleeps(seconds)
+        clock[0] += seconds + 0.3
+
+    pacer = s2.Pacer(1.0, clock=lambda: clock[0], sleep=late_sleep)
+    for _ in range(3):
+        pacer.wait()
+    assert sleeps == [pytest.approx(1 + s2.PACE_MARGIN)] * 2
+
+
+def test_title_match(api):
     client = client_for(api)
     assert client.match_title("the seed paper on literature maps", "title")["paperId"] == SEED
     with pytest.raises(s2.NotFound, match="Title match not found"):
         client.match_title("zzzz qqqq no such paper", "title")
-    assert isinstance(client.recommendations(SEED, "title", limit=5), list)
 
 
 def test_normalise_paper_fills_every_key():
@@ -243,56 +272,59 @@ def test_empty_page_with_next_is_not_the_end(api):
 
 # -- pacing shared by processes on one cache ----------------------------------------------------
 
+class _ClaimClock:
+    """litmap.store's `time`, remembering the last time.time() it gave: after a successful
+    claim, the instant the slot was claimed at, inside the claim's transaction. (A time taken
+    after the claim returns would add the scheduling of a loaded machine to the gaps.)"""
+
+    def __init__(self):
+        self.last = 0.0
+
+    def time(self) -> float:
+        self.last = time.time()
+        return self.last
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+
 def _claims(path: str, n: int, interval: float, out) -> None:
-    import time
-
-    from litmap.store import Store
-
-    with Store(path) as st:
+    clock = store.time = _ClaimClock()
+    with store.Store(path) as st:
         pacer = s2.Pacer(1 / interval, shared=st.pacing("http://api"))
         sends = []
         for _ in range(n):
             pacer.wait()
-            sends.append(time.time())
+            sends.append(clock.last)
         out.put(sends)
 
 
 def test_shared_send_slots_are_claimed_atomically_across_processes(tmp_path):
-    import multiprocessing
-
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
     path = str(tmp_path / "litmap.sqlite")
     procs = [ctx.Process(target=_claims, args=(path, 10, 0.05, out)) for _ in range(4)]
     for p in procs:
         p.start()
-    sends = sorted(s for _ in procs for s in out.get(timeout=60))
+    sends = sorted(s for _ in procs for s in out.get(timeout=600))
     for p in procs:
-        p.join(timeout=60)
+        p.join(timeout=600)
     assert len(sends) == 40
     assert min(b - a for a, b in zip(sends, sends[1:])) >= 0.05  # never two processes in one interval
 
 
 def test_a_hold_is_seen_by_the_other_processes_and_a_stale_clock_is_ignored(tmp_path):
-    import time
-
-    from litmap.store import Store
-
+    # waits of minutes, checked to within 10 s: the steps between take milliseconds
     with Store(tmp_path / "c.sqlite") as a, Store(tmp_path / "c.sqlite") as b:
-        a.pacing("http://api").hold(time.time() + 5)
-        assert b.pacing("http://api").claim(1.0) >= 4.9
-        assert b.pacing("http://other").claim(1.0) == 0.0  # another API: its own budget
-        assert 0.9 <= a.pacing("http://other").claim(1.0) <= 1.0  # ... which b just used
+        a.pacing("http://api").hold(time.time() + 300)
+        assert b.pacing("http://api").claim(1.0) >= 290
+        assert b.pacing("http://other").claim(100.0) == 0.0  # another API: its own budget
+        assert 90 <= a.pacing("http://other").claim(100.0) <= 100  # ... which b just used
         b.conn.execute("UPDATE pacing SET next_send = ?", (time.time() + 10 ** 6,))  # a clock jump
         assert a.pacing("http://api").claim(1.0) == 0.0
 
 
 def _seed_processes(api, caches, seed):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
     procs = []
     for i, cache in enumerate(caches):
@@ -302,22 +334,25 @@ def _seed_processes(api, caches, seed):
         procs.append(subprocess.Popen([sys.executable, "-m", "litmap", "seed", seed, "--quiet",
                                        "-o", str(cache / f"map{i}.html")], env=env, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True))
-    return [p.communicate(timeout=300) + (p.returncode,) for p in procs]
+    return [p.communicate(timeout=600) + (p.returncode,) for p in procs]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("n", [2, 4])
 def test_processes_on_one_cache_share_one_request_per_second(tmp_path, n):
-    # A strict server: any two requests arriving less than 1 s apart, from anyone, get a 429.
+    # A server that answers 429 to any two requests arriving much less than 1 s apart, from
+    # anyone. It forgives 0.3 s of arrival jitter (the scheduling of its own threads and of
+    # the children on a loaded machine): processes that pace alone, each to 1.1 s, send some
+    # two requests at most 0.55 s apart, which it still catches.
     corpus = Corpus.synthetic(20, 30, 5)
     with FakeS2(corpus) as api:
-        api.rate_limit(1.0, burst=1, tolerance=0.0)
+        api.rate_limit(1.0, burst=1, tolerance=0.3)
         runs = _seed_processes(api, [tmp_path] * n, corpus.seeds[0])
         assert all(rc == 0 for _, _, rc in runs), runs
         assert api.count >= n + 4  # every process asked for something
         assert [e["status"] for e in api.log].count(429) == 0 and api.violations == []
         arrivals = sorted(e["time"] for e in api.log)
-        assert min(b - a for a, b in zip(arrivals, arrivals[1:])) >= 1.0
+        assert min(b - a for a, b in zip(arrivals, arrivals[1:])) >= 0.7
 
 
 @pytest.mark.slow

@@ -160,9 +160,7 @@ def test_planted_topics_fill_the_top_40_with_the_seeds_topic():
     papers also cite a shared classic and 30 % one paper of the other topic, so some of a
     seed's (recent) citers come from the other topic. The top 40 must be >= 90 % on topic:
     raw co-citation fails this (a060: 26 of 40), the citers' topic weight keeps it."""
-    import random as _random
-
-    rnd = _random.Random(11)
+    rnd = random.Random(11)
     topic = {}
     edges = []
     classics = [f"k{i}" for i in range(5)]

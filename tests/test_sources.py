@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import platformdirs
 import pytest
 from click.testing import CliRunner
 
@@ -28,8 +29,6 @@ def project(tmp_path, monkeypatch):
 
 
 def test_index_dir_honours_the_override_and_defaults_to_the_user_cache_dir(monkeypatch, tmp_path):
-    import platformdirs
-
     monkeypatch.setenv("LITMAP_INDEX_DIR", str(tmp_path / "ix"))
     assert dataset.index_dir() == tmp_path / "ix"
     monkeypatch.delenv("LITMAP_INDEX_DIR")

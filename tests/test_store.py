@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from litmap.store import SCHEMA_VERSION, Store, StoreError
+from tests.conftest import integrity
 
 
 def paper(pid, **kw):
@@ -19,7 +20,7 @@ def test_schema_version_and_wal(tmp_path):
     with Store.open(tmp_path) as db:
         assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
-        assert db.integrity() == "ok"
+        assert integrity(db.path) == "ok"
 
 
 def test_incompatible_schema_is_refused_with_advice(tmp_path):
@@ -49,14 +50,14 @@ def test_stub_never_overwrites_full_record(tmp_path):
 
 def test_lists_and_edges(tmp_path):
     with Store.open(tmp_path) as db:
-        db.put_list("s", "references", [("s", "r1", True, '["background"]'), ("s", "r2", None, None)], "complete", 3)
-        db.put_list("s", "citations", [("c1", "s", False, None)], "truncated", 1)
+        db.put_answer([], [("s", "references", [("s", "r1", True, '["background"]'), ("s", "r2", None, None)], "complete", 3),
+                           ("s", "citations", [("c1", "s", False, None)], "truncated", 1)])
         assert db.list_status(["s", "x"], "references") == {"s": "complete"}
         assert db.list_status(["s"], "citations") == {"s": "truncated"}
         assert sorted(db.list_edges(["s"], "references")) == [("s", "r1"), ("s", "r2")]
         assert db.list_edges(["s"], "citations") == [("c1", "s")]
         # a later answer without influence data keeps what an earlier one said
-        db.put_list("r1", "citations", [("s", "r1", None, None)], "complete", 1)
+        db.put_answer([], [("r1", "citations", [("s", "r1", None, None)], "complete", 1)])
         row = db.conn.execute("SELECT is_influential, intents FROM edges WHERE citing='s' AND cited='r1'").fetchone()
         assert row == (1, '["background"]')
 
@@ -83,7 +84,7 @@ def test_failed_transaction_leaves_nothing(tmp_path):
 def _writer(path, n, start):
     with Store(path) as db:
         for i in range(start, start + n):
-            db.put_list(f"p{i}", "references", [(f"p{i}", f"q{j}", None, None) for j in range(20)], "complete", 20)
+            db.put_answer([], [(f"p{i}", "references", [(f"p{i}", f"q{j}", None, None) for j in range(20)], "complete", 20)])
             db.put_papers([paper(f"p{i}", cc=i)], full=True)
 
 
@@ -98,7 +99,7 @@ def test_concurrent_writers_never_lock_out(tmp_path):
         p.join(120)
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     with Store(path) as db:
-        assert db.integrity() == "ok"
+        assert integrity(db.path) == "ok"
         assert db.conn.execute("SELECT count(*) FROM lists").fetchone()[0] == 240
         assert db.conn.execute("SELECT count(*) FROM edges").fetchone()[0] == 240 * 20
 
@@ -181,6 +182,6 @@ def test_a_crash_while_storing_a_list_never_leaves_it_complete_with_edges_missin
                           text=True, timeout=60)
     assert proc.returncode == 9, proc.stderr
     with Store(path) as db:
-        assert db.integrity() == "ok"
+        assert integrity(db.path) == "ok"
         assert db.list_status(["p"], "references") == {}
         assert db.list_edges(["p"], "references") == [] and db.get_papers(["p"]) == {}

@@ -209,7 +209,7 @@ def test_browser_timeline_toggle_moves_every_node_and_back(browser, cpage):
 
 @pytest.mark.browser
 def test_browser_hover_and_click_on_a_list_entry_highlights_its_linked_papers(browser, cpage):
-    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.action_chains import ActionChains  # inside: see test_render
 
     m, data = cpage
     for tab, key, verb in (("tab-prior", "prior", "Cited by"), ("tab-derivative", "derivative", "Cites")):

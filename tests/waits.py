@@ -10,7 +10,13 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 
 
-def wait_until(probe: Callable[[], T], ok: Callable[[T], bool] = bool, timeout: float = 10.0,
+# How long a wait may take before the test gives up. It costs nothing when the condition comes
+# true (the wait returns at once), so it is sized for a machine far slower than any of ours:
+# the things waited on take well under a second on a quiet 2-core box.
+PATIENCE = 60.0
+
+
+def wait_until(probe: Callable[[], T], ok: Callable[[T], bool] = bool, timeout: float = PATIENCE,
                interval: float = 0.02) -> T:
     """probe() until ok(value) holds or `timeout` seconds pass; returns the last value, which
     the caller asserts on (so a timeout fails with what was seen, not with "timed out")."""
