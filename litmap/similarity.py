@@ -65,6 +65,7 @@ EVIDENCE_K = 3.0  # n / (n + K): ranking and map edges alike
 EDGE_W_COUPLING, EDGE_W_COCITATION = 0.5, 0.5  # map edges: symmetric Salton blend
 SEED_EDGE_FACTOR = 2  # seeds keep 2 * per_node edges: they are the map's subject
 SCORE_DIGITS = 6  # rounding before sorting: removes platform float noise from the order
+MAP_EDGE_BLOCK = 256  # map_edges scores this many nodes' rows at a time
 
 Counts = Mapping[str, Sequence[int | None]]  # paperId -> (citationCount, referenceCount)
 Years = Mapping[str, int | None]  # paperId -> publication year
@@ -119,21 +120,6 @@ def _norms(M: CitationMatrix, counts: Counts) -> tuple[np.ndarray, np.ndarray]:
     return np.maximum(out_deg, glob[:, 1]) + 1.0, np.maximum(in_deg, glob[:, 0]) + 1.0
 
 
-def _pair_stats(M: CitationMatrix, counts: Counts, rows: np.ndarray, cols: np.ndarray
-                ) -> dict[str, np.ndarray]:
-    """Dense rows x cols blocks (all papers x seeds, or nodes x nodes: small either way)."""
-    n = len(M.ids)
-    Ap = (M.A + sp.identity(n, format="csr")).tocsr()
-    R, C = _norms(M, counts)
-    coup = (Ap[rows] @ Ap[cols].T).toarray()
-    Apc = Ap.tocsc()
-    cocit = (Apc[:, rows].T @ Apc[:, cols]).toarray()
-    sim = (EDGE_W_COUPLING * coup / np.sqrt(np.outer(R[rows], R[cols]))
-           + EDGE_W_COCITATION * cocit / np.sqrt(np.outer(C[rows], C[cols])))
-    n_ev = coup + cocit
-    return {"evidence": n_ev, "sim": sim, "score": sim * n_ev / (n_ev + EVIDENCE_K)}
-
-
 def _shared(M: CitationMatrix, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per paper: distinct refs / citers shared with any of S (raw A), cites or cited by S."""
     refs_of_s = np.asarray(M.A[S].sum(axis=0)).ravel() > 0
@@ -141,6 +127,17 @@ def _shared(M: CitationMatrix, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     coupling = M.A @ refs_of_s.astype(np.float64)
     cocitation = M.A.T @ cites_s.astype(np.float64)
     return coupling, cocitation, refs_of_s | cites_s
+
+
+def _seed_overlap(M: CitationMatrix, seeds: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per paper: its references cited by another seed, its citers citing another seed. For a
+    seed that is ``_shared`` with the other seeds, for all seeds in two sparse products (one
+    ``_shared`` per seed is quadratic in a library of thousands)."""
+    S = np.array([M.index[s] for s in seeds if s in M.index], dtype=np.int64)
+    seeds_citing = np.bincount(M.A[S].indices, minlength=len(M.ids))     # seeds citing each paper
+    seeds_cited = np.asarray(M.A[:, S].sum(axis=1)).ravel()              # seeds each paper cites
+    # a seed's own link counts once in these: another seed makes it 2
+    return M.A @ (seeds_citing >= 2).astype(np.float64), M.A.T @ (seeds_cited >= 2).astype(np.float64)
 
 
 def rank(edges: EdgeInput, seeds: Sequence[str], counts: Counts,
@@ -222,7 +219,7 @@ def select(ranked: Sequence[Mapping[str, Any]], n: int) -> list[str]:
 def edge_quota(node_id: str, seeds: Iterable[str], per_node: int = 3) -> int:
     """How many strongest edges a node keeps on its own account (others may add more)."""
     base = max(per_node, 1)  # >= 1: no node with any positive similarity is left isolated
-    return base * SEED_EDGE_FACTOR if node_id in set(seeds) else base
+    return base * SEED_EDGE_FACTOR if node_id in (seeds if isinstance(seeds, (set, frozenset)) else set(seeds)) else base
 
 
 def map_edges(edges: EdgeInput, node_ids: Iterable[str], counts: Counts,
@@ -240,17 +237,39 @@ def map_edges(edges: EdgeInput, node_ids: Iterable[str], counts: Counts,
     if k < 2:
         return []
     idx = np.array([M.index[p] for p in nodes], dtype=np.int64)
-    raw = _pair_stats(M, counts, idx, idx)["score"]
-    np.fill_diagonal(raw, 0.0)
-    w = np.where(raw > 0, np.maximum(np.round(raw, 4), 1e-4), 0.0)
-    quota = np.array([edge_quota(p, seeds, per_node) for p in nodes])
-    order = np.argsort(-w, axis=1, kind="stable")  # stable: ties keep column (= id) order
-    pos = np.empty_like(order)
-    pos[np.arange(k)[:, None], order] = np.arange(k)[None, :]
-    chosen = (pos < quota[:, None]) & (w > 0)
-    chosen = np.triu(chosen | chosen.T, 1)
-    return [{"source": nodes[i], "target": nodes[j], "weight": float(w[i, j])}
-            for i, j in zip(*np.nonzero(chosen))]  # row-major nonzero == sorted (source, target)
+    seed_set = set(seeds)
+    quota = np.array([edge_quota(p, seed_set, per_node) for p in nodes])
+    n = len(M.ids)
+    Ap = (M.A + sp.identity(n, format="csr")).tocsr()
+    R, C = _norms(M, counts)
+    refs = Ap[idx]                        # k x n: each node's references and itself
+    citers = Ap.tocsc()[:, idx].T.tocsr()  # k x n: each node's citers and itself
+    refs_t, citers_t = refs.T.tocsr(), citers.T.tocsr()
+    keys, weights = [], []
+    # The module docstring's edge weight, scored a block of rows at a time: memory bounded by
+    # MAP_EDGE_BLOCK x k instead of k x k (a library map has thousands of nodes).
+    for lo in range(0, k, MAP_EDGE_BLOCK):
+        hi = min(k, lo + MAP_EDGE_BLOCK)
+        coup = (refs[lo:hi] @ refs_t).toarray()
+        cocit = (citers[lo:hi] @ citers_t).toarray()
+        sim = (EDGE_W_COUPLING * coup / np.sqrt(np.outer(R[idx[lo:hi]], R[idx]))
+               + EDGE_W_COCITATION * cocit / np.sqrt(np.outer(C[idx[lo:hi]], C[idx])))
+        n_ev = coup + cocit
+        raw = sim * n_ev / (n_ev + EVIDENCE_K)
+        raw[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
+        r, c = np.nonzero(raw > 0)
+        w = np.maximum(np.round(raw[r, c], 4), 1e-4)
+        order = np.lexsort((c, -w, r))  # per row: strongest first, ties by id
+        r, c, w = r[order], c[order], w[order]
+        first = np.searchsorted(r, np.arange(hi - lo))
+        keep = np.arange(len(r)) - first[r] < quota[lo + r]
+        i, j = lo + r[keep], c[keep]
+        keys.append(np.minimum(i, j) * k + np.maximum(i, j))
+        weights.append(w[keep])
+    keys_all, at = np.unique(np.concatenate(keys), return_index=True)  # sorted (source, target)
+    w_all = np.concatenate(weights)[at]
+    return [{"source": nodes[a], "target": nodes[b], "weight": float(x)}
+            for a, b, x in zip((keys_all // k).tolist(), (keys_all % k).tolist(), w_all.tolist())]
 
 
 def _works(edges: EdgeInput, map_ids: Iterable[str], k: int, exclude: Iterable[str],
@@ -337,15 +356,13 @@ def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
         p = papers.get(pid)
         return dict(p) if p is not None else stub_paper(pid)
 
+    seed_coup, seed_cocit = _seed_overlap(M, seeds)
     nodes = []
     for i, pid in enumerate(all_ids):
         is_seed = pid in seed_set
         if is_seed:
-            others = np.array([M.index[s] for s in seeds if s != pid and s in M.index], int)
-            coup = cocit = 0
-            if len(others) and pid in M.index:
-                c1, c2, _ = _shared(M, others)
-                coup, cocit = int(c1[M.index[pid]]), int(c2[M.index[pid]])
+            j = M.index.get(pid)
+            coup, cocit = (0, 0) if j is None else (int(seed_coup[j]), int(seed_cocit[j]))
             sim, rk, share = 1.0, 0, 1.0
         else:
             r = info.get(pid, {})
