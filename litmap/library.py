@@ -219,7 +219,7 @@ def build(path, opts: crawl.Options, cache: Store, source: str | None = None, of
     --source map with none."""
     from litmap import libfile
 
-    _fmt, entries = libfile.read(path)
+    _fmt, entries = libfile.read(path, waiting=progress)
     made: list[s2.Client] = []
 
     def client() -> s2.Client:
