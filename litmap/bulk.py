@@ -16,7 +16,7 @@ import zlib
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .s2 import sane_text
+from .s2 import sane_text, year
 
 INDEX_VERSION = "3"  # bump when the index layout or the normalisation changes: forces rebuilds
 
@@ -134,7 +134,7 @@ def normalise_record(rec: dict) -> dict | None:
         "abstract": None,
         "tldr": None,
         "authors": authors,
-        "year": _int(rec.get("year")),
+        "year": year(_int(rec.get("year"))),
         "venue": _str(rec.get("venue")),
         "journal": journal,
         "publicationTypes": [t for t in types if isinstance(t, str)] if isinstance(types, list) else [],
