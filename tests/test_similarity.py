@@ -400,3 +400,20 @@ def test_assemble_map_seed_with_no_neighbourhood():
     assert m["nodes"][0]["x"] == 0.0 and m["edges"] == [] and m["prior"] == []
     assert m["derivative"] == [] and m["stats"]["candidates"] == 0
     json.dumps(m)
+
+
+def test_library_scale_paths_give_the_same_numbers(graph_map, monkeypatch):
+    # A library map has thousands of nodes and seeds: map edges are scored in row blocks and the
+    # seeds' shared counts in two products. Same results as one block and one _shared per seed.
+    edges, counts, _, ranked, nodes = graph_map
+    seeds = nodes[:12]  # many seeds, as a library has
+    whole = sim.map_edges(edges, nodes, counts, seeds)
+    monkeypatch.setattr(sim, "MAP_EDGE_BLOCK", 5)
+    assert sim.map_edges(edges, nodes, counts, seeds) == whole and whole
+    M = sim.build_matrix(edges)
+    coup, cocit = sim._seed_overlap(M, seeds)
+    for s in seeds:
+        others = np.array([M.index[o] for o in seeds if o != s], int)
+        c1, c2, _ = sim._shared(M, others)
+        assert (coup[M.index[s]], cocit[M.index[s]]) == (c1[M.index[s]], c2[M.index[s]])
+    assert any(coup[M.index[s]] for s in seeds) and any(cocit[M.index[s]] for s in seeds)
