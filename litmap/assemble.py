@@ -55,10 +55,11 @@ def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
         p = papers.get(pid)
         return dict(p) if p is not None else stub_paper(pid)
 
+    overlap = similarity.seed_overlap(M, seeds)
     nodes = []
     for i, pid in enumerate(all_ids):
         if pid in seed_set:
-            coup, cocit = similarity.shared_with(M, pid, seeds)
+            coup, cocit = overlap[pid]
             sim, rk, share = 1.0, 0, 1.0
         else:
             r = info.get(pid, {})

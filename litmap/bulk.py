@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .errors import DatasetError
-from .records import sane_text
+from .records import publication_year, sane_text
 
 INDEX_VERSION = "3"  # bump when the index layout or the normalisation changes: forces rebuilds
 
@@ -131,7 +131,7 @@ def normalise_record(rec: dict) -> dict | None:
         "abstract": None,
         "tldr": None,
         "authors": authors,
-        "year": _int(rec.get("year")),
+        "year": publication_year(rec.get("year")),
         "venue": _str(rec.get("venue")),
         "journal": journal,
         "publicationTypes": [t for t in types if isinstance(t, str)] if isinstance(types, list) else [],

@@ -241,8 +241,9 @@ class Crawler:
 
         seeds = self.resolve(refs)
         self.seed_lists(seeds)
-        seed_refs = sorted({b for a, b in self.store.list_edges(seeds, "references") if a in seeds} - set(seeds))
-        seed_cits = sorted({a for a, b in self.store.list_edges(seeds, "citations") if b in seeds} - set(seeds))
+        seed_set = set(seeds)  # a library has thousands of seeds: no `in` on the list
+        seed_refs = sorted({b for a, b in self.store.list_edges(seeds, "references") if a in seed_set} - seed_set)
+        seed_cits = sorted({a for a, b in self.store.list_edges(seeds, "citations") if b in seed_set} - seed_set)
         if not seed_refs and not seed_cits:
             raise NoNeighbourhoodError(
                 f"{', '.join(seeds)} has no references or citations on record, so there is no neighbourhood to map"

@@ -55,9 +55,17 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
         strength[t] += w
     anchors = seed_nodes or [max(nodes, key=lambda v: (strength[v], v))]  # no seed: the hub
     core = nodes
-    if n > CORE_MAX:
+    if n > CORE_MAX and len(anchors) <= CORE_MAX:
         rest = sorted(set(nodes) - set(anchors), key=lambda v: (-strength[v], v))
         core = sorted(anchors + rest[:CORE_MAX - len(anchors)])
+    elif n > CORE_MAX:
+        # More seeds than the core holds (a big library): the core is the best-connected nodes,
+        # seeds or not, and the seeds among them anchor it; the other seeds are placed beside
+        # their neighbours like any node outside the core.
+        core = sorted(sorted(nodes, key=lambda v: (-strength[v], v))[:CORE_MAX])
+        in_core = set(core)
+        anchors = [a for a in anchors if a in in_core] or [min(anchors, key=lambda v: (-strength[v], v))]
+        core = sorted(set(core) | set(anchors))
     core_set = set(core)
     links = {k: w for k, w in spring.items() if k[0] in core_set and k[1] in core_set}
     for a in anchors:

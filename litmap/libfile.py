@@ -13,9 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import select
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import rispy
 
@@ -28,6 +32,7 @@ ACCEPTED = ("a .bib (BibTeX), .ris (RIS), .json (CSL-JSON, e.g. a Zotero export)
 CSV_COLUMNS = {"doi": "doi", "arxiv": "arxiv", "arxiv id": "arxiv", "eprint": "arxiv", "pmid": "pmid",
                "pubmed": "pmid", "paperid": "s2", "s2 id": "s2", "s2id": "s2", "semantic scholar id": "s2",
                "corpusid": "corpusid", "url": "url", "title": "title"}
+MAX_BYTES = 200 * 10**6  # a library of 100,000 entries is ~50 MB of BibTeX
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^,\s]*)", re.M)
 _ARXIV_NOTE = re.compile(r"arxiv[:\s]*\s*((?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)", re.I)
 
@@ -189,6 +194,25 @@ def _csl_json(text: str) -> list[Entry]:
     return out
 
 
+NESTING = 100  # a CSL-JSON item is three levels deep
+
+
+def _too_deep(text: str) -> str:
+    """Where the text first opens its NESTING-th nested bracket, as "line L, column C" (a
+    RecursionError of a parser says nothing of where); quoted strings are skipped."""
+    depth = 0
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}()]', text):
+        c = m.group()
+        if c in "[{(":
+            depth += 1
+            if depth >= NESTING:
+                at = m.start()
+                return f"line {text.count(chr(10), 0, at) + 1}, column {at - text.rfind(chr(10), 0, at)}"
+        elif c in "]})":
+            depth -= 1
+    return "somewhere"
+
+
 def _csv(text: str) -> list[Entry]:
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -248,13 +272,46 @@ def detect(path: Path, text: str) -> str:
     return "list"
 
 
-def read(path: str | Path, fmt: str | None = None) -> tuple[str, list[Entry]]:
+def _read_bounded(path: Path, waiting: Callable[[str], None]) -> bytes:
+    """The file's bytes, at most MAX_BYTES: /dev/zero or `<(yes)` must not fill the memory.
+    A FIFO nobody writes to yet is waited for, and after a second `waiting` says so."""
+    too_big = LibraryFileError(f"{path}: more than {MAX_BYTES // 10**6} MB; litmap reads library files "
+                               f"up to {MAX_BYTES // 10**6} MB (is it the right file?)")
+    try:
+        info = path.stat()
+        if stat.S_ISREG(info.st_mode) and info.st_size > MAX_BYTES:  # no need to read it
+            raise too_big
+        if stat.S_ISFIFO(info.st_mode):
+            # Opened without blocking, then polled: a plain open() would hang, silent, until a
+            # writer came.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            poll = select.poll()
+            poll.register(fd, select.POLLIN)
+            if not poll.poll(1000):
+                waiting(f"waiting for something to write to {path} (a FIFO); Ctrl-C stops")
+                poll.poll()
+            os.set_blocking(fd, True)
+            fh = os.fdopen(fd, "rb")
+        else:
+            fh = open(path, "rb")
+        with fh:
+            chunks, size = [], 0
+            while size <= MAX_BYTES:
+                chunk = fh.read(1 << 23)
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+                size += len(chunk)
+    except OSError as exc:
+        raise LibraryFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    raise too_big
+
+
+def read(path: str | Path, fmt: str | None = None,
+         waiting: Callable[[str], None] = lambda message: None) -> tuple[str, list[Entry]]:
     """(format, entries) of a library file; LibraryFileError if it cannot be read at all."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LibraryFileError(f"cannot read {path}: {exc.strerror}") from None
+    data = _read_bounded(path, waiting)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -266,6 +323,9 @@ def read(path: str | Path, fmt: str | None = None) -> tuple[str, list[Entry]]:
         entries = reader(text)
     except LibraryFileError as exc:
         raise LibraryFileError(f"{path}: {exc}") from None
+    except RecursionError:  # json and str() recurse per level: [[[[...]]]] 100,000 deep
+        raise LibraryFileError(f"{path}: {_too_deep(text)}: nested more than {NESTING} levels deep; "
+                               f"accepted: {ACCEPTED}") from None
     if not entries:
         raise LibraryFileError(f"{path}: no entries found; accepted: {ACCEPTED}")
     return fmt, entries

@@ -14,7 +14,6 @@ the crawl's. What this module adds on top of the map, all computed from the stor
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
@@ -126,37 +125,46 @@ def _ask_titles(todo: list[Resolution], store: Store, client: s2.Client, progres
 
 # -- the library view of a map ------------------------------------------------------------------
 
-def _sets(pairs: list[tuple[str, str]], by_citing: bool) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = defaultdict(set)
-    for a, b in pairs:
-        if by_citing:
-            out[a].add(b)
-        else:
-            out[b].add(a)
-    return out
-
-
 def evidence(store: Store, library: list[str], candidates: list[str]) -> dict[str, dict[str, int]]:
     """Per candidate: library papers citing it, it cites, co-cited with it, coupled with it.
 
     Read from the lists the crawl fetched for the map's papers (their references and citations),
-    so a figure counts only what the store holds; never asks the API."""
-    lib = set(library)
-    ids = sorted(lib | set(candidates))
-    refs = _sets(store.list_edges(ids, "references"), by_citing=True)    # paper -> its references
-    citers = _sets(store.list_edges(ids, "citations"), by_citing=False)  # paper -> its citers
-    lib_refs = {s: refs.get(s, set()) for s in lib}
-    lib_citers = {s: citers.get(s, set()) for s in lib}
-    out = {}
-    for c in candidates:
-        mine_refs, mine_citers = refs.get(c, set()), citers.get(c, set())
-        out[c] = {
-            "cited_by": sum(1 for s in lib if c in lib_refs[s] or s in mine_citers),
-            "cites": sum(1 for s in lib if s in mine_refs or c in lib_citers[s]),
-            "cocited": sum(1 for s in lib if s != c and mine_citers & lib_citers[s]),
-            "coupled": sum(1 for s in lib if s != c and mine_refs & lib_refs[s]),
-        }
-    return out
+    so a figure counts only what the store holds; never asks the API. Sparse products over
+    the library at once: a library of 20,000 papers costs a second, not a loop per pair."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    lib = sorted(set(library))
+    ids = sorted(set(lib) | set(candidates))
+    ref_edges = store.list_edges(ids, "references")   # (paper, a reference of it)
+    cit_edges = store.list_edges(ids, "citations")    # (a citer, paper)
+    index = {p: i for i, p in enumerate(sorted({p for e in ref_edges + cit_edges for p in e} | set(ids)))}
+
+    def matrix(pairs: list[tuple[str, str]]) -> sp.csr_matrix:
+        rows = [index[a] for a, _ in pairs]
+        cols = [index[b] for _, b in pairs]
+        m = sp.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(index), len(index)))
+        m.data[:] = 1.0  # an edge stored twice counts once
+        return m
+
+    refs = matrix(ref_edges)                           # refs[p, q]: q in p's reference list
+    citers = matrix([(b, a) for a, b in cit_edges])    # citers[p, q]: q in p's citation list
+    L = np.array([index[p] for p in lib], dtype=np.int64)
+    K = np.array([index[c] for c in candidates], dtype=np.int64)
+    in_lib = np.isin(K, L)  # a candidate that is itself in the library is not co-cited with itself
+
+    def count(m, self_pair=None) -> list[int]:
+        n = np.asarray((sp.csr_matrix(m) > 0).sum(axis=1)).ravel().astype(int)
+        if self_pair is not None:
+            n -= in_lib & (np.diff(self_pair[K].indptr) > 0)
+        return n.tolist()
+
+    cited_by = count(refs[L][:, K].T + citers[K][:, L])
+    cites = count(refs[K][:, L] + citers[L][:, K].T)
+    cocited = count(citers[K] @ citers[L].T, self_pair=citers)
+    coupled = count(refs[K] @ refs[L].T, self_pair=refs)
+    return {c: {"cited_by": cited_by[i], "cites": cites[i], "cocited": cocited[i], "coupled": coupled[i]}
+            for i, c in enumerate(candidates)}
 
 
 def evidence_text(ev: dict[str, int]) -> str:

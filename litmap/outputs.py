@@ -7,12 +7,19 @@
 * All files of a set are written to temporary files beside their targets first and renamed
   into place only when every one is complete: a full disk or an interrupt leaves the old set
   as it was and no temporary file behind.
+* ``-`` and ``/dev/stdout`` (``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N``, or a symlink to
+  one) are streams: the text is written to that open descriptor, never renamed over the file
+  it points to (``export -o /dev/stdout >> refs.bib`` appends to refs.bib). No other name in
+  /dev or /proc is followed to a file to replace. The map page comes with its .bib and .json,
+  so it cannot go to a stream.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
+import sys
 import tempfile
 from pathlib import Path
 
@@ -21,12 +28,42 @@ from litmap.errors import OutputError
 PAGE_SUFFIXES = (".html", ".htm")
 
 
+_FD_NAME = re.compile(r"/dev/(?:fd/(\d+)|std(in|out|err))|/proc/(?:self|thread-self|(\d+))/fd/(\d+)")
+_SPECIAL_DIRS = ("/dev/", "/proc/")
+
+
+def stream_fd(path: Path | str) -> int | None:
+    """The open descriptor `path` names (``-`` is standard output), following the user's
+    symlinks to it; None for a name that is no stream."""
+    if str(path) == "-":
+        return 1
+    name = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on a symlink chain
+        m = _FD_NAME.fullmatch(name)
+        if m and (m.group(3) is None or int(m.group(3)) == os.getpid()):
+            return int(m.group(1) or m.group(4)) if m.group(2) is None else ("in", "out", "err").index(m.group(2))
+        if not os.path.islink(name):
+            return None
+        name = os.path.normpath(os.path.join(os.path.dirname(name), os.readlink(name)))
+    return None
+
+
+def _named(output: Path) -> None:
+    if str(output) in ("", ".") or not output.name or output.name in (".", ".."):
+        raise OutputError("-o needs a file name, such as map.html, not an empty name or a directory", usage=True)
+
+
 def map_paths(output: Path | None, stem: str) -> tuple[Path, Path, Path]:
     """(page, bib, json) for `-o output` (or the default stem); refuses names that clash."""
     if output is None:
         page = Path(stem + ".html")
     else:
         page = output
+        _named(output)
+        if stream_fd(output) is not None:
+            raise OutputError(f"-o {output}: the map is three files (the page, its .bib and .json) and cannot "
+                              "go to a stream; name the page, such as map.html (litmap export writes to a stream)",
+                              usage=True)
     base = page.name[: -len(page.suffix)] if page.suffix.lower() in PAGE_SUFFIXES else page.name
     bib, data = page.with_name(base + ".bib"), page.with_name(base + ".json")
     if page.suffix.lower() in (".bib", ".json") or len({_real(p) for p in (page, bib, data)}) < 3:
@@ -40,9 +77,18 @@ def _real(path: Path) -> str:
     return os.path.realpath(path)
 
 
-def check_target(path: Path) -> Path:
-    """The regular file to write for `path` (a symlink's target); refuses anything else."""
+def check_target(path: Path) -> Path | int:
+    """The regular file to write for `path` (a symlink's target), or the descriptor of a
+    stream (`stream_fd`); refuses anything else."""
+    _named(path)
+    fd = stream_fd(path)
+    if fd is not None:
+        return fd
     real = Path(os.path.realpath(path))
+    if os.path.abspath(path).startswith(_SPECIAL_DIRS) and not str(real).startswith(_SPECIAL_DIRS):
+        # /proc/self/cwd/x, /dev/disk/by-id/... : a kernel link is never followed to a file to replace
+        raise OutputError(f"{path} leads out of {os.path.abspath(path).split('/')[1]}/ to {real}; "
+                          "name that file itself", usage=True)
     try:
         mode = os.stat(real).st_mode
     except FileNotFoundError:
@@ -60,6 +106,8 @@ def check_target(path: Path) -> Path:
 def write_all(files: list[tuple[Path, str]]) -> None:
     """Write every (path, text) or none: temporary files first, renamed only when all are done."""
     targets = [(path, check_target(path), text) for path, text in files]
+    streams = [(path, fd, text) for path, fd, text in targets if isinstance(fd, int)]
+    targets = [t for t in targets if not isinstance(t[1], int)]
     done: list[tuple[str, Path]] = []
     current = files[0][0] if files else Path()
     try:
@@ -74,6 +122,9 @@ def write_all(files: list[tuple[Path, str]]) -> None:
         for tmp, real in done:
             os.replace(tmp, real)
         done = []
+        for path, fd, text in streams:
+            current = path
+            _write_stream(fd, text.encode("utf-8"))
     except OSError as exc:
         raise OutputError(f"cannot write {current}: {exc.strerror or exc}; nothing was replaced") from None
     finally:
@@ -82,6 +133,20 @@ def write_all(files: list[tuple[Path, str]]) -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _write_stream(fd: int, data: bytes) -> None:
+    # Through sys.stdout/stderr when that is the descriptor (their buffers stay in order, and
+    # a test harness that captures them sees the text), else straight to the descriptor.
+    stream = {1: sys.stdout, 2: sys.stderr}.get(fd)
+    if stream is not None and hasattr(stream, "buffer"):
+        stream.flush()
+        stream.buffer.write(data)
+        stream.buffer.flush()
+        return
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _mode(real: Path) -> int:

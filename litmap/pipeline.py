@@ -186,7 +186,7 @@ def _resolve_library(path: Path, run: _Run, source: str | None,
                      offline: bool) -> tuple[list[ids.Ref], list[library.Resolution]]:
     """The library's entries resolved (library.resolve) and its papers as seed refs. A client
     is made only if something must be fetched; a dataset's index resolves with none."""
-    _fmt, entries = libfile.read(path)
+    _fmt, entries = libfile.read(path, waiting=run.progress)
     if source:
         resolutions = library.resolve(entries, run.dataset(source), None, run.progress)
     else:

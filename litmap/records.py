@@ -131,6 +131,18 @@ EXTERNAL_IDS = {"ArXiv": "arxiv", "DOI": "doi", "CorpusId": "corpusid", "PubMed"
                 "PubMedCentral": "pmcid", "ACL": "acl", "MAG": "mag"}
 
 
+YEARS = range(1000, 3000)  # what a publication year can be: -5, 0 or 20201 is no year
+
+
+def publication_year(value: Any) -> int | None:
+    """A publication year from untrusted data, or None for anything that cannot be one."""
+    try:
+        y = None if value is None or isinstance(value, bool) else int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return y if y is not None and y in YEARS else None
+
+
 def stub_paper(paper_id: str | None, title: str | None = None, year: int | None = None,
                citations: int | None = None, references: int | None = None) -> dict[str, Any]:
     """A Paper holding only what is known (a list item carries id, counts, maybe title and year);

@@ -173,14 +173,23 @@ def _path_id(paper_id: str) -> str:
     return quote(paper_id, safe="/:;()[],=+@!$&'*")
 
 
-def _message(resp: Any) -> str:
+SERVER_TEXT_MAX = 200  # characters of a server's own error text that reach the user
+
+
+def _message(resp: Any, key: str | None = None) -> str:
+    """What the server says went wrong: one line of at most SERVER_TEXT_MAX characters, with
+    the API key blanked out (a server, or a proxy, may echo the request back)."""
     try:
         body = resp.json()
     except ValueError:
-        return resp.reason or f"HTTP {resp.status_code}"
-    if isinstance(body, dict):
-        return str(body.get("error") or body.get("message") or resp.reason)
-    return resp.reason or f"HTTP {resp.status_code}"
+        body = None
+    text = body.get("error") or body.get("message") if isinstance(body, dict) else None
+    text = " ".join(str(text or resp.reason or f"HTTP {resp.status_code}").split())
+    if key:
+        text = text.replace(key, "[API key]")
+    if len(text) > SERVER_TEXT_MAX:
+        text = text[: SERVER_TEXT_MAX - 1] + "…"
+    return text
 
 
 class Client:
@@ -274,21 +283,24 @@ class Client:
                         self.throttled += 1
                         failure, error = "rate limited by the Semantic Scholar API (429 Too Many Requests); try later or use an API key", RateLimited
                     else:
-                        failure, error = f"Semantic Scholar API server error {status}: {_message(resp)}", ServerError
+                        failure, error = f"Semantic Scholar API server error {status}: {self._said(resp)}", ServerError
                 elif status == 404:
-                    raise NotFound(_message(resp))
+                    raise NotFound(self._said(resp))
                 elif status == 403:
                     raise KeyRejected("the Semantic Scholar API refused the request (403 Forbidden): the API key was rejected; check S2_API_KEY or --api-key")
                 elif status == 401:
                     raise KeyRejected("the Semantic Scholar API asks for a valid API key (401 Unauthorized); check S2_API_KEY")
                 elif 400 <= status < 500:
-                    raise BadRequest(f"the Semantic Scholar API rejected the request ({status}): {_message(resp)}")
+                    raise BadRequest(f"the Semantic Scholar API rejected the request ({status}): {self._said(resp)}")
                 else:
                     failure, error = f"unexpected HTTP {status} from {self.base_url}", ServerError
             if attempt + 1 < self.policy.tries:
                 wait = self.policy.wait(attempt, retry_after, self.rng)
                 self.pacer.hold(wait)
         raise error(f"{failure} (gave up after {self.policy.tries} tries)")
+
+    def _said(self, resp: Any) -> str:
+        return _message(resp, self.session.headers.get("x-api-key"))
 
     # -- endpoints ------------------------------------------------------------------------
 
@@ -381,7 +393,6 @@ def normalise_paper(raw: dict) -> dict:
         for a in raw.get("authors") or []
         if isinstance(a, dict) and str(a.get("name") or "").strip()
     ]
-    year = _int(raw.get("year"))
     return {
         "paperId": raw.get("paperId"),
         "corpusId": _int(raw.get("corpusId") or ext.get("CorpusId")),
@@ -390,7 +401,7 @@ def normalise_paper(raw: dict) -> dict:
         "abstract": _text(raw.get("abstract")),
         "tldr": _text(tldr.get("text")) if isinstance(tldr, dict) else _text(tldr),
         "authors": authors,
-        "year": year,
+        "year": records.publication_year(raw.get("year")),
         "venue": _text(raw.get("venue")),
         "journal": journal,
         "publicationTypes": [str(t) for t in raw.get("publicationTypes") or []],
@@ -404,7 +415,7 @@ def normalise_paper(raw: dict) -> dict:
 def stub_paper(raw: dict) -> dict:
     """A Paper holding only what a nested list item carries: id, counts, maybe title and year.
     Much cheaper than normalise_paper, and a crawl stores tens of thousands of these."""
-    return records.stub_paper(raw.get("paperId"), _text(raw.get("title")), _int(raw.get("year")),
+    return records.stub_paper(raw.get("paperId"), _text(raw.get("title")), records.publication_year(raw.get("year")),
                               _int(raw.get("citationCount")), _int(raw.get("referenceCount")))
 
 

@@ -62,6 +62,7 @@ EVIDENCE_K = 3.0  # n / (n + K): ranking and map edges alike
 EDGE_W_COUPLING, EDGE_W_COCITATION = 0.5, 0.5  # map edges: symmetric Salton blend
 SEED_EDGE_FACTOR = 2  # seeds keep 2 * per_node edges: they are the map's subject
 SCORE_DIGITS = 6  # rounding before sorting: removes platform float noise from the order
+MAP_EDGE_BLOCK = 256  # map_edges scores this many nodes' rows at a time
 
 Counts = Mapping[str, Sequence[int | None]]  # paperId -> (citationCount, referenceCount)
 Years = Mapping[str, int | None]  # paperId -> publication year
@@ -116,21 +117,6 @@ def _norms(M: CitationMatrix, counts: Counts) -> tuple[np.ndarray, np.ndarray]:
     return np.maximum(out_deg, glob[:, 1]) + 1.0, np.maximum(in_deg, glob[:, 0]) + 1.0
 
 
-def _pair_stats(M: CitationMatrix, counts: Counts, rows: np.ndarray, cols: np.ndarray
-                ) -> dict[str, np.ndarray]:
-    """Dense rows x cols blocks (all papers x seeds, or nodes x nodes: small either way)."""
-    n = len(M.ids)
-    Ap = (M.A + sp.identity(n, format="csr")).tocsr()
-    R, C = _norms(M, counts)
-    coup = (Ap[rows] @ Ap[cols].T).toarray()
-    Apc = Ap.tocsc()
-    cocit = (Apc[:, rows].T @ Apc[:, cols]).toarray()
-    sim = (EDGE_W_COUPLING * coup / np.sqrt(np.outer(R[rows], R[cols]))
-           + EDGE_W_COCITATION * cocit / np.sqrt(np.outer(C[rows], C[cols])))
-    n_ev = coup + cocit
-    return {"evidence": n_ev, "sim": sim, "score": sim * n_ev / (n_ev + EVIDENCE_K)}
-
-
 def _shared(M: CitationMatrix, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per paper: distinct refs / citers shared with any of S (raw A), cites or cited by S."""
     refs_of_s = np.asarray(M.A[S].sum(axis=0)).ravel() > 0
@@ -140,15 +126,18 @@ def _shared(M: CitationMatrix, S: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return coupling, cocitation, refs_of_s | cites_s
 
 
-def shared_with(edges: EdgeInput, pid: str, others: Iterable[str]) -> tuple[int, int]:
-    """(coupling, cocitation) of ``pid`` with the papers ``others``: the distinct references and
-    citers it shares with any of them (what a seed shows about the other seeds)."""
+def seed_overlap(edges: EdgeInput, seeds: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Per seed, (coupling, cocitation) with the other seeds: the distinct references and citers
+    it shares with any of them (what a seed shows about the other seeds). Two sparse products
+    for all seeds: one product per seed is quadratic in a library of thousands."""
     M = build_matrix(edges)
-    rows = np.array([M.index[p] for p in others if p != pid and p in M.index], dtype=np.int64)
-    if not len(rows) or pid not in M.index:
-        return 0, 0
-    coupling, cocitation, _ = _shared(M, rows)
-    return int(coupling[M.index[pid]]), int(cocitation[M.index[pid]])
+    S = np.array([M.index[s] for s in seeds if s in M.index], dtype=np.int64)
+    seeds_citing = np.bincount(M.A[S].indices, minlength=len(M.ids))     # seeds citing each paper
+    seeds_cited = np.asarray(M.A[:, S].sum(axis=1)).ravel()              # seeds each paper cites
+    # a seed's own link counts once in these: another seed makes it 2
+    coup = M.A @ (seeds_citing >= 2).astype(np.float64)
+    cocit = M.A.T @ (seeds_cited >= 2).astype(np.float64)
+    return {s: (int(coup[M.index[s]]), int(cocit[M.index[s]])) if s in M.index else (0, 0) for s in seeds}
 
 
 def rank(edges: EdgeInput, seeds: Sequence[str], counts: Counts,
@@ -230,7 +219,7 @@ def select(ranked: Sequence[Mapping[str, Any]], n: int) -> list[str]:
 def edge_quota(node_id: str, seeds: Iterable[str], per_node: int = 3) -> int:
     """How many strongest edges a node keeps on its own account (others may add more)."""
     base = max(per_node, 1)  # >= 1: no node with any positive similarity is left isolated
-    return base * SEED_EDGE_FACTOR if node_id in set(seeds) else base
+    return base * SEED_EDGE_FACTOR if node_id in (seeds if isinstance(seeds, (set, frozenset)) else set(seeds)) else base
 
 
 def map_edges(edges: EdgeInput, node_ids: Iterable[str], counts: Counts,
@@ -248,17 +237,39 @@ def map_edges(edges: EdgeInput, node_ids: Iterable[str], counts: Counts,
     if k < 2:
         return []
     idx = np.array([M.index[p] for p in nodes], dtype=np.int64)
-    raw = _pair_stats(M, counts, idx, idx)["score"]
-    np.fill_diagonal(raw, 0.0)
-    w = np.where(raw > 0, np.maximum(np.round(raw, 4), 1e-4), 0.0)
-    quota = np.array([edge_quota(p, seeds, per_node) for p in nodes])
-    order = np.argsort(-w, axis=1, kind="stable")  # stable: ties keep column (= id) order
-    pos = np.empty_like(order)
-    pos[np.arange(k)[:, None], order] = np.arange(k)[None, :]
-    chosen = (pos < quota[:, None]) & (w > 0)
-    chosen = np.triu(chosen | chosen.T, 1)
-    return [{"source": nodes[i], "target": nodes[j], "weight": float(w[i, j])}
-            for i, j in zip(*np.nonzero(chosen))]  # row-major nonzero == sorted (source, target)
+    seed_set = set(seeds)
+    quota = np.array([edge_quota(p, seed_set, per_node) for p in nodes])
+    n = len(M.ids)
+    Ap = (M.A + sp.identity(n, format="csr")).tocsr()
+    R, C = _norms(M, counts)
+    refs = Ap[idx]                        # k x n: each node's references and itself
+    citers = Ap.tocsc()[:, idx].T.tocsr()  # k x n: each node's citers and itself
+    refs_t, citers_t = refs.T.tocsr(), citers.T.tocsr()
+    keys, weights = [], []
+    # The module docstring's edge weight, scored a block of rows at a time: memory bounded by
+    # MAP_EDGE_BLOCK x k instead of k x k (a library map has thousands of nodes).
+    for lo in range(0, k, MAP_EDGE_BLOCK):
+        hi = min(k, lo + MAP_EDGE_BLOCK)
+        coup = (refs[lo:hi] @ refs_t).toarray()
+        cocit = (citers[lo:hi] @ citers_t).toarray()
+        sim = (EDGE_W_COUPLING * coup / np.sqrt(np.outer(R[idx[lo:hi]], R[idx]))
+               + EDGE_W_COCITATION * cocit / np.sqrt(np.outer(C[idx[lo:hi]], C[idx])))
+        n_ev = coup + cocit
+        raw = sim * n_ev / (n_ev + EVIDENCE_K)
+        raw[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
+        r, c = np.nonzero(raw > 0)
+        w = np.maximum(np.round(raw[r, c], 4), 1e-4)
+        order = np.lexsort((c, -w, r))  # per row: strongest first, ties by id
+        r, c, w = r[order], c[order], w[order]
+        first = np.searchsorted(r, np.arange(hi - lo))
+        keep = np.arange(len(r)) - first[r] < quota[lo + r]
+        i, j = lo + r[keep], c[keep]
+        keys.append(np.minimum(i, j) * k + np.maximum(i, j))
+        weights.append(w[keep])
+    keys_all, at = np.unique(np.concatenate(keys), return_index=True)  # sorted (source, target)
+    w_all = np.concatenate(weights)[at]
+    return [{"source": nodes[a], "target": nodes[b], "weight": float(x)}
+            for a, b, x in zip((keys_all // k).tolist(), (keys_all % k).tolist(), w_all.tolist())]
 
 
 def _works(edges: EdgeInput, map_ids: Iterable[str], k: int, exclude: Iterable[str],

@@ -145,6 +145,23 @@ def _switch_to_wal(conn: sqlite3.Connection, patience: float = WAL_SWITCH_PATIEN
         pause = min(pause * 2, 0.1)
 
 
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection that works in a read-only directory or on a read-only mount.
+
+    mode=ro first: it still sees what another process commits. A WAL database opened so needs
+    its -shm file, which such a directory cannot hold when the last writer removed it; then
+    immutable=1, which reads the file as it stands with no lock and no -shm (nothing can write
+    there anyway)."""
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=60, isolation_level=None)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+    return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=60, isolation_level=None)
+
+
 class Store:
     """One SQLite database; safe to open from several processes at once."""
 
@@ -155,8 +172,7 @@ class Store:
         self.stale_before = 0.0
         try:
             if readonly:
-                uri = self.path.resolve().as_uri() + "?mode=ro"
-                self.conn = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+                self.conn = _connect_readonly(self.path)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
@@ -173,7 +189,8 @@ class Store:
     @classmethod
     def open(cls, directory: str | os.PathLike | None = None) -> "Store":
         path = cache_dir(directory) / DB_NAME
-        if path.parent.is_dir() and path.is_file() and not os.access(path.parent, os.W_OK):
+        if path.parent.is_dir() and path.is_file() and not (os.access(path.parent, os.W_OK)
+                                                             and os.access(path, os.W_OK)):
             # A read-only cache (a shared or archived copy) still serves the maps it holds;
             # anything that must be written fails with the read-only message.
             return cls(path, readonly=True)
@@ -195,11 +212,17 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException:
+            # SQLite itself may have rolled back already (a full disk: "database or disk is
+            # full"); a second ROLLBACK would then fail and hide that error behind "cannot
+            # rollback - no transaction is active". The first error is the one to report.
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            raise
 
     # -- papers ---------------------------------------------------------------------------
 

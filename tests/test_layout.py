@@ -56,6 +56,34 @@ def test_layout_beyond_core_places_the_rest_beside_neighbours(monkeypatch):
     assert lay.layout(nodes[::-1], me[::-1], ["n00"]) == pos
 
 
+def test_more_seeds_than_the_core_holds_keeps_the_force_layout_bounded(monkeypatch):
+    # A library of thousands: seeds beyond CORE_MAX. The force layout must still see at most
+    # CORE_MAX nodes (it was every node, each seed tethered to every other: 368 of 439 s of a
+    # 1,000-entry library map); the other seeds are placed beside their neighbours.
+    import networkx as nx
+
+    monkeypatch.setattr(lay, "CORE_MAX", 20)
+    laid = []
+    real = nx.spring_layout
+
+    def spring_layout(G, **kw):
+        laid.append((G.number_of_nodes(), G.number_of_edges()))
+        return real(G, **kw)
+
+    monkeypatch.setattr(nx, "spring_layout", spring_layout)
+    seeds = [f"s{i:02d}" for i in range(50)]
+    nodes = seeds + [f"x{i}" for i in range(5)]
+    me = [{"source": f"s{i:02d}", "target": f"s{i + 1:02d}", "weight": 0.5} for i in range(49)]
+    me += [{"source": f"s{i:02d}", "target": f"x{i % 5}", "weight": 0.9} for i in range(0, 50, 3)]
+    pos = lay.layout(nodes, me, seeds)
+    assert laid and laid[0][0] <= 20 and laid[0][1] <= 20 * 19 / 2
+    assert set(pos) == set(nodes) and len(set(pos.values())) == len(nodes)
+    half = max(max(abs(x), abs(y)) for x, y in pos.values())
+    assert half == pytest.approx(60 * math.sqrt(len(nodes)), abs=0.2)
+    assert math.dist(pos["s48"], pos["s49"]) < half / 2  # chain neighbours stay near
+    assert lay.layout(nodes[::-1], me[::-1], seeds) == pos
+
+
 # ---------------------------------------------------------------- timeline
 
 def test_timeline_x_is_date_y_is_log_citations():

@@ -4,8 +4,13 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import select
 import sqlite3
 import tempfile
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -399,3 +404,68 @@ def _chrome():
 def _wait(drv, condition: str) -> None:
     if not wait_until(lambda: drv.execute_script("return !!(" + condition + ")")):
         raise AssertionError(f"page never satisfied {condition}: {drv.get_log('browser')!r}")
+
+
+# -- hostile files: bounded reads, deep nesting, a FIFO (issue 24) -------------------------------
+
+def test_endless_input_is_cut_at_the_cap_with_one_line(tmp_path, monkeypatch):
+    # /dev/zero or <(yes) must not be read until the memory runs out.
+    monkeypatch.setattr(libfile, "MAX_BYTES", 10**6)
+    big = tmp_path / "big.bib"
+    with open(big, "wb") as fh:
+        fh.truncate(10**6 + 1)  # a regular file: refused by its size, nothing read
+    for path in ("/dev/zero", big):
+        with pytest.raises(libfile.LibraryFileError) as info:
+            libfile.read(path)
+        assert "more than 1 MB" in str(info.value) and "\n" not in str(info.value)
+    yes = subprocess.Popen(["yes"], stdout=subprocess.PIPE)  # a pipe that never ends
+    try:
+        with pytest.raises(libfile.LibraryFileError, match="more than 1 MB"):
+            libfile.read(f"/dev/fd/{yes.stdout.fileno()}")
+    finally:
+        yes.kill()
+        yes.wait()
+        yes.stdout.close()
+
+
+def test_dev_zero_at_the_cli_is_exit_2_at_the_real_cap(tmp_path):
+    env = {**os.environ, "LITMAP_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(Path(__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-m", "litmap", "seed", "--from", "/dev/zero", "-q"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == ("litmap: error: /dev/zero: more than 200 MB; litmap reads library files up to "
+                                   "200 MB (is it the right file?)")
+
+
+def test_a_fifo_without_a_writer_says_it_is_waiting(tmp_path):
+    fifo = tmp_path / "refs.txt"
+    os.mkfifo(fifo)
+    env = {**os.environ, "LITMAP_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(Path(__file__).parents[1])}
+    proc = subprocess.Popen([sys.executable, "-m", "litmap", "seed", "--from", str(fifo), "--offline"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        said, _, _ = select.select([proc.stderr], [], [], 30)
+        assert said, "litmap waits on the FIFO without a word"
+        line = proc.stderr.readline()
+        assert f"waiting for something to write to {fifo} (a FIFO)" in line
+        with open(fifo, "w") as fh:
+            fh.write("# nothing but a comment\n")
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2 and "no entries found" in err
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000 + "]" * 100_000,
+                                  '[{"id": "a", "title": "x", "note": ' + "[" * 100_000 + "]" * 100_000 + "}]"])
+def test_deeply_nested_json_is_one_line_with_the_position(tmp_path, cache_dir, text):
+    path = tmp_path / "deep.json"
+    path.write_text(text)
+    with pytest.raises(libfile.LibraryFileError) as info:
+        libfile.read(path)
+    message = str(info.value)
+    assert "nested more than 100 levels deep" in message and "\n" not in message
+    assert re.search(r"line 1, column \d+", message)
+    result = run("seed", "--from", path, "--offline")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

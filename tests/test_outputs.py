@@ -131,3 +131,61 @@ def test_interrupted_write_leaves_nothing_half_done(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", real_replace)
     assert calls and (tmp_path / "a.html").read_text() == "old a" and not (tmp_path / "a.bib").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["a.html"]
+
+
+# -- streams: -o - and /dev/stdout never replace what they point to (issue 24) -------------------
+
+def _litmap_shell(tmp_path, command: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(["sh", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", ["/dev/stdout", "-", "link.bib"])
+def test_export_to_stdout_appends_to_the_users_redirect(api, tmp_path, name):
+    # `export -o /dev/stdout >> myrefs.bib` replaced myrefs.bib with the export alone.
+    (tmp_path / "link.bib").symlink_to("/dev/stdout")
+    mine = tmp_path / "myrefs.bib"
+    mine.write_text("@misc{mine, title = {My own entry}}\n")
+    inode = mine.stat().st_ino
+    cmd = f"{sys.executable} -m litmap export {SMALL['seed']} -o {name} >> myrefs.bib"
+    first = _litmap_shell(tmp_path, cmd)
+    assert first.returncode == 0, first.stderr
+    second = _litmap_shell(tmp_path, cmd)
+    assert second.returncode == 0, second.stderr
+    text = mine.read_text()
+    assert text.startswith("@misc{mine, title = {My own entry}}\n")
+    assert text.count("@misc{mine,") == 1 and text.count("@") > 3
+    one = text[len("@misc{mine, title = {My own entry}}\n"):]
+    assert one[: len(one) // 2] == one[len(one) // 2:]  # the export, twice, appended
+    assert mine.stat().st_ino == inode and (tmp_path / "link.bib").is_symlink()
+    assert not list(tmp_path.glob(".*.part")) and not list(tmp_path.glob("myrefs.bib.*"))
+
+
+def test_seed_to_a_stream_is_refused_and_creates_nothing(api, tmp_path):
+    # As root, `seed -o /dev/stdout` created /dev/stdout.bib and .json.
+    made = [p for p in (Path("/dev/stdout.bib"), Path("/dev/stdout.json")) if not p.exists()]
+    try:
+        for name in ("/dev/stdout", "-"):
+            done = _litmap_shell(tmp_path, f"{sys.executable} -m litmap seed {SMALL['seed']} -o {name} -q >> page.html")
+            assert done.returncode == 2, done.stderr
+            assert "cannot go to a stream" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+            assert not any(p.exists() for p in made)
+            assert (tmp_path / "page.html").read_text() == ""
+    finally:
+        for p in made:
+            if p.exists():
+                p.unlink()
+
+
+def test_no_kernel_link_is_followed_to_a_file_to_replace(tmp_path):
+    (tmp_path / "x.bib").write_text("keep")
+    with pytest.raises(outputs.OutputError, match="leads out of proc/"):
+        outputs.write_all([(Path(f"/proc/self/root{tmp_path}/x.bib"), "new")])
+    assert (tmp_path / "x.bib").read_text() == "keep"
+
+
+def test_empty_output_name_is_a_usage_error(api, tmp_path):
+    for args in (["seed", SMALL["seed"], "-q"], ["export", SMALL["seed"]]):
+        result = run(*args, "-o", "")
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip() == "litmap: error: -o needs a file name, such as map.html, not an empty name or a directory"

@@ -377,3 +377,61 @@ def test_unpaced_client_never_waits_and_a_paced_one_waits_longer_after_a_new_con
     paced.wait(extra=s2.CONNECT_MARGIN)
     paced.wait()
     assert sleeps == [pytest.approx(1.0 + s2.PACE_MARGIN + s2.CONNECT_MARGIN)]
+
+
+# -- a server's error text reaches the user without the key, and short (issue 24) ----------------
+
+@pytest.fixture
+def echoing_server():
+    """A server that answers every request with `status` and an error text echoing the request's
+    key (as a careless proxy or a hostile server may), padded to 10,000 characters."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Echo(BaseHTTPRequestHandler):
+        status = 400
+
+        def _answer(self):
+            body = json.dumps({"error": f"bad request from key={self.headers.get('x-api-key')} "
+                                        + "x" * 10_000 + f" again {self.headers.get('x-api-key')}"}).encode()
+            self.send_response(Echo.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server, Echo
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("status, error", [(400, s2.BadRequest), (404, s2.NotFound), (500, s2.ServerError)])
+def test_server_error_text_is_redacted_and_cut_short(echoing_server, status, error):
+    server, handler = echoing_server
+    handler.status = status
+    key = "sekrit-key-123"
+    client = s2.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}", api_key=key, rate=0,
+                       max_tries=2, sleep=Sleeps())
+    with pytest.raises(error) as info:
+        client.paper(SEED, "title")
+    message = str(info.value)
+    assert key not in message and "bad request from key=[API key]" in message
+    assert len(message) < 400 and "\n" not in message and "…" in message
+
+
+@pytest.mark.parametrize("value, expected", [(-5, None), (0, None), ("-5", None), (20201, None), (True, None),
+                                             ("1997", 1997), (2024, 2024), (1665, 1665)])
+def test_a_hostile_year_is_refused_as_a_year(value, expected):
+    from litmap import bulk
+
+    assert s2.normalise_paper({"paperId": "p", "year": value})["year"] == expected
+    assert s2.stub_paper({"paperId": "p", "year": value})["year"] == expected
+    assert bulk.normalise_record({"corpusid": 1, "year": value})["year"] == expected

@@ -324,3 +324,20 @@ def test_map_edges_small_cases():
     out = sim.map_edges(edges, ["S", "A", "B"], {}, ["S"])
     assert [(e["source"], e["target"]) for e in out] == [("A", "S")]  # B shares nothing
     assert sim.map_edges(edges, ["S"], {}, ["S"]) == []
+
+
+def test_library_scale_paths_give_the_same_numbers(graph_map, monkeypatch):
+    # A library map has thousands of nodes and seeds: map edges are scored in row blocks and the
+    # seeds' shared counts in two products. Same results as one block and one _shared per seed.
+    edges, counts, _, ranked, nodes = graph_map
+    seeds = nodes[:12]  # many seeds, as a library has
+    whole = sim.map_edges(edges, nodes, counts, seeds)
+    monkeypatch.setattr(sim, "MAP_EDGE_BLOCK", 5)
+    assert sim.map_edges(edges, nodes, counts, seeds) == whole and whole
+    M = sim.build_matrix(edges)
+    overlap = sim.seed_overlap(M, seeds)
+    for s in seeds:
+        others = np.array([M.index[o] for o in seeds if o != s], int)
+        c1, c2, _ = sim._shared(M, others)
+        assert overlap[s] == (c1[M.index[s]], c2[M.index[s]])
+    assert any(overlap[s][0] for s in seeds) and any(overlap[s][1] for s in seeds)

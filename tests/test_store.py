@@ -9,6 +9,7 @@ import pytest
 
 from litmap.store import SCHEMA_VERSION, Store, StoreError
 from tests.conftest import integrity
+from tests.fakeapi import SMALL
 
 
 def paper(pid, **kw):
@@ -185,3 +186,80 @@ def test_a_crash_while_storing_a_list_never_leaves_it_complete_with_edges_missin
         assert integrity(db.path) == "ok"
         assert db.list_status(["p"], "references") == {}
         assert db.list_edges(["p"], "references") == [] and db.get_papers(["p"]) == {}
+
+
+# -- a full disk, a read-only cache (issue 24) ---------------------------------------------------
+
+def test_a_full_database_says_so_not_cannot_rollback(tmp_path):
+    # SQLite rolls the transaction back itself when the disk fills; a second ROLLBACK failed
+    # with "cannot rollback - no transaction is active" and hid the real error.
+    with Store(tmp_path / "db.sqlite") as db:
+        db.conn.execute("PRAGMA max_page_count = 60")  # a disk that fills at ~240 KB
+        with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
+            db.put_papers([paper(f"p{i}", title="x" * 2000) for i in range(400)], full=True)
+        assert not db.conn.in_transaction and db.paper_count() == 0  # all of it or none
+        db.put_papers([paper("small")], full=True)  # the store still works
+        assert db.paper_count() == 1
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL_SEED, SMALL_OTHER = SMALL["seed"], SMALL["maldacena"]
+
+
+def _litmap(tmp_path, args: list[str], cache: Path, wrap: list[str] = ()) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "LITMAP_CACHE_DIR": str(cache)}
+    return subprocess.run([*wrap, sys.executable, "-m", "litmap", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _unshared(script: str) -> list[str]:
+    """A shell in a mount namespace of its own (root only): its mounts vanish with it."""
+    from tests import guard
+
+    guard.need_tool("unshare", "apt-get install util-linux")
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        guard.missing(f"unshare -m is not permitted here: {probe.stderr.decode().strip()}")
+    return ["unshare", "-m", "sh", "-c", script, "sh"]
+
+
+def test_full_disk_under_the_cache_is_one_line_saying_disk_full(api, tmp_path):
+    # A real ENOSPC: a 256 KB tmpfs as the cache.
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    wrap = _unshared(f'mount -t tmpfs -o size=256k tmpfs {mnt} && exec "$@"')
+    done = _litmap(tmp_path, ["seed", "--from", str(ROOT / "tests/fixtures/library/hostile.bib"), "-q"],
+                   mnt, wrap)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().startswith(f"litmap: error: the disk holding {mnt} is full")
+    assert len(done.stderr.strip().splitlines()) == 1 and "rollback" not in done.stderr
+
+
+@pytest.mark.parametrize("how", ["chmod 555", "read-only mount"])
+def test_read_only_cache_serves_its_maps(api, tmp_path, how):
+    # In WAL mode a reader needs the -shm file, which a read-only directory cannot get.
+    cache = tmp_path / "cache"
+    made = _litmap(tmp_path, ["seed", SMALL_SEED, "-q", "-o", "m.html"], cache)
+    assert made.returncode == 0, made.stderr
+    assert sorted(p.name for p in cache.iterdir()) == ["litmap.sqlite"]  # no -wal, no -shm left
+    if how == "chmod 555":
+        from tests import guard
+
+        guard.need_tool("setpriv", "apt-get install util-linux")
+        cache.chmod(0o555)
+        where, wrap = cache, ["setpriv", "--bounding-set=-all", "--inh-caps=-all"]  # root, but bound by modes
+    else:
+        where = tmp_path / "ro"
+        where.mkdir()
+        wrap = _unshared(f'mount --bind {cache} {where} && mount -o remount,bind,ro {where} && exec "$@"')
+    try:
+        cached = _litmap(tmp_path, ["export", SMALL_SEED, "--format", "ris"], where, wrap)
+        assert cached.returncode == 0, cached.stderr
+        assert "TY  - " in cached.stdout
+        new = _litmap(tmp_path, ["seed", SMALL_OTHER, "-q", "-o", "n.html"], where, wrap)
+        assert new.returncode == 1
+        assert new.stderr.strip() == (f"litmap: error: the cache {where} is read-only; maps already in it still "
+                                      "work, to fetch more set LITMAP_CACHE_DIR to a writable directory")
+    finally:
+        cache.chmod(0o755)
+    assert sorted(p.name for p in cache.iterdir()) == ["litmap.sqlite"]

@@ -181,3 +181,60 @@ def test_garbage_markup_is_shown_as_typed_not_read():
     assert text.plain(garbage) == garbage
     assert text.plain(r"Poincar\'e " * (text.MAX_MARKUP // 2)).startswith("Poincaré Poincaré")
     assert text.plain("{" * (text.MAX_MARKUP + 1) + r" \'e") == "{" * (text.MAX_MARKUP + 1) + r" \'e"
+
+
+# -- no live LaTeX in a .bib (issue 24) ------------------------------------------------------------
+
+HOSTILE_TITLES = [
+    r"\input{/etc/passwd}", r"\include{x} and \section{S} and \footnote{f}", r"\item \cite{k} \ref{r} \url{http://x}",
+    r"\href{http://x}{y} \hspace{1cm} \vspace{2cm} \maketitle \includegraphics{z}",
+    r"$\input{/etc/passwd}$ and $\include{x}\section{y}$", r"$\def\x{y}\x$ \def\y{z} \csname relax\endcsname \write18{ls}",
+    r"$a # b % c & d$", r"\newcommand{\foo}{bar}\foo $\boldsymbol{x}\mathfrak{g}\mathbb{R}$",
+    r"\end{document} \begin{itemize}", r"\catcode`\{=12 \makeatletter\@gobble", r"\LaTeX\ and \TeX{} \ldots $\ldots$",
+    # what the field really writes must still render as meant
+    r"$\alpha \to \beta_{3}$ AdS$_5\times S^5$ and \CN=4", r"\textbf{Bold} {\it it} \'e\c{c} K\"ahler $\SO(3)$",
+]
+
+
+def test_no_command_of_a_hostile_title_stays_live():
+    assert text.latex_title(r"\input{/etc/passwd}") == r"\textbackslash{}input{/etc/passwd}"
+    assert text.latex(r"$\input{/etc/passwd}$") == r"$\backslash\mathrm{input}{/etc/passwd}$"
+    for title in HOSTILE_TITLES:
+        out = text.latex_title(title)
+        for name in re.findall(r"\\([A-Za-z]+)", out):
+            assert name in text.SAFE_MACROS or name in ("textbackslash", "backslash", "textbraceleft", *"cdbtkruvH"), \
+                (title, out)  # (the one-letter names are accents: \c{c})
+    assert text.latex_title(r"$\alpha \to \beta_{3}$") == r"{$\alpha \to \beta_{3}$}"  # math stays math
+
+
+def _compile(where: Path, tex: str, bib_tool: str) -> None:
+    (where / "doc.tex").write_text(tex)
+    for cmd in (["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc"], [bib_tool, "doc"],
+                ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc"]):
+        done = subprocess.run(cmd, cwd=where, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        log = (where / "doc.log").read_text(errors="replace") if (where / "doc.log").exists() else ""
+        assert done.returncode == 0, (cmd, done.stdout[-3000:], log[-3000:])
+    assert (where / "doc.pdf").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("toolchain", ["bibtex", "biber"])
+def test_a_hostile_export_compiles_to_a_pdf(tmp_path, toolchain):
+    # \input{/etc/passwd} in a title made pdflatex stop with no PDF; so did \section, \cite...
+    from tests import guard
+
+    guard.need_tool("pdflatex", "apt-get install texlive-latex-base")
+    guard.need_tool(toolchain, "apt-get install texlive-binaries biber")
+    if toolchain == "biber" and subprocess.run(["kpsewhich", "biblatex.sty"], capture_output=True).returncode:
+        guard.missing("biblatex.sty not installed (apt-get install texlive-bibtex-extra)")
+    papers = [{"paperId": f"{i:040x}", "title": t, "authors": [{"name": "Ann Author"}], "year": 2000 + i,
+               "journal": {"name": "J. Phys."}, "publicationTypes": ["JournalArticle"]}
+              for i, t in enumerate(HOSTILE_TITLES)]
+    (tmp_path / "refs.bib").write_text("\n".join(export.bibtex_entries(papers).values()), encoding="utf-8")
+    if toolchain == "bibtex":
+        tex = r"\documentclass{article}\begin{document}\nocite{*}\bibliographystyle{plain}\bibliography{refs}\end{document}"
+    else:
+        tex = (r"\documentclass{article}\usepackage[backend=biber]{biblatex}\addbibresource{refs.bib}"
+               r"\begin{document}\nocite{*}\printbibliography\end{document}")
+    _compile(tmp_path, tex + "\n", toolchain)
+    bbl = (tmp_path / "doc.bbl").read_text()
+    assert re.search(r"\\textbackslash ?\{\}input\{/etc/passwd\}", bbl)  # shown as text, not run
