@@ -421,7 +421,7 @@ def test_server_error_text_is_redacted_and_cut_short(echoing_server, status, err
     client = s2.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}", api_key=key, rate=0,
                        max_tries=2, sleep=Sleeps())
     with pytest.raises(error) as info:
-        client.paper(SEED, "title")
+        client.batch([SEED], "title")
     message = str(info.value)
     assert key not in message and "bad request from key=[API key]" in message
     assert len(message) < 400 and "\n" not in message and "…" in message
