@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -49,8 +50,9 @@ LISTED_WORKS = 10  # Prior and Derivative works listed on a map
 COUPLING_MAX_CITERS = 2000
 # Bump when a map gains or changes keys: cached maps of an older revision are then rebuilt
 # (from cached lists, no requests) instead of being shown without the new parts.
-MAP_REVISION = 5  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
-# 5: the citation edges among the map's papers ("citations", for Map.citations)
+MAP_REVISION = 6  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
+# 5: the citation edges among the map's papers ("citations", for Map.citations); 6: new papers
+# ranked by their neighbourhood (similarity.rank)
 
 
 @dataclass
@@ -243,7 +245,11 @@ class Crawler:
         self.seed_lists(seeds)
         seed_set = set(seeds)  # a library has thousands of seeds: no `in` on the list
         seed_refs = sorted({b for a, b in self.store.list_edges(seeds, "references") if a in seed_set} - seed_set)
-        seed_cits = sorted({a for a, b in self.store.list_edges(seeds, "citations") if b in seed_set} - seed_set)
+        cited = [(a, b) for a, b in self.store.list_edges(seeds, "citations") if b in seed_set and a != b]
+        seed_cits = sorted({a for a, _ in cited} - seed_set)
+        # how much co-citation evidence each seed has: the ranking leans on it as much (similarity.rank)
+        per_seed = Counter(b for _, b in set(cited))
+        self.stats["seed_citers"] = {s: per_seed[s] for s in sorted(seed_set)}
         if not seed_refs and not seed_cits:
             raise NoNeighbourhoodError(
                 f"{', '.join(seeds)} has no references or citations on record, so there is no neighbourhood to map"

@@ -271,6 +271,8 @@ def notes(m: Map, quiet: bool = False) -> list[str]:
     """What changed since the last map (quiet: only if something did), and what the map lacks."""
     lines = history.summary_lines(m.data) if not quiet or m.changes else []
     stats = m.data.get("stats", {})
+    if stats.get("evidence_note"):
+        lines.append(f"note: {stats['evidence_note']}")
     lines += [f"note: list truncated: {note}" for note in stats.get("truncated", [])]
     if stats.get("missing"):
         lines.append(f"note: offline map: {len(stats['missing'])} lists or records are not cached")

@@ -365,6 +365,7 @@ def _payload(m: dict, bibtex: dict) -> dict:
         "nodes": out_nodes, "edges": edges, "prior": prior, "derivative": derivative,
         "bibtex": bib, "seeds": [s for s in (_text(s) for s in m.get("seeds") or []) if s],
         "considered": _int(stats.get("papers_considered")),
+        "evidenceNote": _text(stats.get("evidence_note"), limit=300),
         "clusters": clusters["list"], "timeline": clusters["axes"],
         "legend": {"min": lo, "max": hi, "stops": PALETTE, "unknown": UNKNOWN_YEAR,
                    "cmax": max((_int(p.get("citationCount")) or 0 for p in nodes), default=0)},

@@ -166,3 +166,25 @@ def test_cached_map_needs_no_client_at_all(api, tmp_path, monkeypatch):
     monkeypatch.setenv("S2_API_KEY", "not a header value")
     result = run("export", SMALL["seed"], "--format", "csv")
     assert result.exit_code == 0, result.stderr
+
+
+NEW_PAPER = "hep-th/0304271"  # "The Glueball Superpotential" (2003): nobody in the sample cites it yet
+
+
+def test_a_new_paper_says_what_its_map_rests_on(on_sample):
+    result = run("seed", NEW_PAPER, "--source", "sample", "--nodes", "10", "-o", "m.html")
+    assert result.exit_code == 0, result.stderr
+    assert "litmap: note: no citing papers yet: ranked by its references and the papers that share them\n" \
+        in result.stderr
+    data = json.loads((on_sample / "m.json").read_text())
+    seed = data["seeds"][0]
+    assert data["stats"]["seed_citers"] == {seed: 0}
+    assert data["stats"]["evidence_note"].startswith("no citing papers yet")
+    # its own references lead the map (the people who will cite it read those beside it)
+    cited = {e["target"] for e in data["citations"] if e["source"] == seed}
+    related = [n["id"] for n in data["nodes"] if n["role"] != "seed"]
+    assert sum(p in cited for p in related[:5]) >= 4
+    # a classic has citers enough: no such note
+    classic = run("seed", "hep-th/9711200", "--source", "sample", "--nodes", "10", "-o", "c.html")
+    assert classic.exit_code == 0 and "citing paper" not in classic.stderr
+    assert "evidence_note" not in json.loads((on_sample / "c.json").read_text())["stats"]

@@ -738,3 +738,19 @@ def test_browser_download_is_named_after_the_map(browser, tmp_path):
 def test_page_carries_its_name_for_the_download():
     m = make_map(5)
     assert payload(render_html(m, {}, name="litmap-maldacena1997large"))["name"] == "litmap-maldacena1997large"
+
+
+@pytest.mark.browser
+def test_browser_a_new_papers_map_says_it_rests_on_thin_evidence(browser, on_sample):
+    import litmap
+
+    new = litmap.map("hep-th/0304271", source="sample", nodes=10)  # nobody in the sample cites it
+    _open(browser, new.to_html(), on_sample, name="new.html")
+    note = browser.find_element("id", "map-note")
+    assert note.is_displayed()
+    assert note.text == ("Thin evidence \u2014 no citing papers yet: ranked by its references and the papers "
+                         "that share them.")
+    assert not _errors(browser)
+    classic = litmap.map("hep-th/9711200", source="sample", nodes=10)
+    _open(browser, classic.to_html(), on_sample, name="classic.html")
+    assert not browser.find_element("id", "map-note").is_displayed()
