@@ -145,7 +145,7 @@ def normalise_record(rec: dict) -> dict | None:
 # -- reading ------------------------------------------------------------------------------
 
 
-def index_meta(root: Path, fp: str, n_papers: int, n_edges: int, report: "_Report",
+def index_meta(root: Path, fp: str, n_papers: int, n_edges: int, report: _Report,
                built_at: float) -> dict[str, str]:
     """The meta rows every engine's index carries (read back by dataset.dataset_store)."""
     return {

@@ -217,7 +217,8 @@ def _csv(text: str) -> list[Entry]:
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []
-        cols = {name: CSV_COLUMNS[name.strip().lower()] for name in header if name and name.strip().lower() in CSV_COLUMNS}
+        cols = {name: CSV_COLUMNS[name.strip().lower()] for name in header
+                if name and name.strip().lower() in CSV_COLUMNS}
         if not cols:
             raise LibraryFileError(f"line 1: no DOI column; a CSV needs a header naming one of: "
                                    f"{', '.join(sorted(set(CSV_COLUMNS)))}")
@@ -226,8 +227,10 @@ def _csv(text: str) -> list[Entry]:
             if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
                 continue
             title = next((row.get(n) for n, k in cols.items() if k == "title"), None)
-            ids_text = [f"{k}:{(row.get(n) or '').strip()}" for n, k in cols.items() if k != "title" and (row.get(n) or "").strip()]
-            entry = Entry(reader.line_num, ids_text[0] if ids_text else (_plain_title(title) or ""), title=_plain_title(title))
+            ids_text = [f"{k}:{(row.get(n) or '').strip()}" for n, k in cols.items()
+                        if k != "title" and (row.get(n) or "").strip()]
+            entry = Entry(reader.line_num, ids_text[0] if ids_text else (_plain_title(title) or ""),
+                          title=_plain_title(title))
             for name, kind in cols.items():
                 if kind != "title":
                     _add(entry, kind, row.get(name))

@@ -219,7 +219,8 @@ def select(ranked: Sequence[Mapping[str, Any]], n: int) -> list[str]:
 def edge_quota(node_id: str, seeds: Iterable[str], per_node: int = 3) -> int:
     """How many strongest edges a node keeps on its own account (others may add more)."""
     base = max(per_node, 1)  # >= 1: no node with any positive similarity is left isolated
-    return base * SEED_EDGE_FACTOR if node_id in (seeds if isinstance(seeds, (set, frozenset)) else set(seeds)) else base
+    seed_set = seeds if isinstance(seeds, (set, frozenset)) else set(seeds)
+    return base * SEED_EDGE_FACTOR if node_id in seed_set else base
 
 
 def map_edges(edges: EdgeInput, node_ids: Iterable[str], counts: Counts,

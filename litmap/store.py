@@ -187,7 +187,7 @@ class Store:
             raise StoreError(f"cannot open the cache {self.path}: {exc}") from None
 
     @classmethod
-    def open(cls, directory: str | os.PathLike | None = None) -> "Store":
+    def open(cls, directory: str | os.PathLike | None = None) -> Store:
         path = cache_dir(directory) / DB_NAME
         if path.parent.is_dir() and path.is_file() and not (os.access(path.parent, os.W_OK)
                                                              and os.access(path, os.W_OK)):
@@ -199,7 +199,7 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -258,7 +258,8 @@ class Store:
         ids = sorted(set(ids))
         out: dict[str, int | None] = {}
         for chunk in _chunks(ids):
-            q = f"SELECT paper_id, json_extract(data, '$.year') FROM papers WHERE paper_id IN ({','.join('?' * len(chunk))})"
+            q = (f"SELECT paper_id, json_extract(data, '$.year') FROM papers "
+                 f"WHERE paper_id IN ({','.join('?' * len(chunk))})")
             out.update((r[0], r[1] if isinstance(r[1], int) else None) for r in self.conn.execute(q, list(chunk)))
         return out
 
@@ -284,7 +285,8 @@ class Store:
 
     # -- citation lists -------------------------------------------------------------------
 
-    def put_answer(self, stubs: Iterable[dict], lists: Iterable[tuple[str, str, Iterable[Edge], str, int | None]]) -> None:
+    def put_answer(self, stubs: Iterable[dict],
+                   lists: Iterable[tuple[str, str, Iterable[Edge], str, int | None]]) -> None:
         """Everything one API answer taught us, in one transaction: all of it or none."""
         with self.transaction() as c:
             _put_papers(c, stubs, False)
@@ -338,7 +340,7 @@ class Store:
 
     # -- pacing shared by the processes on this cache ---------------------------------------
 
-    def pacing(self, api: str) -> "SharedPacing":
+    def pacing(self, api: str) -> SharedPacing:
         """The send clock of one API (base URL) shared through this cache; see s2.Pacer."""
         return SharedPacing(self, api)
 

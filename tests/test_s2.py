@@ -253,8 +253,10 @@ def test_title_match(api):
 
 
 def test_normalise_paper_fills_every_key():
-    paper = s2.normalise_paper({"paperId": "x" * 40, "title": "T", "externalIds": {"DOI": "10.1/x", "MAG": None, "CorpusId": 5},
-                                "tldr": {"model": "m", "text": "short"}, "authors": [{"authorId": None, "name": " A B "}, {"name": ""}],
+    paper = s2.normalise_paper({"paperId": "x" * 40, "title": "T",
+                                "externalIds": {"DOI": "10.1/x", "MAG": None, "CorpusId": 5},
+                                "tldr": {"model": "m", "text": "short"},
+                                "authors": [{"authorId": None, "name": " A B "}, {"name": ""}],
                                 "journal": {"name": "", "volume": None}, "year": "2020", "publicationTypes": None})
     assert paper["externalIds"] == {"CorpusId": "5", "DOI": "10.1/x"} and paper["corpusId"] == 5
     assert paper["tldr"] == "short" and paper["authors"] == [{"authorId": None, "name": "A B"}]
