@@ -262,7 +262,7 @@ def _line_batches(path: Path, rel: str, report: _Report) -> Iterator[list[tuple[
 
 def _paper_row(rec: dict) -> tuple | None:
     paper = normalise_record(rec)
-    return paper and (paper["corpusId"], paper["paperId"], json.dumps(paper, ensure_ascii=False))
+    return None if paper is None else (paper["corpusId"], paper["paperId"], json.dumps(paper, ensure_ascii=False))
 
 
 def _abstract_row(rec: dict) -> tuple | None:

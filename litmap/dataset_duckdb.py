@@ -271,10 +271,14 @@ class ParquetStore:
         each row group's min/max, reading only the groups that can hold them; a long one hits
         every group anyway, so it is one scan joined with the ids rather than one per chunk."""
         ids = sorted(set(ids))
+        if not ids:
+            return []
         if len(ids) <= IN_CHUNK:
-            return self.conn.execute(sql.format(ids=_quoted(ids))).fetchall() if ids else []
+            rows: list[tuple] = self.conn.execute(sql.format(ids=_quoted(ids))).fetchall()
+            return rows
         self.conn.execute("CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest(?::VARCHAR[]) AS id", [ids])
-        return self.conn.execute(sql.format(ids="SELECT id FROM wanted")).fetchall()
+        rows = self.conn.execute(sql.format(ids="SELECT id FROM wanted")).fetchall()
+        return rows
 
     def get_papers(self, ids, full_only: bool = False) -> dict[str, dict]:
         rows = self._each(ids, "SELECT paper_id, data FROM pq_papers WHERE paper_id IN ({ids})")
@@ -306,7 +310,7 @@ class ParquetStore:
         return self._each(ids, f"SELECT citing, cited FROM {table} WHERE {col} IN ({{ids}})")
 
     def paper_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM pq_papers").fetchone()[0]
+        return int(self.conn.execute("SELECT count(*) FROM pq_papers").fetchone()[0])
 
 
 def open_store(path: Path) -> ParquetStore:

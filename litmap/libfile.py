@@ -109,7 +109,7 @@ def _bibtex(text: str) -> list[Entry]:
               for m in _ENTRY_START.finditer(text)]
     starts = [s for s in starts if s[0] not in ("comment", "string", "preamble")]
     # bibtexparser 1.x drops an entry it cannot parse without a word: find it by its key.
-    parsed = {}
+    parsed: dict[str, int] = {}
     for e in db.entries:
         parsed[e.get("ID", "")] = parsed.get(e.get("ID", ""), 0) + 1
     for kind, key, line in starts:
@@ -298,7 +298,8 @@ def _read_bounded(path: Path, waiting: Callable[[str], None]) -> bytes:
         else:
             fh = open(path, "rb")
         with fh:
-            chunks, size = [], 0
+            chunks: list[bytes] = []
+            size = 0
             while size <= MAX_BYTES:
                 chunk = fh.read(1 << 23)
                 if not chunk:

@@ -324,8 +324,9 @@ class Client:
                 return None
             return f"answered a batch of {len(ids)} ids with {len(answer)} records"
 
-        return self._call("POST", "/graph/v1/paper/batch", {"fields": fields}, {"ids": ids}, expect=list,
-                          problem=problem)
+        answer: list[dict | None] = self._call("POST", "/graph/v1/paper/batch", {"fields": fields}, {"ids": ids},
+                                               expect=list, problem=problem)  # each a dict or None: see problem
+        return answer
 
     def _pages(self, paper_id: str, kind: str, fields: str, limit: int, offset: int = 0,
                stop: int | None = None) -> tuple[list[dict], bool]:
@@ -364,6 +365,8 @@ class Client:
         data = answer.get("data") or []
         if not data:
             raise NotFound("Title match not found")
+        if not isinstance(data, list) or not isinstance(data[0], dict):
+            raise BadResponse(f"{self.base_url} sent a title match that holds no paper")
         return data[0]
 
 

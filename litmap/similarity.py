@@ -50,7 +50,8 @@ Everything returned is sorted and rounded, so the same crawl gives byte-identica
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, NamedTuple, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -74,7 +75,8 @@ def ranking() -> dict[str, Any]:
             "w_coupling": W_COUPLING, "seeds": "mean"}
 
 
-class CitationMatrix(NamedTuple):
+@dataclass(frozen=True)  # not a NamedTuple: its field `index` would hide tuple.index
+class CitationMatrix:
     """``A`` (csr, float64 0/1, no diagonal), ``ids`` sorted, ``index`` id -> row."""
 
     A: sp.csr_matrix

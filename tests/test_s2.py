@@ -272,6 +272,14 @@ def test_empty_page_with_next_is_not_the_end(api):
     assert len(items) == 4 and not truncated
 
 
+def test_a_title_match_holding_no_paper_is_a_bad_response(api):
+    # the caller reads the match as a paper (raw.get("paperId")): anything else must not reach it
+    for data in (["not a paper"], {"paperId": "x"}):
+        api.inject("status", status=200, body={"data": data}, times=1, path="/search/match$")
+        with pytest.raises(s2.BadResponse, match="a title match that holds no paper"):
+            client_for(api).match_title("Anything at all", "title")
+
+
 # -- pacing shared by processes on one cache ----------------------------------------------------
 
 class _ClaimClock:
