@@ -295,7 +295,7 @@ class Crawler:
                                      prior=prior, derivative=derivative)
 
     def _likely_listed(self, edges: list[tuple[str, str]], node_ids: list[str], seeds: list[str]) -> list[str]:
-        from litmap import similarity
+        from litmap import similarity  # here: see build
 
         known = sorted(set(edges) | set(self.store.list_edges(node_ids, "references"))
                        | set(self.store.list_edges(node_ids, "citations")))

@@ -41,7 +41,7 @@ IN_CHUNK = 2000  # ids per IN list
 
 def _duckdb():
     try:
-        import duckdb
+        import duckdb  # here: an optional dependency, named in the message when missing
     except ImportError:
         raise DatasetError("the duckdb engine needs the duckdb package: pip install 'litmap[duckdb]' "
                            "(or use LITMAP_ENGINE=sqlite)") from None

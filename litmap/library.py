@@ -131,6 +131,8 @@ def evidence(store: GraphStore, library: list[str], candidates: list[str]) -> di
     Read from the lists the crawl fetched for the map's papers (their references and citations),
     so a figure counts only what the store holds; never asks the API. Sparse products over
     the library at once: a library of 20,000 papers costs a second, not a loop per pair."""
+    # Here, not at the top: the pipeline imports this module for every map, and numpy with
+    # scipy.sparse take ~0.2 s to import, which only a library map needs.
     import numpy as np
     import scipy.sparse as sp
 
