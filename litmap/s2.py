@@ -224,7 +224,6 @@ class Client:
         # seeded from the OS: two litmap processes throttled together must not retry together
         self.rng = random.Random()
         self.requests = 0
-        self.throttled = 0  # 429 answers received
         self.connected = False  # a request went out: the session holds a kept-alive connection
         self.on_request = on_request
 
@@ -281,7 +280,6 @@ class Client:
                             f"(HTTP {status}); try again later"
                         )
                     if status == 429:
-                        self.throttled += 1
                         failure = ("rate limited by the Semantic Scholar API (429 Too Many Requests); "
                                    "try later or use an API key")
                         error = RateLimited
