@@ -23,13 +23,13 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from litmap import ids as idmod
 from litmap import s2
 from litmap.errors import NoNeighbourhoodError, NotFoundError
 from litmap.records import paper_aliases
-from litmap.store import Store
+from litmap.store import GraphStore, Store, writable
 
 PAPER_FIELDS = (
     "paperId,corpusId,externalIds,title,abstract,tldr,authors,year,venue,journal,"
@@ -68,11 +68,17 @@ class Options:
 
 @dataclass
 class Crawler:
-    store: Store
+    store: GraphStore  # the API cache (a Store), or a dataset's read-only index
     client: s2.Client | None = None  # None: use only what the store holds
     progress: Callable[[str], None] = lambda stage: None
     source: str | None = None  # the dataset the store is, if any (for messages)
     stats: dict = field(default_factory=lambda: {"truncated": [], "missing": [], "unresolved_references": 0})
+
+    def _api(self) -> s2.Client:
+        """The client, for the steps that run only when something must be fetched."""
+        if self.client is None:
+            raise RuntimeError("this crawl has no client: it cannot fetch")
+        return self.client
 
     # -- seeds ----------------------------------------------------------------------------
 
@@ -96,16 +102,16 @@ class Crawler:
         others = [r for r in todo if r.kind != "title"]
         answers: list[tuple[idmod.Ref, dict | None]] = []
         if others:
-            answers += zip(others, self.client.batch([r.api_id for r in others], PAPER_FIELDS))
+            answers += zip(others, self._api().batch([r.api_id for r in others], PAPER_FIELDS))
         for ref in titles:
             try:
-                answers.append((ref, self.client.match_title(ref.value, PAPER_FIELDS)))
+                answers.append((ref, self._api().match_title(ref.value, PAPER_FIELDS)))
             except s2.NotFound:
                 answers.append((ref, None))
         for ref, raw in answers:
             if not raw or not raw.get("paperId"):
                 raise NotFoundError(f"paper {ref} not found on Semantic Scholar")
-            found[ref] = learn(self.store, ref.alias, raw)
+            found[ref] = learn(writable(self.store), ref.alias, raw)
         return list(dict.fromkeys(found[r] for r in refs))
 
     # -- lists ----------------------------------------------------------------------------
@@ -116,8 +122,8 @@ class Crawler:
         a library of hundreds of seeds costs a few calls instead of two per seed; a list the
         batch answer cut short is fetched again page by page (ensure_lists)."""
         if self.client is not None and len(seeds) > 1:
-            have = [self.store.list_status(seeds, k) for k in ("references", "citations")]
-            todo = [p for p in seeds if any(p not in h for h in have)]
+            listed = [self.store.list_status(seeds, k) for k in ("references", "citations")]
+            todo = [p for p in seeds if any(p not in h for h in listed)]
             if len(todo) > 1:
                 self.progress(f"references and citations of {len(todo)} seeds")
                 self.ensure_lists(todo, ("references", "citations"), self.store.counts(todo))
@@ -144,7 +150,7 @@ class Crawler:
 
     def _store_items(self, pid: str, kind: str, items: list[dict], truncated: bool) -> None:
         stubs, row = self._learned(pid, kind, items, truncated)
-        self.store.put_answer(stubs, [row])
+        writable(self.store).put_answer(stubs, [row])
 
     def ensure_lists(self, pids: list[str], kinds: tuple[str, ...], counts: dict[str, tuple]) -> None:
         """Lists of many papers through /paper/batch with nested lists, in budgeted chunks."""
@@ -177,8 +183,11 @@ class Crawler:
             self.progress(f"{', '.join(what[:-1])}{' and ' if what[:-1] else ''}{what[-1]} of {len(chunk)} papers")
             fields = ",".join([PAPER_FIELDS if full else COUNT_FIELDS,
                                *(f"{k}.paperId,{k}.year,{k}.citationCount,{k}.referenceCount" for k in kinds)])
-            answer = self.client.batch_chunk(chunk, fields)
-            stubs, rows, capped_lists, papers = [], [], [], []
+            answer = self._api().batch_chunk(chunk, fields)
+            stubs: list[dict] = []
+            rows: list[tuple] = []
+            capped_lists: list[tuple[str, str, list[dict]]] = []
+            papers: list[dict] = []
             for pid, raw in zip(chunk, answer):
                 if raw and full and pid in detail:
                     papers.append(s2.normalise_paper(raw))
@@ -197,8 +206,8 @@ class Crawler:
                     stubs += more
                     rows.append(row)
             if papers:
-                self.store.put_papers(papers, full=True)
-            self.store.put_answer(stubs, rows)
+                writable(self.store).put_papers(papers, full=True)
+            writable(self.store).put_answer(stubs, rows)
             for pid, kind, nested in capped_lists:
                 self._complete(pid, kind, nested)
 
@@ -210,7 +219,8 @@ class Crawler:
         (and no nested item is unresolved, so unnamed), together they are the whole list. If
         they overlap the two orders differ, and the positions before are paged too: never
         less than the whole list, and one request instead of two in the common case."""
-        fetch = self.client.references if kind == "references" else self.client.citations
+        client = self._api()
+        fetch = client.references if kind == "references" else client.citations
         key = "citedPaper" if kind == "references" else "citingPaper"
         rest, truncated = fetch(pid, EDGE_FIELDS, offset=len(nested))
         named = [n.get("paperId") for n in nested]
@@ -232,8 +242,8 @@ class Crawler:
         self.progress(f"details of {len(todo)} papers")
         for i in range(0, len(todo), s2.BATCH_SIZE):
             chunk = todo[i : i + s2.BATCH_SIZE]
-            papers = [s2.normalise_paper(r) for r in self.client.batch_chunk(chunk, PAPER_FIELDS) if r]
-            self.store.put_papers(papers, full=True)
+            papers = [s2.normalise_paper(r) for r in self._api().batch_chunk(chunk, PAPER_FIELDS) if r]
+            writable(self.store).put_papers(papers, full=True)
 
     # -- the whole map --------------------------------------------------------------------
 
@@ -291,11 +301,10 @@ class Crawler:
                                      prior=prior, derivative=derivative)
 
     def _likely_listed(self, edges: list[tuple[str, str]], node_ids: list[str], seeds: list[str]) -> list[str]:
-        from litmap import similarity
+        from litmap import similarity  # here: see build
 
-        known = set(edges) | set(self.store.list_edges(node_ids, "references")) \
-            | set(self.store.list_edges(node_ids, "citations"))
-        known = sorted(known)
+        known = sorted(set(edges) | set(self.store.list_edges(node_ids, "references"))
+                       | set(self.store.list_edges(node_ids, "citations")))
         k = 3 * LISTED_WORKS
         out = similarity.prior_works(known, node_ids, k=k, exclude=frozenset(seeds))
         out += similarity.derivative_works(known, node_ids, k=k, exclude=frozenset(seeds))
@@ -308,7 +317,7 @@ class Crawler:
         return sorted(out)
 
 
-def known_id(store: Any, ref: idmod.Ref) -> str | None:
+def known_id(store: GraphStore, ref: idmod.Ref) -> str | None:
     """The paperId of `ref` if the store holds its full record (then no request is needed)."""
     pid = store.resolve(ref.alias) or (ref.value if ref.kind == "s2" else None)
     return pid if pid and store.full_ids([pid]) else None
@@ -319,7 +328,8 @@ def learn(store: Store, alias: str, raw: dict) -> str:
     paper = s2.normalise_paper(raw)
     store.put_papers([paper], full=True)
     store.put_aliases([(alias, paper["paperId"]), *paper_aliases(paper)])
-    return paper["paperId"]
+    pid: str = paper["paperId"]
+    return pid
 
 
 def _by_specificity(pids: list[str], counts: dict[str, tuple]) -> list[str]:

@@ -93,7 +93,8 @@ Everything returned is sorted and rounded, so the same crawl gives byte-identica
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, NamedTuple, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -123,7 +124,8 @@ def ranking() -> dict[str, Any]:
             "walk_degree": WALK_DEGREE, "walk_popularity": WALK_POPULARITY, "seeds": "mean"}
 
 
-class CitationMatrix(NamedTuple):
+@dataclass(frozen=True)  # not a NamedTuple: its field `index` would hide tuple.index
+class CitationMatrix:
     """``A`` (csr, float64 0/1, no diagonal), ``ids`` sorted, ``index`` id -> row."""
 
     A: sp.csr_matrix
@@ -315,7 +317,8 @@ def select(ranked: Sequence[Mapping[str, Any]], n: int) -> list[str]:
 def edge_quota(node_id: str, seeds: Iterable[str], per_node: int = 3) -> int:
     """How many strongest edges a node keeps on its own account (others may add more)."""
     base = max(per_node, 1)  # >= 1: no node with any positive similarity is left isolated
-    return base * SEED_EDGE_FACTOR if node_id in (seeds if isinstance(seeds, (set, frozenset)) else set(seeds)) else base
+    seed_set = seeds if isinstance(seeds, (set, frozenset)) else set(seeds)
+    return base * SEED_EDGE_FACTOR if node_id in seed_set else base
 
 
 def map_edges(edges: EdgeInput, node_ids: Iterable[str], counts: Counts,

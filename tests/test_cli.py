@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -133,13 +132,15 @@ def test_cache_info_and_clear(api, tmp_path):
 
 def test_real_process_error_has_no_traceback(tmp_path):
     env = {**os.environ, "LITMAP_CACHE_DIR": str(tmp_path / "c"), "LITMAP_API_URL": "http://127.0.0.1:9"}
-    proc = subprocess.run([sys.executable, "-m", "litmap", "seed", "not-an-id"], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-m", "litmap", "seed", "not-an-id"], capture_output=True, text=True,
+                          env=env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
     bad_cache = tmp_path / "bad"
     bad_cache.mkdir()
     (bad_cache / "litmap.sqlite").write_bytes(b"garbage" * 1000)
     env["LITMAP_CACHE_DIR"] = str(bad_cache)
-    proc = subprocess.run([sys.executable, "-m", "litmap", "seed", "2305.01610"], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-m", "litmap", "seed", "2305.01610"], capture_output=True, text=True,
+                          env=env)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "is damaged; move it aside" in proc.stderr
     assert (bad_cache / "litmap.sqlite").read_bytes() == b"garbage" * 1000  # never "repaired" away
 
