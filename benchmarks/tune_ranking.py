@@ -94,7 +94,7 @@ def main() -> None:
     folds = [{seeds[i] for i in order[f::5]} for f in range(5)]
     held = {name: np.zeros(len(cases[name])) for name in ("recent", "dev")}
     for fold in folds:
-        def train(point: tuple) -> float:
+        def train(point: tuple, fold: set[int] = fold) -> float:
             return float(np.mean([results[point][n][[c.seed not in fold for c in cases[n]]].mean() for n in held]))
         best = max(results, key=train)
         for n in held:

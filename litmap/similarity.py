@@ -276,8 +276,9 @@ def _neighbourhood_walk(A: sp.csr_matrix, At: sp.csr_matrix, S: np.ndarray, R: n
     near = (np.bincount(A[S].indices, minlength=A.shape[0])
             + np.bincount(At[S].indices, minlength=A.shape[0])).astype(np.float64)
     near[S] = 0.0
-    walk = WALK_DIRECT * near + At @ (near / R ** WALK_DEGREE) + A @ (near / C ** WALK_DEGREE)
-    return walk / max(near.sum(), 1.0) * (1.0 + np.log(C)) ** WALK_POPULARITY
+    walk: np.ndarray = WALK_DIRECT * near + At @ (near / R ** WALK_DEGREE) + A @ (near / C ** WALK_DEGREE)
+    out: np.ndarray = walk / max(float(near.sum()), 1.0) * (1.0 + np.log(C)) ** WALK_POPULARITY
+    return out
 
 
 def evidence_note(seeds: Sequence[str], citers: Mapping[str, int]) -> str | None:
