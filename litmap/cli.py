@@ -116,11 +116,20 @@ def _print_resolutions(m: litmap.Map) -> None:
     table.add_column("", no_wrap=True, width=2)
     table.add_column("found as / why not")
     for r in m.resolutions:
-        mark = "ok" if r.seed else ("=" if r.paper_id else "!")
+        mark = "ok" if r.seed else ("=" if r.paper_id or r.in_map else "!")
         said = f"{r.via}: {_clean(r.title)}" if r.seed else r.reason
+        if r.seed and r.entry.problems:
+            said += f" (ignored: {'; '.join(r.entry.problems)})"
+        if r.in_map:
+            said = f"{said}; in the map as {_map_title(m, r.in_map)} (same {r.in_map_by}), not suggested as missing"
         table.add_row(Text(str(r.entry.line or "")), Text(_ellipsis(_clean(r.entry.label), 28)),
                       Text(mark), Text(_clean(said)))
     Console().print(table)
+
+
+def _map_title(m: litmap.Map, paper_id: str) -> str:
+    node = next((n for n in m.data["nodes"] if n["id"] == paper_id), {})
+    return f"#{node.get('rank')} {_clean(node.get('title'))!r}"
 
 
 def _print_missing(m: litmap.Map) -> None:
@@ -167,7 +176,8 @@ def seed(seeds: tuple[str, ...], output: Path | None, open_browser: bool, quiet:
     if not quiet and "library" not in m.data:
         _print_table(m)
     if "library" in m.data:
-        for line in litmap.pipeline.library_lines(m):
+        where = f"the Your library tab of {html_path}" if quiet else "the table"
+        for line in litmap.pipeline.library_lines(m, where):
             _note(line)
         if not quiet:
             _print_missing(m)

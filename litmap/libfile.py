@@ -34,7 +34,16 @@ CSV_COLUMNS = {"doi": "doi", "arxiv": "arxiv", "arxiv id": "arxiv", "eprint": "a
                "corpusid": "corpusid", "url": "url", "title": "title"}
 MAX_BYTES = 200 * 10**6  # a library of 100,000 entries is ~50 MB of BibTeX
 _ENTRY_START = re.compile(r"^[ \t]*@[ \t]*(\w+)[ \t]*[{(][ \t]*([^,\s]*)", re.M)
-_ARXIV_NOTE = re.compile(r"arxiv[:\s]*\s*((?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)", re.I)
+# arXiv ids in free text (note, howpublished, journal, a bare eprint): an old-style id
+# (hep-th/9711200) anywhere, a new-style number (2305.01610) only after "arXiv" or in an
+# arxiv.org URL, where it cannot be a page range or a version number. Shapes, not checked ids:
+# a shape that is no real id (a month 13) is reported, never dropped without a word.
+_OLD_SHAPE = r"[a-z]+(?:-[a-z]+)?(?:\.[a-z]{2})?/\d{7}(?:v\d+)?"
+_NEW_SHAPE = r"\d{4}\.\d{4,5}(?:v\d+)?"
+_ARXIV_IN_TEXT = re.compile(
+    rf"(?:arxiv(?:\.org/(?:abs|pdf)/|\s*(?:preprint)?\s*(?:arxiv)?\s*:?\s*))({_NEW_SHAPE}|{_OLD_SHAPE})"
+    rf"|(?<![\w/.-])({_OLD_SHAPE})(?![\w/])", re.I)
+_LIST_COMMENT = re.compile(r"(?:^|\s+)#.*$")  # `hep-th/9802109   # GKP`; a URL's #fragment stays
 
 
 @dataclass
@@ -71,7 +80,9 @@ def _add(entry: Entry, kind: str, value) -> None:
         if kind != "url" and ref.kind not in (kind, "arxiv" if kind == "doi" else kind):
             raise idmod.IdError(text)  # e.g. a "doi" of words reads as a title
     except idmod.IdError:
-        if kind != "url":  # any web page may be a URL; only a bad id field is worth a word
+        if kind == "arxiv":
+            entry.problems.append(f"malformed arXiv id {text[:60]!r}{_arxiv_flaw(text)}")
+        elif kind != "url":  # any web page may be a URL; only a bad id field is worth a word
             entry.problems.append(f"unreadable {kind} {text[:60]!r}")
         return
     if ref not in entry.refs:
@@ -129,13 +140,50 @@ def _bibtex(text: str) -> list[Entry]:
         prefix = (f.get("archiveprefix") or f.get("eprinttype") or "").lower()
         if prefix == "arxiv":
             _add(entry, "arxiv", f.get("eprint"))
+        elif prefix == "pubmed":
+            _add(entry, "pmid", f.get("eprint"))
         elif not prefix:  # a bare eprint is often an arXiv id, or an URL: kept only if it reads as one
-            _add(entry, "url", f.get("eprint"))
+            _add_free(entry, "eprint", f.get("eprint"), bare=True)
         _add(entry, "arxiv", f.get("arxiv") or f.get("arxivid"))
         _add(entry, "pmid", f.get("pmid"))
         _add(entry, "url", f.get("url"))
+        # where BibTeX exporters (Google Scholar, INSPIRE, JabRef, hand-written files) put an arXiv id
+        for name in ("url", "note", "howpublished", "journal", "annote", "addendum"):
+            _add_free(entry, name, f.get(name))
         out.append(_order(entry))
     return out
+
+
+def _add_free(entry: Entry, name: str, value, bare: bool = False) -> None:
+    """The arXiv ids in a free-text field; `bare`: the whole value may be a new-style id
+    (an eprint field) or a URL. A malformed one is a problem the table shows."""
+    text = " ".join(str(value or "").split())
+    if not text:
+        return
+    if bare and re.fullmatch(_NEW_SHAPE, text):
+        text = "arXiv:" + text
+    if bare and re.match(r"https?://", text, re.I):
+        _add(entry, "url", text)
+    for m in _ARXIV_IN_TEXT.finditer(text):
+        raw = m.group(1) or m.group(2)
+        try:
+            ref = idmod.parse("arXiv:" + raw)
+        except idmod.IdError:
+            problem = f"malformed arXiv id {raw!r} in {name}" + _arxiv_flaw(raw)
+            if problem not in entry.problems:
+                entry.problems.append(problem)
+            continue
+        if ref not in entry.refs:
+            entry.refs.append(ref)
+
+
+def _arxiv_flaw(raw: str) -> str:
+    """Why an id of arXiv's shape is none: its yymm names no month."""
+    m = re.search(r"(?:/|^)(\d{2})(\d{2})", raw)
+    if m and not 1 <= int(m.group(2)) <= 12:
+        year = ("19" if int(m.group(1)) >= 91 else "20") + m.group(1)
+        return f" (its yymm {m.group(1)}{m.group(2)} names month {int(m.group(2))} of {year})"
+    return ""
 
 
 def _ris(text: str) -> list[Entry]:
@@ -186,9 +234,7 @@ def _csl_json(text: str) -> list[Entry]:
         _add(entry, "pmid", item.get("PMID"))
         _add(entry, "pmcid", item.get("PMCID"))
         for key in ("number", "note", "archive_location"):  # where Zotero keeps an arXiv id
-            m = _ARXIV_NOTE.search(str(item.get(key) or ""))
-            if m:
-                _add(entry, "arxiv", m.group(1))
+            _add_free(entry, key, item.get(key))
         _add(entry, "url", item.get("URL"))
         out.append(_order(entry))
     return out
@@ -243,14 +289,16 @@ def _csv(text: str) -> list[Entry]:
 def _id_list(text: str) -> list[Entry]:
     out = []
     for n, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
+        line = _LIST_COMMENT.sub("", raw).strip()
+        if not line:
             continue
         entry = Entry(n, line)
         try:
             ref = idmod.parse(line)
         except idmod.IdError:
-            entry.problems.append("not an identifier litmap reads")
+            shape = re.fullmatch(rf"(?:arxiv:\s*)?({_NEW_SHAPE}|{_OLD_SHAPE})", line, re.I)
+            entry.problems.append(f"malformed arXiv id{_arxiv_flaw(shape.group(1))}" if shape
+                                  else "not an identifier litmap reads")
         else:
             if ref.kind == "title":
                 entry.title = ref.value

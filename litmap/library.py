@@ -14,12 +14,15 @@ the crawl's. What this module adds on top of the map, all computed from the stor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import unicodedata
+from dataclasses import dataclass, replace
 from typing import Callable
 
-from litmap import crawl, s2
+from litmap import crawl, s2, text
 from litmap import ids as idmod
 from litmap.libfile import Entry
+from litmap.records import paper_aliases
 from litmap.store import GraphStore, Store, writable
 
 NO_ID = "no DOI, arXiv id, PMID, S2 id or title to look up"
@@ -32,6 +35,8 @@ class Resolution:
     via: str = ""                 # the id or "title" that found it
     reason: str | None = None     # why it is not a seed (unresolved, or a duplicate)
     title: str | None = None      # Semantic Scholar's title, when resolved
+    in_map: str | None = None     # unresolved, yet a paper of the map is this entry (find_in_map)
+    in_map_by: str = ""           # "title" or the id that matched it
 
     @property
     def seed(self) -> bool:
@@ -72,7 +77,7 @@ def resolve(entries: list[Entry], store: GraphStore, client: s2.Client | None,
         if r.paper_id is None and r.reason is None:
             tried = ", ".join(str(ref) for ref in r.entry.refs) or f"title {r.entry.title!r}"
             where = "on Semantic Scholar" if client is not None else "in the dataset or cache (no API asked)"
-            r.reason = f"not found {where}: {tried}"
+            r.reason = f"not found {where}: {tried}" + "".join(f"; {p}" for p in r.entry.problems)
     seen: dict[str, Resolution] = {}
     for r in out:
         if r.paper_id and r.reason is None:
@@ -124,6 +129,39 @@ def _ask_titles(todo: list[Resolution], store: Store, client: s2.Client, progres
 
 
 # -- the library view of a map ------------------------------------------------------------------
+
+def title_key(title: str | None) -> str:
+    """A title as it compares: LaTeX read, accents, case, punctuation and spacing ignored
+    ("The Large {$N$} Limit..." and "The large N limit..." are one key)."""
+    plain = unicodedata.normalize("NFKD", text.plain(title or "")).casefold()
+    return " ".join(re.findall(r"[^\W_]+", "".join(c for c in plain if not unicodedata.combining(c))))
+
+
+def find_in_map(resolutions: list[Resolution], nodes: list[dict]) -> list[Resolution]:
+    """The resolutions, with each entry that did not resolve but names a paper of the map (by
+    one of its ids or by its normalised title) pointing at that paper (`in_map`): a paper of
+    the library is never suggested as missing from it, even when its entry did not resolve."""
+    by_key: dict[str, str] = {}
+    for node in nodes:
+        paper = {**node, "paperId": node.get("paperId") or node["id"]}
+        for alias, pid in paper_aliases(paper):  # type: ignore[arg-type]
+            by_key.setdefault(alias, pid)
+        by_key.setdefault(node["id"].lower(), node["id"])
+        key = title_key(node.get("title"))
+        if key:
+            by_key.setdefault("title:" + key, node["id"])
+    out = []
+    for r in resolutions:
+        if r.paper_id is None:
+            hit = next(((str(ref), by_key[ref.alias]) for ref in r.entry.refs if ref.alias in by_key), None)
+            key = title_key(r.entry.title)
+            if hit is None and key and "title:" + key in by_key:
+                hit = ("title", by_key["title:" + key])
+            if hit is not None:
+                r = replace(r, in_map=hit[1], in_map_by=hit[0])
+        out.append(r)
+    return out
+
 
 def evidence(store: GraphStore, library: list[str], candidates: list[str]) -> dict[str, dict[str, int]]:
     """Per candidate: library papers citing it, it cites, co-cited with it, coupled with it.
@@ -197,9 +235,12 @@ def library_view(result: dict, store: GraphStore, resolutions: list[Resolution])
             (drawn if node["id"] in linked else unlinked).append(node)
         else:
             related.append(node)
-    ev = evidence(store, seeds, [n["id"] for n in related])
-    missing = [{**n, "evidence": ev[n["id"]], "why": evidence_text(ev[n["id"]])} for n in related]
-    unresolved = [{"line": r.entry.line, "label": r.entry.label, "reason": r.reason}
+    mine = {r.in_map for r in resolutions if r.in_map}  # entries that did not resolve, found in the map
+    suggested = [n for n in related if n["id"] not in mine]
+    ev = evidence(store, seeds, [n["id"] for n in suggested])
+    missing = [{**n, "evidence": ev[n["id"]], "why": evidence_text(ev[n["id"]])} for n in suggested]
+    unresolved = [{"line": r.entry.line, "label": r.entry.label, "reason": r.reason,
+                   **({"in_map": r.in_map, "in_map_by": r.in_map_by} if r.in_map else {})}
                   for r in resolutions if r.paper_id is None]
     out = dict(result)
     out["nodes"] = drawn + related
@@ -207,7 +248,7 @@ def library_view(result: dict, store: GraphStore, resolutions: list[Resolution])
     out["library"] = {
         "entries": len(resolutions), "seeds": len(seeds), "drawn": len(drawn),
         "unlinked": [{k: v for k, v in n.items() if k not in ("x", "y")} for n in unlinked],
-        "suggestions": len(related), "unresolved": unresolved,
+        "suggestions": len(suggested), "unresolved": unresolved,
     }
     return out
 

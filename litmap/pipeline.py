@@ -87,6 +87,7 @@ def build_map(seeds: Sequence[str] = (), *, library_file: str | Path | None = No
                 refs, resolutions = _resolve_library(Path(library_file), run, source, offline)
             result, store_ = _crawl_map(refs, opts, run, source, offline, age)
             if library_file:
+                resolutions = library.find_in_map(resolutions, result["nodes"])
                 result = library.library_view(result, store_, resolutions)
             # export too: the same map gives the same JSON (an unchanged map adds no version)
             result = history.track(result, run.cache, options)
@@ -256,14 +257,18 @@ def progress_printer(stream: Any = None, every: float = 5.0) -> ProgressCallback
     return show
 
 
-def library_lines(m: Map) -> list[str]:
-    """How a library file resolved and what its map draws (a library map only)."""
+def library_lines(m: Map, table: str = "the table") -> list[str]:
+    """How a library file resolved and what its map draws (a library map only); `table`:
+    where the entries that did not resolve are listed, with why."""
     lib = m.data["library"]
     unresolved = len(lib["unresolved"])
     dupes = lib["entries"] - unresolved - lib["seeds"]
+    in_map = sum(1 for u in lib["unresolved"] if u.get("in_map"))
     return [f"library: {lib['entries']} entries, {lib['seeds']} papers resolved"
             + (f", {dupes} duplicates" if dupes else "")
-            + (f", {unresolved} not resolved (see the table)" if unresolved else ""),
+            + (f", {unresolved} not resolved (see {table})" if unresolved else "")
+            + (f"; {in_map} of those found in the map by title or id, so not suggested as missing"
+               if in_map else ""),
             f"the map draws {lib['drawn']} of your papers and {lib['suggestions']} suggestions (--nodes); "
             f"listed only, as tied to nothing else in it: {len(lib['unlinked'])}"]
 

@@ -429,7 +429,13 @@ def _library_payload(m: dict, index: dict) -> dict:
     lib = m.get("library")
     if isinstance(lib, dict):
         out["library"] = {"entries": _int(lib.get("entries")), "seeds": _int(lib.get("seeds")),
-                          "unlinked": [_paper(p) for p in lib.get("unlinked") or [] if isinstance(p, dict)]}
+                          "unlinked": [_paper(p) for p in lib.get("unlinked") or [] if isinstance(p, dict)],
+                          # entries that did not resolve, with why (and the map paper one names)
+                          "unresolved": [{"line": _int(u.get("line")), "label": _text(u.get("label"), limit=200),
+                                          "reason": _text(u.get("reason"), limit=400),
+                                          "inMap": _text(u.get("in_map")) if _text(u.get("in_map")) in index else None,
+                                          "by": _text(u.get("in_map_by"), limit=100)}
+                                         for u in lib.get("unresolved") or [] if isinstance(u, dict)]}
     ch = m.get("changes")
     if isinstance(ch, dict):
         out["changes"] = {"since": _text(ch.get("since"), limit=20), "new": len(ch.get("new") or []),

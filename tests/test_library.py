@@ -359,7 +359,7 @@ def test_browser_missing_tab_new_badges_and_filter(api, tmp_path):
         _wait(drv, "window.litmap && window.litmap.ready")
         tabs = drv.execute_script("return Array.from(document.querySelectorAll('.tab')).map(t => t.textContent)")
         assert tabs == ["Map (11)", "Prior works (%d)" % len(data["prior"]),
-                        "Derivative works (%d)" % len(data["derivative"]), "Missing (6)", "Your library (6)"]
+                        "Derivative works (%d)" % len(data["derivative"]), "Missing (6)", "Your library (10)"]
         sub = drv.find_element("id", "map-sub").text          # the diff summary, on the page
         assert f"{len(data['changes']['new'])} new since {data['changes']['since']}" in sub
         assert "5 of your papers drawn, 6 suggestions" in sub

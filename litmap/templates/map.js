@@ -53,6 +53,15 @@
   var UNLINKED = DATA.library ? DATA.library.unlinked : [];
   UNLINKED.forEach(function (p) { p.unlinked = true; if (!byId.has(p.id) && !side.has(p.id)) { side.set(p.id, p); order.push(p.id); } });
   var LIB = DATA.library ? NODES.filter(function (n) { return n.seed; }).concat(UNLINKED) : [];
+  // entries of the library that did not resolve, with why: a row of their own, or the map
+  // paper one of them names (found by title or id: never suggested as missing)
+  (DATA.library ? DATA.library.unresolved || [] : []).forEach(function (u, i) {
+    var where = u.line != null ? 'line ' + u.line + ': ' : '';
+    var p = u.inMap ? byId.get(u.inMap) : null;
+    if (p) { p.libNote = 'your entry ' + where + u.label + ' (same ' + u.by + '); it did not resolve: ' + u.reason; LIB.push(p); }
+    else LIB.push({ id: 'entry:' + i, entry: true, title: u.label, authors: [], year: null,
+                    libNote: where + 'not resolved: ' + u.reason });
+  });
   function paper(id) { return byId.get(id) || side.get(id) || null; }
 
   // ---------------------------------------------------------------- graph
@@ -237,12 +246,14 @@
   var rows = { map: NODES, prior: PRIOR, derivative: DERIV, missing: MISSING, library: LIB };
   var items = { map: new Map(), prior: new Map(), derivative: new Map(), missing: new Map(), library: new Map() };
   function metaLine(p, tab) {
+    if (p.entry) return p.libNote;           // a library entry that names no paper
     var parts = [shortAuthors(p), p.year == null ? 'n.d.' : String(p.year), fmt(p.cites) + ' cites'];
     if (tab === 'map' && !p.seed && p.sim != null) parts.push('sim ' + p.sim.toFixed(2));
     if (tab === 'prior') parts.push('cited by ' + fmt(p.count) + ' in map');
     if (tab === 'derivative') parts.push('cites ' + fmt(p.count) + ' in map');
     if (tab === 'missing' && p.why) parts.push(p.why);
     if (tab === 'library' && p.unlinked) parts.push('tied to nothing else in the map: not drawn');
+    if (tab === 'library' && p.libNote) parts.push(p.libNote);
     return parts.join(' \u00b7 ');
   }
   function makeItem(p, tab) {
@@ -267,8 +278,11 @@
     title.appendChild(document.createTextNode(p.title));
     main.appendChild(title);
     main.appendChild(el('span', 'item-meta', metaLine(p, tab)));
-    main.addEventListener('click', function () { select(p.id, 'list'); });
-    main.addEventListener('keydown', function (ev) { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(p.id, 'list'); } });
+    if (p.entry) { li.className = 'unresolved'; main.tabIndex = -1; }
+    else {
+      main.addEventListener('click', function () { select(p.id, 'list'); });
+      main.addEventListener('keydown', function (ev) { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); select(p.id, 'list'); } });
+    }
     li.appendChild(cb);
     li.appendChild(main);
     li._paper = p;
@@ -322,7 +336,7 @@
     TAB_NAMES[tab] = name;
   }
   if (DATA.missing) addTab('missing', 'Missing', 'Papers most related to your library that are not in it');
-  if (DATA.library) addTab('library', 'Your library', 'The papers of your library; those tied to nothing else are listed, not drawn');
+  if (DATA.library) addTab('library', 'Your library', 'The entries of your library: papers tied to nothing else are listed, not drawn; entries that did not resolve say why');
   function tabCounts() {                    // a tab's count is the rows it shows
     Object.keys(TAB_NAMES).forEach(function (tab) {
       var total = rows[tab].length, n = rows[tab].filter(matches).length;
