@@ -117,7 +117,7 @@ def _print_resolutions(m: litmap.Map) -> None:
     table.add_column("found as / why not")
     for r in m.resolutions:
         mark = "ok" if r.seed else ("=" if r.paper_id or r.in_map else "!")
-        said = f"{r.via}: {_clean(r.title)}" if r.seed else r.reason
+        said = f"{r.via}: {_clean(r.title)}" if r.seed else r.reason or ""
         if r.seed and r.entry.problems:
             said += f" (ignored: {'; '.join(r.entry.problems)})"
         if r.in_map:
@@ -128,7 +128,7 @@ def _print_resolutions(m: litmap.Map) -> None:
 
 
 def _map_title(m: litmap.Map, paper_id: str) -> str:
-    node = next((n for n in m.data["nodes"] if n["id"] == paper_id), {})
+    node: dict[str, Any] = next((n for n in m.data["nodes"] if n["id"] == paper_id), {})
     return f"#{node.get('rank')} {_clean(node.get('title'))!r}"
 
 

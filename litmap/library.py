@@ -144,7 +144,7 @@ def find_in_map(resolutions: list[Resolution], nodes: list[dict]) -> list[Resolu
     by_key: dict[str, str] = {}
     for node in nodes:
         paper = {**node, "paperId": node.get("paperId") or node["id"]}
-        for alias, pid in paper_aliases(paper):  # type: ignore[arg-type]
+        for alias, pid in paper_aliases(paper):
             by_key.setdefault(alias, pid)
         by_key.setdefault(node["id"].lower(), node["id"])
         key = title_key(node.get("title"))
