@@ -19,6 +19,7 @@ from litmap.errors import (
     ApiUnreachableError,
     Cancelled,
     DatasetError,
+    Interrupted,
     InvalidIdError,
     KeyRejectedError,
     LibraryFileError,
@@ -47,7 +48,7 @@ __all__ = [
     "map", "library_map", "Map", "Progress",
     "LitmapError", "UsageError", "InvalidIdError", "LibraryFileError", "SettingsError", "NotFoundError",
     "NoNeighbourhoodError", "ApiError", "ApiUnreachableError", "RateLimitedError", "KeyRejectedError",
-    "DatasetError", "StorageError", "OutputError", "Cancelled",
+    "DatasetError", "StorageError", "OutputError", "Cancelled", "Interrupted",
 ]
 
 # Loaded on first use (PEP 562): the pipeline pulls in every module of litmap, which would double

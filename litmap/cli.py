@@ -93,19 +93,38 @@ def _ellipsis(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _print_table(m: litmap.Map) -> None:
+TABLE_ROWS, MISSING_ROWS = 25, 15
+PIPE_WIDTH = 160  # a pipe or a file has no width: titles there are wrapped whole, not cut at 80 columns
+
+
+def _console() -> Console:
+    """A terminal's width; in a pipe or a file, a width that keeps titles readable."""
+    console = Console()
+    if console.is_terminal:
+        return console
+    return Console(width=max(console.width, PIPE_WIDTH))
+
+
+def _left_out(shown: int, total: int, what: str, where: str) -> None:
+    if total > shown:
+        click.echo(f"  … {total - shown} more {what} not shown here: {where}")
+
+
+def _print_table(m: litmap.Map, page: Path) -> None:
     table = Table(title=Text("Papers most related to the seed"), show_lines=False)
     for col, width in (("#", 4), ("score", 5), ("year", 4), ("cites", 5)):
         table.add_column(col, no_wrap=True, width=width)
     table.add_column("first author", no_wrap=True, width=22)
-    table.add_column("title")
-    console = Console()
-    room = max(20, console.width - 62)  # what the other columns and borders leave
-    for row in m.table(25):
+    console = _console()
+    table.add_column("title", no_wrap=console.is_terminal)
+    room = max(20, console.width - 62) if console.is_terminal else 300  # what the other columns leave
+    rows = m.table(TABLE_ROWS)
+    for row in rows:
         table.add_row(Text(str(row["rank"])), Text(f"{row['score']:.3f}"), Text(str(row["year"] or "")),
                       Text(str(row["citations"]) if row["citations"] is not None else ""),
                       Text(_ellipsis(_clean(row["first_author"]), 22)), Text(_ellipsis(_clean(row["title"]), room)))
     console.print(table)
+    _left_out(len(rows), len(m.data["nodes"]), "papers of the map", f"all are in {page}")
 
 
 def _print_resolutions(m: litmap.Map) -> None:
@@ -124,7 +143,7 @@ def _print_resolutions(m: litmap.Map) -> None:
             said = f"{said}; in the map as {_map_title(m, r.in_map)} (same {r.in_map_by}), not suggested as missing"
         table.add_row(Text(str(r.entry.line or "")), Text(_ellipsis(_clean(r.entry.label), 28)),
                       Text(mark), Text(_clean(said)))
-    Console().print(table)
+    _console().print(table)
 
 
 def _map_title(m: litmap.Map, paper_id: str) -> str:
@@ -132,16 +151,18 @@ def _map_title(m: litmap.Map, paper_id: str) -> str:
     return f"#{node.get('rank')} {_clean(node.get('title'))!r}"
 
 
-def _print_missing(m: litmap.Map) -> None:
+def _print_missing(m: litmap.Map, page: Path) -> None:
     table = Table(title=Text("Missing from your library"))
     table.add_column("#", no_wrap=True, width=3)
     table.add_column("year", no_wrap=True, width=4)
     table.add_column("title", ratio=3)
     table.add_column("evidence", ratio=2)
-    for n in m.missing[:15]:
+    for n in m.missing[:MISSING_ROWS]:
         table.add_row(Text(str(n.get("rank"))), Text(str(n.get("year") or "")),
                       Text(("[new] " if n.get("new") else "") + _clean(n.get("title"))), Text(n["why"]))
-    Console().print(table)
+    _console().print(table)
+    _left_out(min(MISSING_ROWS, len(m.missing)), len(m.missing), "suggestions",
+              f"all are on the Missing tab of {page}")
 
 
 def _note(line: str) -> None:
@@ -160,27 +181,31 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("seeds", nargs=-1)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Map page to write (default litmap-<key>.html); the .bib and .json go beside it.")
+@click.option("-o", "--output", type=click.Path(path_type=str),
+              help="Map page to write (default litmap-<key>.html), or a directory to write it in "
+                   "(maps/); the .bib and .json go beside it.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the map in the browser.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no table.")
 @_crawl_options
-def seed(seeds: tuple[str, ...], output: Path | None, open_browser: bool, quiet: bool, **options: Any) -> None:
+def seed(seeds: tuple[str, ...], output: str | None, open_browser: bool, quiet: bool, **options: Any) -> None:
     """Map the papers most related to SEEDS (arXiv id, DOI, S2 id or URL, CorpusId:N, "title"),
     or to the papers of a library file (--from refs.bib)."""
     litmap.pipeline.check_output(output)  # a name that cannot work is refused before any crawling
     m = _build(seeds, quiet, **options)
     html_path, bib_path, json_path = litmap.pipeline.write_map(m, output)
+    if html_path.stem not in (m.stem, Path(output or "").stem):  # another library file's map is there
+        _note(f"{m.stem}.html is the map of another file than {m.data['library']['file']}; "
+              f"this map is {html_path.stem}.html")
     if m.resolutions and not quiet:
         _print_resolutions(m)
     if not quiet and "library" not in m.data:
-        _print_table(m)
+        _print_table(m, html_path)
     if "library" in m.data:
         where = f"the Your library tab of {html_path}" if quiet else "the table"
         for line in litmap.pipeline.library_lines(m, where):
             _note(line)
         if not quiet:
-            _print_missing(m)
+            _print_missing(m, html_path)
     for line in litmap.pipeline.notes(m, quiet):
         _note(line)
     click.echo(f"wrote {html_path}, {bib_path}, {json_path} ({len(m.data['nodes'])} papers, {m.requests} requests)")
@@ -199,15 +224,15 @@ def seed(seeds: tuple[str, ...], output: Path | None, open_browser: bool, quiet:
 @click.option("--which", type=click.Choice(["map", "prior", "derivative", "missing", "all"]), default="map",
               show_default=True,
               help="missing: papers most related to your library and not in it (needs --from).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=str),
               help="File to write (default: standard output).")
 @_crawl_options
-def export_cmd(seeds: tuple[str, ...], fmt: str, which: str, output: Path | None, **options: Any) -> None:
+def export_cmd(seeds: tuple[str, ...], fmt: str, which: str, output: str | None, **options: Any) -> None:
     """Export the map of SEEDS (built or taken from the cache) as bibtex, ris, csl-json, csv, json, graphml or gexf."""
     if which == "missing" and not options.get("library_file"):
         raise litmap.UsageError("--which missing lists what a library lacks: give the library with --from FILE")
     text = _build(seeds, True, **options).export(fmt, which)
-    if output:
+    if output is not None:
         litmap.pipeline.write_text(output, text)
         click.echo(f"wrote {output}", err=True)
     else:
@@ -242,7 +267,8 @@ def cache_clear(yes: bool) -> None:
         click.echo(f"{directory}: nothing to clear")
         return
     if not yes and not click.confirm(f"Delete the litmap cache in {directory}?"):
-        raise click.exceptions.Exit(1)
+        click.echo(f"kept the cache in {directory}: nothing deleted")
+        return
     litmap.pipeline.clear_cache(targets)
     click.echo(f"cleared {directory}")
 
@@ -255,8 +281,11 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("litmap: interrupted; everything fetched so far is kept in the cache", err=True)
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:
+        why = exc.__cause__ if isinstance(exc, click.exceptions.Abort) else exc  # click wraps a Ctrl-C in Abort
+        said = why.message if isinstance(why, litmap.Interrupted) else \
+            "interrupted; everything fetched so far is kept in the cache"
+        click.echo(f"litmap: {said}", err=True)
         code = 130
     except Exception as exc:  # a bug or an OS failure: one line, the traceback only on request
         if Settings.from_env().debug:

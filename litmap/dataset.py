@@ -48,6 +48,7 @@ import platformdirs
 from . import dataset_duckdb, dataset_index
 from . import store as store_mod
 from .bulk import INDEX_VERSION, DatasetError, Progress, arxiv_paper_id, corpus_paper_id, normalise_record  # noqa: F401 (public names)
+from .errors import Interrupted
 from .settings import Settings
 from .store import GraphStore, StoreError
 
@@ -220,7 +221,12 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
         if progress:
             why = "first use" if meta is None else "the dataset changed"
             progress(f"indexing {root} ({why}); this happens once")
-        result = eng.rebuild(root, files, final, fp, progress)
+        try:
+            result = eng.rebuild(root, files, final, fp, progress)
+        except KeyboardInterrupt:  # the engine keeps nothing of an unfinished index
+            raise Interrupted(f"interrupted while indexing {root}: an unfinished index is not kept, so the next "
+                              "run with this dataset builds it again from the start; maps already cached still work"
+                              ) from None
         built, seconds = True, result["seconds"]
         if progress:
             progress(f"indexed {result['papers']:,} papers and {result['edges']:,} citations in {seconds:.1f} s")

@@ -16,7 +16,7 @@ from pathlib import Path
 __all__ = [
     "LitmapError", "UsageError", "InvalidIdError", "LibraryFileError", "SettingsError", "NotFoundError",
     "NoNeighbourhoodError", "ApiError", "ApiUnreachableError", "RateLimitedError", "KeyRejectedError",
-    "DatasetError", "StorageError", "OutputError", "Cancelled", "storage_problem",
+    "DatasetError", "StorageError", "OutputError", "Cancelled", "Interrupted", "storage_problem",
 ]
 
 
@@ -88,6 +88,15 @@ class StorageError(LitmapError):
 class OutputError(LitmapError):
     """A file that cannot be written; ``usage`` when the name itself cannot work (a directory,
     a device, a name clashing with the page's siblings)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C where the plain "everything fetched is kept" is not the whole story (an index
+    build, which starts again from the beginning): ``message`` says what happens next."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 class Cancelled(LitmapError):

@@ -138,16 +138,31 @@ def since(result: dict, day: dt.date) -> dict:
     return out
 
 
-def summary_lines(result: dict, titles: int = 3) -> list[str]:
-    """The short printed summary of a tracked map."""
+def known(result: dict, cache: Store, options: dict) -> bool:
+    """Whether a version of this map's seed set is stored already (before `track` adds one)."""
+    return bool(cache.map_history(seedset_key(result.get("seeds") or [], options)))
+
+
+def summary_lines(result: dict, titles: int = 3, first: bool | None = None) -> list[str]:
+    """The short printed summary of a tracked map: what is new (by title), the top movers.
+    `first`: whether this run made the first version (None: guessed from the version's date)."""
     changes, version = result.get("changes"), result.get("version") or {}
     if changes is None:
-        if version.get("versions", 1) > 1 or version.get("since") != _day(time.time()):
-            return [f"the map is the same as on {version.get('since')}"]
+        if first is None:
+            first = version.get("versions", 1) == 1 and version.get("since") == _day(time.time())
+        if not first:
+            return [f"the map is the same as on {version.get('since')}"
+                    + (" (its first version)" if version.get("versions", 1) == 1 else "")]
         return ["first map of these seeds: later runs (--refresh, --max-age, a newer dataset) show what changed"]
     lines = [f"since {changes['since']}: {len(changes['new'])} new, {len(changes['dropped'])} dropped"
              + (f", {len(changes['movers'])} moved" if changes["movers"] else "")
              + f" (map of {version.get('since')}; {changes['versions']} versions kept, at most {HISTORY_KEEP})"]
+    by_id = {n["id"]: n for n in result.get("nodes") or []}
+    fresh = [by_id[i] for i in changes["new"] if i in by_id]  # --since may have hidden some
+    for n in fresh[:titles]:
+        lines.append(f"  new {n.get('rank')}: {_short(n.get('title'))}")
+    if len(fresh) > titles:
+        lines.append(f"  … and {len(fresh) - titles} more new (marked NEW on the page)")
     for m in changes["movers"][:titles]:
         lines.append(f"  moved {m['from']} -> {m['to']}: {_short(m['title'])}")
     return lines

@@ -43,6 +43,8 @@ class Map:
         self.requests = requests  # API requests made to build it (0: cache or dataset)
         self.resolutions = list(resolutions)  # a library map: how each entry of the file resolved
         self._stem = stem
+        # whether building it made the first version of its seed set (None: not known, e.g. loaded)
+        self.first_version: bool | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> Map:
@@ -210,13 +212,29 @@ class Map:
         return export.bibtex_entries(self._listed, keys=self.keys)
 
 
-def write_map(m: Map, page: Path | None) -> tuple[Path, Path, Path]:
-    """The page at `page` (None: ``m.stem``.html) and its .bib and .json beside it, all or none:
-    what ``litmap seed -o PAGE`` writes. A name that cannot work raises OutputError (usage)."""
-    paths = outputs.map_paths(page, m.stem)
+def write_map(m: Map, page: Path | str | None) -> tuple[Path, Path, Path]:
+    """The page at `page` (None: ``m.stem``.html; a directory: ``m.stem``.html in it) and its
+    .bib and .json beside it, all or none: what ``litmap seed -o PAGE`` writes. A name that
+    cannot work raises OutputError (usage)."""
+    paths = outputs.map_paths(page, _free_stem(m, page))
     for path in paths:
         outputs.check_target(path)
     html_path, bib_path, json_path = paths
     outputs.write_all([(html_path, m.to_html(name=html_path.stem)), (bib_path, m.to_bibtex()),
                        (json_path, m.to_json())])
     return paths
+
+
+def _free_stem(m: Map, page: Path | str | None) -> str:
+    """``m.stem``, unless the page goes under its default name where that name holds the map of
+    another library file (`--from refs.csv` beside refs.bib's map): then litmap-refs-csv."""
+    mine = (m.data.get("library") or {}).get("file")
+    if not mine or not (page is None or outputs.names_directory(page)):
+        return m.stem
+    there = Path(page or ".") / (m.stem + ".json")
+    try:
+        theirs = (json.loads(there.read_text(encoding="utf-8")).get("library") or {}).get("file")
+    except (OSError, ValueError, AttributeError):
+        return m.stem  # nothing there, or not a map: the ordinary name (and its checks)
+    return m.stem if theirs in (None, mine) else names.library_stem(mine, with_format=True)
+

@@ -9,8 +9,9 @@ any later ``litmap export`` agree:
   while the set of papers sharing its base key is; a paper joining or leaving that group can
   re-letter the others. A key without a collision never depends on other papers. A map's keys
   are computed once over all its papers (``maps.Map.keys``) and used everywhere.
-* A map's files are ``litmap-<first seed's key>`` (several seeds: the first key, how many and
-  a digest of the set), or ``litmap-<library file name>`` for a library.
+* A map's files are ``litmap-<first seed's key>`` (several seeds: the key of the first seed
+  typed, how many and a digest of the set), or ``litmap-<library file name>`` for a library
+  (``litmap-refs-csv`` when ``litmap-refs`` is the map of another file, such as refs.bib).
 """
 
 from __future__ import annotations
@@ -137,16 +138,19 @@ def citation_keys(papers: Iterable[dict[str, Any]]) -> dict[str, str]:
 
 
 def default_stem(keys: list[str], seed_ids: list[str]) -> str:
-    """litmap-<key> for one seed; for several, the first key (sorted: the same seeds in any
-    order are the same map and the same name), how many, and a short digest of the set, so a
-    multi-seed map never overwrites a single-seed map's files."""
-    first = sorted(keys)[0] if keys else "map"
+    """litmap-<key> for one seed; for several, the key of the first seed typed (`keys` in the
+    order typed), how many, and a short digest of the set, so a multi-seed map never
+    overwrites a single-seed map's files."""
+    first = keys[0] if keys else "map"
     if len(seed_ids) <= 1:
         return f"litmap-{first}"
     digest = hashlib.sha256("\n".join(sorted(seed_ids)).encode()).hexdigest()[:6]
     return f"litmap-{first}-{len(seed_ids)}seeds-{digest}"
 
 
-def library_stem(path: str | Path) -> str:
-    """litmap-<the library file's name>, in characters every file system takes."""
-    return "litmap-" + re.sub(r"[^\w.-]+", "_", Path(path).stem)
+def library_stem(path: str | Path, with_format: bool = False) -> str:
+    """litmap-<the library file's name>, in characters every file system takes; `with_format`:
+    its extension too (litmap-refs-csv), for when litmap-refs is another file's map."""
+    path = Path(path)
+    tail = "-" + (path.suffix.lstrip(".") or "list") if with_format else ""
+    return "litmap-" + re.sub(r"[^\w.-]+", "_", path.stem + tail)

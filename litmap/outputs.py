@@ -1,5 +1,6 @@
 """Files the user names: where the map page and its .bib/.json go, and writing them safely.
 
+* ``-o mapdir/`` (or an existing directory) puts the page, with its default name, in it.
 * ``-o`` never replaces what is not a regular file: a symlink to a regular file is written
   through (the link stays), a device, FIFO or directory is refused.
 * The siblings of ``paper.v1.html`` are ``paper.v1.bib`` and ``paper.v1.json``; names that
@@ -53,12 +54,27 @@ def _named(output: Path) -> None:
         raise OutputError("-o needs a file name, such as map.html, not an empty name or a directory", usage=True)
 
 
-def map_paths(output: Path | None, stem: str) -> tuple[Path, Path, Path]:
-    """(page, bib, json) for `-o output` (or the default stem); refuses names that clash."""
+def names_directory(output: Path | str) -> bool:
+    """`-o mapdir/` or `-o` an existing directory: the map goes inside it (never a file named
+    mapdir). Not in /dev or /proc, whose directories are no place for a map."""
+    text = str(output)
+    if not text or (os.path.abspath(text) + "/").startswith(_SPECIAL_DIRS) or stream_fd(text) is not None:
+        return False
+    return text.endswith(("/", os.sep)) or os.path.isdir(text)
+
+
+def map_paths(output: Path | str | None, stem: str) -> tuple[Path, Path, Path]:
+    """(page, bib, json) for `-o output` (or the default stem; a directory: the default name
+    inside it); refuses names that clash."""
+    if output is not None and names_directory(output):
+        if os.path.lexists(str(output).rstrip("/" + os.sep)) and not os.path.isdir(output):
+            raise OutputError(f"-o {output}: {str(output).rstrip('/' + os.sep)} is a file, not a directory; "
+                              "name the page, such as map.html, or a directory to write it in", usage=True)
+        output = Path(output) / (stem + ".html")
     if output is None:
         page = Path(stem + ".html")
     else:
-        page = output
+        page = output = Path(output)
         _named(output)
         if stream_fd(output) is not None:
             raise OutputError(f"-o {output}: the map is three files (the page, its .bib and .json) and cannot "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import shutil
 import sys
 import time
@@ -89,12 +90,17 @@ def build_map(seeds: Sequence[str] = (), *, library_file: str | Path | None = No
             if library_file:
                 resolutions = library.find_in_map(resolutions, result["nodes"])
                 result = library.library_view(result, store_, resolutions)
+                # which file the map is of: `--from refs.csv` then never overwrites refs.bib's map
+                result["library"] = {**result["library"], "file": Path(library_file).name}
             # export too: the same map gives the same JSON (an unchanged map adds no version)
+            seen = history.known(result, run.cache, options)
             result = history.track(result, run.cache, options)
         if day:
             result = history.since(result, day)
         stem = names.library_stem(library_file) if library_file else None
-        return Map(result, stem=stem, requests=run.requests, resolutions=resolutions)
+        m = Map(result, stem=stem, requests=run.requests, resolutions=resolutions)
+        m.first_version = not seen
+        return m
 
 
 def _seconds(max_age: str | float | dt.timedelta | None) -> float | None:
@@ -112,6 +118,7 @@ class _Run:
     def __init__(self, settings: Settings, progress: ProgressCallback | None):
         self.settings, self.report = settings, progress
         self.client: s2.Client | None = None
+        self.paused: str | None = None  # a 429's pause, shown until the request after it goes
         self.datasets: dict[str, dataset.DatasetStore] = {}
         self.cache = store.Store.open(settings.cache_dir)
 
@@ -135,9 +142,18 @@ class _Run:
         if self.client is None:
             s = self.settings
             self.client = s2.Client(base_url=s.api_url, api_key=s.api_key, rate=s.requests_per_second(),
-                                    on_request=lambda: self.progress("fetching"))
+                                    on_request=self._fetching, on_pause=self._pause)
             self.client.pacer.shared = self.cache.pacing(self.client.base_url)  # one budget per cache
         return self.client
+
+    def _pause(self, message: str) -> None:
+        self.paused = message
+        self.progress(message)
+
+    def _fetching(self) -> None:
+        # the retry after a 429 waits its pause after this call: the pause stays on screen
+        stage, self.paused = self.paused or "fetching", None
+        self.progress(stage)
 
     def dataset(self, source: str) -> dataset.DatasetStore:
         """The index of the dataset `source` as a read-only store (built on first use)."""
@@ -228,17 +244,20 @@ def failures(settings: Settings) -> Iterator[None]:
 # -- files -------------------------------------------------------------------------------------
 
 
-def check_output(output: Path | None) -> None:
-    """Refuse a page name that cannot work (a clash with its siblings, a device, a directory)
-    before any crawling; OutputError (usage)."""
+def check_output(output: Path | str | None) -> None:
+    """Refuse a page name that cannot work (a clash with its siblings, a device, a file where a
+    directory is named) before any crawling; OutputError (usage). A directory (`-o maps/`)
+    takes the page under its default name."""
     if output is not None:
-        for path in map_paths(output, ""):
+        for path in map_paths(output, "litmap-map"):
             check_target(path)
 
 
-def write_text(path: Path, text: str) -> None:
+def write_text(path: Path | str, text: str) -> None:
     """One file, written whole or not at all (`litmap export -o`); OutputError otherwise."""
-    write_all([(path, text)])
+    if str(path).endswith(("/", os.sep)):
+        raise UsageError(f"-o {path} names a directory; an export is one file: name it, such as {path}refs.bib")
+    write_all([(Path(path), text)])
 
 
 # -- what to tell the user ----------------------------------------------------------------------
@@ -275,7 +294,7 @@ def library_lines(m: Map, table: str = "the table") -> list[str]:
 
 def notes(m: Map, quiet: bool = False) -> list[str]:
     """What changed since the last map (quiet: only if something did), and what the map lacks."""
-    lines = history.summary_lines(m.data) if not quiet or m.changes else []
+    lines = history.summary_lines(m.data, first=m.first_version) if not quiet or m.changes else []
     stats = m.data.get("stats", {})
     if stats.get("evidence_note"):
         lines.append(f"note: {stats['evidence_note']}")

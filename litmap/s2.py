@@ -203,6 +203,7 @@ class Client:
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         on_request: Callable[[], None] | None = None,
+        on_pause: Callable[[str], None] | None = None,
     ):
         # what is not given comes from the environment (settings.py)
         settings = Settings.from_env(api_url=base_url, api_key=api_key, rate=rate)
@@ -226,6 +227,7 @@ class Client:
         self.requests = 0
         self.connected = False  # a request went out: the session holds a kept-alive connection
         self.on_request = on_request
+        self.on_pause = on_pause  # told when a 429 makes it wait before retrying: what and how long
 
     # -- transport ------------------------------------------------------------------------
 
@@ -300,6 +302,9 @@ class Client:
             if attempt + 1 < self.policy.tries:
                 wait = self.policy.wait(attempt, retry_after, self.rng)
                 self.pacer.hold(wait)
+                if error is RateLimited and self.on_pause:
+                    self.on_pause(f"rate limited by the API (429): pausing {wait:.0f} s, then retry "
+                                  f"{attempt + 1} of {self.policy.tries - 1}")
         raise error(f"{failure} (gave up after {self.policy.tries} tries)")
 
     def _said(self, resp: Any) -> str:

@@ -55,9 +55,11 @@ def test_default_name_differs_per_seed_set(api, tmp_path):
     assert one.exit_code == 0 and two.exit_code == 0
     first, second = one.stdout.split()[1].rstrip(","), two.stdout.split()[1].rstrip(",")
     assert first != second and (tmp_path / first).exists() and (tmp_path / second).exists()
-    # the same seeds in another order are the same map, and the same name
+    # the same seeds in another order: named after the first seed typed, the same set's digest
     three = run("seed", SMALL["maldacena"], SMALL["seed"], "-q")
-    assert three.stdout.split()[1].rstrip(",") == second
+    third = three.stdout.split()[1].rstrip(",")
+    assert third.startswith("litmap-maldacena") and second.startswith("litmap-lovelace")
+    assert third.split("-2seeds-")[1] == second.split("-2seeds-")[1]
 
 
 def test_device_is_refused_and_left_alone(api, tmp_path):
