@@ -6,6 +6,7 @@ cannot work (``usage``), 1 when the world failed, 130 on Ctrl-C.
 
 from __future__ import annotations
 
+import os
 import sys
 import webbrowser
 from contextlib import contextmanager
@@ -98,11 +99,11 @@ PIPE_WIDTH = 160  # a pipe or a file has no width: titles there are wrapped whol
 
 
 def _console() -> Console:
-    """A terminal's width; in a pipe or a file, a width that keeps titles readable."""
+    """A terminal's width (or COLUMNS); in a pipe or a file, a width that keeps titles readable."""
     console = Console()
-    if console.is_terminal:
+    if console.is_terminal or os.environ.get("COLUMNS"):
         return console
-    return Console(width=max(console.width, PIPE_WIDTH))
+    return Console(width=PIPE_WIDTH)
 
 
 def _left_out(shown: int, total: int, what: str, where: str) -> None:

@@ -138,11 +138,13 @@ def title_key(title: str | None) -> str:
 
 
 def find_in_map(resolutions: list[Resolution], nodes: list[dict]) -> list[Resolution]:
-    """The resolutions, with each entry that did not resolve but names a paper of the map (by
-    one of its ids or by its normalised title) pointing at that paper (`in_map`): a paper of
-    the library is never suggested as missing from it, even when its entry did not resolve."""
+    """The resolutions, with each entry that did not resolve but names a suggestion of the map
+    (by one of its ids or by its normalised title) pointing at that paper (`in_map`): a paper
+    of the library is never suggested as missing from it, even when its entry did not resolve."""
     by_key: dict[str, str] = {}
     for node in nodes:
+        if node.get("role") == "seed":  # a paper of the library already (a duplicate entry of it)
+            continue
         paper = {**node, "paperId": node.get("paperId") or node["id"]}
         for alias, pid in paper_aliases(paper):
             by_key.setdefault(alias, pid)

@@ -167,3 +167,37 @@ def test_an_interrupted_index_build_says_it_starts_again(tmp_path, monkeypatch, 
         main()
     assert done.value.code == 0
     assert "(first use); this happens once" in capsys.readouterr().err
+
+
+# -- the README ---------------------------------------------------------------------------------
+
+def _readme_block(after: str) -> list[str]:
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    body = text.split(after, 1)[1].split("```\n", 2)[1]
+    return [line for line in body.splitlines() if line != "  ..." and not line.startswith("$ ")]
+
+
+@pytest.mark.parametrize("after, args", [
+    ("opens the page in your browser:", ["seed", MALDACENA, "--source", "sample"]),
+    ("works the same way (0 requests):", ["seed", "--from", "reading-list.txt", "--source", "sample", "--nodes", "20"]),
+])
+def test_readme_examples_are_what_litmap_prints(on_sample, monkeypatch, after, args):
+    monkeypatch.setenv("COLUMNS", "100")                  # as the README says its examples are
+    (on_sample / "reading-list.txt").write_text((FIX / "hepth-ids.txt").read_text())
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    printed = [line.rstrip() for line in (result.stdout + result.stderr).splitlines()]
+    shown = _readme_block(after)
+    assert len(shown) > 10
+    missing = [line for line in shown if line.rstrip() not in printed]
+    assert missing == []
+
+
+def test_readme_library_example_is_what_litmap_prints(api, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    (tmp_path / "refs.bib").write_text((FIX / "hostile.bib").read_text())
+    result = run("seed", "--from", "refs.bib", "--nodes", "5")
+    assert result.exit_code == 0, result.stderr
+    printed = [line.rstrip() for line in (result.stdout + result.stderr).splitlines()]
+    shown = _readme_block("serving\n`tests/fixtures/library/hostile.bib`'s papers):")
+    assert len(shown) > 10 and [line for line in shown if line.rstrip() not in printed] == []
