@@ -150,9 +150,10 @@
     NODES.forEach(function (n) {
       var b = body && body[n.id], x = b ? b.x : tl ? n.tx : n.x, y = b ? b.y : tl ? n.ty : n.y, r = n.size;
       if (tl) out.push([x - r, y - r, x + r, y + r]);   // labels there have a fixed screen size: pads
-      else {
-        var hw = Math.max(r, (n.label.length * 8.4 + 6) / 2);
-        out.push([x - hw, y - r, x + hw, y + r + 4 + 14 * 1.3]);
+      else {                                  // the label as vis measured it, once drawn
+        var sz = b && b.labelModule && b.labelModule.size, lw = sz && sz.width ? sz.width : n.label.length * 8.4 + 6;
+        var hw = Math.max(r, lw / 2 + 2), lh = sz && sz.height ? sz.height : 14 * 1.3;
+        out.push([x - hw, y - r, x + hw, y + r + 6 + lh]);
       }
     });
     if (tl && tlBox0()) { var t = tlBox0(); out.push([t.x0 - 30, t.y0 - 40, t.x1 + 30, t.y1 + 50]); }
@@ -216,6 +217,19 @@
   $('graph').addEventListener('pointerleave', hideTip);
   $('graph').addEventListener('pointerdown', function (ev) { $('graph').classList.toggle('touch', ev.pointerType === 'touch'); });
   $('graph').addEventListener('pointermove', function (ev) { if (ev.pointerType === 'mouse') $('graph').classList.remove('touch'); });
+  // When the graph's box changes size (a phone's address bar or keyboard, a rotation, the page
+  // growing a scroll bar as details open), vis scales the view with it: a zoom the reader chose
+  // would shrink.  Keep the reader's zoom; reframe a view the reader has not moved.
+  var drawnScale = null;
+  network.on('afterDrawing', function () { drawnScale = network.getScale(); });
+  network.on('resize', function () {        // vis rescales right after this event: act after it
+    var keep = drawnScale;
+    if (keep == null) return;
+    Promise.resolve().then(function () {
+      if (state.userMoved) network.moveTo({ scale: keep, animation: false });
+      else fit();
+    });
+  });
   var resizeTimer = null;
   window.addEventListener('resize', function () {
     clearTimeout(resizeTimer);
@@ -848,6 +862,8 @@
   }
   API.marks.fit = performance.now();
   renderList();
+  fit();                                      // the legend and the list now have their size
+  network.once('afterDrawing', function () { if (!state.userMoved) fit(); });   // and labels theirs
   API.marks.list = performance.now();
 
   API.network = network; API.nodes = visNodes; API.edges = visEdges; API.data = DATA;
