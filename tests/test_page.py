@@ -30,12 +30,19 @@ def _node_boxes(drv) -> dict:
         return out""")
 
 
+def _centre(drv, pid: str) -> None:
+    """Centre the view on a paper at zoom 1."""
+    drv.execute_script("var n = window.litmap.network; "
+                       "n.moveTo({position: n.getPosition(arguments[0]), scale: 1})", pid)
+
+
 def _overlap(a, b, slack: float = 0.5) -> bool:
     return min(a[2], b[2]) - max(a[0], b[0]) > slack and min(a[3], b[3]) - max(a[1], b[1]) > slack
 
 
 def _overlay_rects(drv) -> dict:
-    return drv.execute_script("""function r(e) { var b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }
+    return drv.execute_script("""function r(e) {
+            var b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; }
         return {legend: r(document.getElementById('legend')),
                 tools: Array.from(document.getElementById('toolbar').children).map(r)}""")
 
@@ -74,11 +81,13 @@ def _drawn_labels(drv) -> list[dict]:
             g = document.getElementById('graph').getBoundingClientRect(), out = [];
         if (L.views.labels) out = L.views.labels();
         L.nodes.getIds().forEach(id => { var b = n.body.nodes[id], lm = b.labelModule, f = lm.fontOptions;
-            var visible = !/rgba\\([^)]*,\\s*0\\)$/.test(f.color) && f.size * s >= b.options.scaling.label.drawThreshold - 1;
+            var visible = !/rgba\\([^)]*,\\s*0\\)$/.test(f.color)
+                && f.size * s >= b.options.scaling.label.drawThreshold - 1;
             if (!visible || !lm.size || !lm.size.width) return;
             var a = n.canvasToDOM({x: lm.size.left, y: lm.size.top}),
                 z = n.canvasToDOM({x: lm.size.left + lm.size.width, y: lm.size.top + lm.size.height});
-            out.push({id: id, px: f.size * s, left: a.x + g.left, top: a.y + g.top, right: z.x + g.left, bottom: z.y + g.top}); });
+            out.push({id: id, px: f.size * s, left: a.x + g.left, top: a.y + g.top,
+                      right: z.x + g.left, bottom: z.y + g.top}); });
         return out""")
 
 
@@ -86,7 +95,8 @@ def _discs(drv) -> dict:
     return drv.execute_script("""var L = window.litmap, n = L.network, g = document.getElementById('graph')
             .getBoundingClientRect(), s = n.getScale(), out = {};
         L.nodes.getIds().forEach(id => { var b = n.body.nodes[id], p = n.canvasToDOM({x: b.x, y: b.y}),
-            r = b.options.size * s; out[id] = [p.x + g.left - r, p.y + g.top - r, p.x + g.left + r, p.y + g.top + r]; });
+            r = b.options.size * s;
+            out[id] = [p.x + g.left - r, p.y + g.top - r, p.x + g.left + r, p.y + g.top + r]; });
         return out""")
 
 
@@ -176,8 +186,7 @@ def test_browser_no_tooltip_stays_after_the_pointer_leaves(browser, tmp_path):  
     graph, away = browser.find_element("id", "graph"), browser.find_element("id", "map-title")
     delay = browser.execute_script("return window.litmap.network.interactionHandler.options.tooltipDelay")
     for k in (3, 9):
-        browser.execute_script("var n = window.litmap.network; n.moveTo({position: n.getPosition(arguments[0]), scale: 1})",
-                               m["nodes"][k]["id"])
+        _centre(browser, m["nodes"][k]["id"])
         _next_frame(browser)
         # shown, then the pointer leaves the map straight from the paper
         ActionChains(browser, duration=0).move_to_element_with_offset(graph, 0, 80).move_to_element(graph).perform()
@@ -251,10 +260,12 @@ def _contrast(a, b) -> float:
 
 def _ray_pixels(drv, pid: str, angle: float, reach: int = 14) -> list[tuple[int, int, int]]:
     """Canvas pixels from the disc's edge outwards (device pixel ratio 1)."""
-    return drv.execute_script("""var n = window.litmap.network, id = arguments[0], a = arguments[1], reach = arguments[2];
+    return drv.execute_script("""var n = window.litmap.network, id = arguments[0], a = arguments[1],
+            reach = arguments[2];
         var c = document.querySelector('#graph canvas'), ctx = c.getContext('2d'), p = n.canvasToDOM(n.getPosition(id)),
             r = n.body.nodes[id].options.size * n.getScale(), out = [];
-        for (var k = -2; k <= reach; k++) { var x = Math.round(p.x + Math.cos(a) * (r + k)), y = Math.round(p.y + Math.sin(a) * (r + k));
+        for (var k = -2; k <= reach; k++) {
+            var x = Math.round(p.x + Math.cos(a) * (r + k)), y = Math.round(p.y + Math.sin(a) * (r + k));
             var d = ctx.getImageData(x, y, 1, 1).data; out.push([d[0], d[1], d[2]]); }
         return out""", pid, angle, reach)
 
@@ -291,11 +302,10 @@ def test_browser_new_ring_shows_on_every_cluster_and_year_colour(browser, tmp_pa
         browser.find_element("id", mode).click()
         fills = set()
         for pid in new:
-            browser.execute_script("var n = window.litmap.network; n.moveTo({position: n.getPosition(arguments[0]), scale: 1})",
-                                   pid)
+            _centre(browser, pid)
             _next_frame(browser)
-            fills.add(browser.execute_script("return window.litmap.network.body.nodes[arguments[0]].options.color.background",
-                                             pid))
+            fills.add(browser.execute_script(
+                "return window.litmap.network.body.nodes[arguments[0]].options.color.background", pid))
             rays = [_ring_contrast(_ray_pixels(browser, pid, k * math.pi / 4)) for k in range(8)]
             good = [c for c in rays if c >= 3]
             assert len(good) >= 5, (mode, pid, [round(c, 2) for c in rays])
