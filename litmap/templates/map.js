@@ -78,9 +78,10 @@
   function nodeColors(n, dim) {
     return {
       bg: dim ? rgba(fill(n), 0.16) : fill(n),
-      border: n.seed ? (dim ? rgba(SEED_BORDER, 0.3) : SEED_BORDER) : n.isNew ? (dim ? rgba(NEW_BORDER, 0.3) : NEW_BORDER)
-        : (dim ? 'rgba(85,96,108,0.18)' : BORDER),
-      font: dim ? 'rgba(29,36,48,0.2)' : INK, stroke: dim ? 'rgba(255,255,255,0.2)' : '#ffffff'
+      border: n.seed ? (dim ? rgba(SEED_BORDER, 0.3) : SEED_BORDER) : (dim ? 'rgba(85,96,108,0.18)' : BORDER),
+      // the timeline draws its own labels (drawLabels): vis's are kept, unseen, for hit tests
+      font: state && state.view === 'timeline' ? 'rgba(0,0,0,0)' : dim ? 'rgba(29,36,48,0.2)' : INK,
+      stroke: state && state.view === 'timeline' ? 'rgba(0,0,0,0)' : dim ? 'rgba(255,255,255,0.2)' : '#ffffff'
     };
   }
   function edgeColor(e, dim) { return dim ? 'rgba(92,107,122,0.04)' : viewEdgeColor(e); }
@@ -90,7 +91,6 @@
     var o = { id: n.id, x: n.x, y: n.y, label: n.label, size: n.size, title: tooltip(n),
               color: { background: c.bg, border: c.border } };
     if (n.seed) { o.shape = 'diamond'; o.borderWidth = 4; }
-    else if (n.isNew) o.borderWidth = 3;
     return o;
   }));
   var visEdges = new vis.DataSet(DATA.edges.map(function (e, k) {
@@ -142,19 +142,107 @@
   var state = { selected: null, tab: 'map', sort: 'similarity', q: [], ymin: null, ymax: null, onlyNew: false,
                 checked: new Set(), userMoved: false,
                 view: 'map', colorBy: 'year', cluster: null, hoverLink: null };
+  // ---------------------------------------------------------------- framing, legend, tooltips
+  // fit() frames the papers in the part of the graph that the toolbar and the legend leave
+  // free: below the toolbar, and beside or above the legend unless no paper would fall under it.
+  function overlays() {
+    var g = $('graph').getBoundingClientRect(), top = 0, leg = $('legend').getBoundingClientRect();
+    Array.prototype.forEach.call($('toolbar').children, function (c) {
+      var r = c.getBoundingClientRect();
+      if (r.height) top = Math.max(top, r.bottom - g.top);
+    });
+    return { w: g.width, h: g.height, top: top,
+             legend: leg.width ? { l: leg.left - g.left, t: leg.top - g.top, r: leg.right - g.left, b: leg.bottom - g.top } : null };
+  }
+  function frameBoxes() {                     // canvas boxes of what fit() frames, and DOM-px paddings
+    var body = bodyNodes(), tl = state.view === 'timeline', out = [];
+    NODES.forEach(function (n) {
+      var b = body && body[n.id], x = b ? b.x : tl ? n.tx : n.x, y = b ? b.y : tl ? n.ty : n.y, r = n.size;
+      if (tl) out.push([x - r, y - r, x + r, y + r]);   // labels there have a fixed screen size: pads
+      else {                                  // the label as vis measured it, once drawn
+        var sz = b && b.labelModule && b.labelModule.size, lw = sz && sz.width ? sz.width : n.label.length * 8.4 + 6;
+        var hw = Math.max(r, lw / 2 + 2), lh = sz && sz.height ? sz.height : 14 * 1.3;
+        out.push([x - hw, y - r, x + hw, y + r + 6 + lh]);
+      }
+    });
+    if (tl && tlBox0()) { var t = tlBox0(); out.push([t.x0 - 30, t.y0 - 40, t.x1 + 30, t.y1 + 50]); }
+    return { boxes: out, pad: tl ? { l: 8, r: 60, t: 8, b: 30 } : { l: 4, r: 4, t: 4, b: 4 } };
+  }
   function fit() {
-    network.fit({ animation: false });
-    // a small margin so the toolbar and legend overlays do not cover border nodes
-    network.moveTo({ scale: Math.min(network.getScale() * 0.93, 1.6) });
+    var fb = frameBoxes(), o = overlays(), m = 8;
+    if (!fb.boxes.length || o.w < 40 || o.h < 40) { network.fit({ animation: false }); state.userMoved = false; return; }
+    var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    fb.boxes.forEach(function (b) { x0 = Math.min(x0, b[0]); y0 = Math.min(y0, b[1]); x1 = Math.max(x1, b[2]); y1 = Math.max(y1, b[3]); });
+    var bw = Math.max(x1 - x0, 1), bh = Math.max(y1 - y0, 1), P = fb.pad;
+    function frame(l, t, r, b) {              // scale and offset that put the boxes inside (l,t)-(r,b)
+      var s = Math.min((r - l - P.l - P.r) / bw, (b - t - P.t - P.b) / bh, 1.6);
+      if (!(s > 0)) return null;
+      var cx = (l + P.l + r - P.r) / 2, cy = (t + P.t + b - P.b) / 2;
+      return { s: s, dx: cx - o.w / 2, dy: cy - o.h / 2, cx: cx, cy: cy };
+    }
+    function clear(f) {                       // no paper (disc + label) under the legend
+      var L = o.legend;
+      if (!L) return true;
+      return fb.boxes.every(function (b) {
+        var l = f.cx + (b[0] - (x0 + x1) / 2) * f.s - (state.view === 'timeline' ? 60 : 0), r = f.cx + (b[2] - (x0 + x1) / 2) * f.s + (state.view === 'timeline' ? 60 : 0);
+        var t = f.cy + (b[1] - (y0 + y1) / 2) * f.s, bt = f.cy + (b[3] - (y0 + y1) / 2) * f.s + (state.view === 'timeline' ? 20 : 0);
+        return r <= L.l || l >= L.r || bt <= L.t || t >= L.b;
+      });
+    }
+    var top = o.top + 4, L = o.legend, best = null;
+    var cands = [frame(m, top, o.w - m, o.h - m)];
+    if (L) cands.push(frame(m, top, o.w - m, L.t - 4), frame(L.r + 4, top, o.w - m, o.h - m));
+    cands.forEach(function (f, k) {
+      if (f && (k > 0 || clear(f)) && (!best || f.s > best.s)) best = f;
+    });
+    if (!best) best = cands.filter(Boolean)[0] || { s: 1, dx: 0, dy: 0 };
+    network.moveTo({ position: { x: (x0 + x1) / 2, y: (y0 + y1) / 2 }, scale: best.s,
+                     offset: { x: best.dx, y: best.dy }, animation: false });
     state.userMoved = false;
   }
+  function setLegend(open) {
+    $('legend-toggle').setAttribute('aria-expanded', String(open));
+    $('legend-body').hidden = !open;
+    $('legend').classList.toggle('folded', !open);
+  }
+  // a phone starts with the legend folded: open, it would take a third of the map
+  setLegend(!(window.matchMedia && window.matchMedia('(max-width: 600px)').matches));
+  $('legend-toggle').addEventListener('click', function () {
+    setLegend($('legend-toggle').getAttribute('aria-expanded') !== 'true');
+    if (!state.userMoved) fit();
+  });
   fit();
   network.on('zoom', function () { state.userMoved = true; });
   network.on('dragEnd', function () { state.userMoved = true; });
+  // vis hides a tooltip only on a later move over the canvas: one left pending or shown when the
+  // pointer leaves (or after a tap, which has no leave) would stay on the map
+  function hideTip() {
+    var ih = network.interactionHandler;
+    if (!ih) return;
+    if (ih.popupTimer !== undefined) { clearTimeout(ih.popupTimer); ih.popupTimer = undefined; }
+    if (ih.popup && !ih.popup.hidden) ih.popup.hide();
+    ih.popupObj = undefined;
+  }
+  $('graph').addEventListener('pointerleave', hideTip);
+  $('graph').addEventListener('pointerdown', function (ev) { $('graph').classList.toggle('touch', ev.pointerType === 'touch'); });
+  $('graph').addEventListener('pointermove', function (ev) { if (ev.pointerType === 'mouse') $('graph').classList.remove('touch'); });
+  // When the graph's box changes size (a phone's address bar or keyboard, a rotation, the page
+  // growing a scroll bar as details open), vis scales the view with it: a zoom the reader chose
+  // would shrink.  Keep the reader's zoom; reframe a view the reader has not moved.
+  var drawnScale = null;
+  network.on('afterDrawing', function () { drawnScale = network.getScale(); });
+  network.on('resize', function () {        // vis rescales right after this event: act after it
+    var keep = drawnScale;
+    if (keep == null) return;
+    Promise.resolve().then(function () {
+      if (state.userMoved) network.moveTo({ scale: keep, animation: false });
+      else fit();
+    });
+  });
   var resizeTimer = null;
   window.addEventListener('resize', function () {
     clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(function () { if (!state.userMoved) fit(); }, 120);
+    resizeTimer = setTimeout(function () { tabCounts(); if (!state.userMoved) fit(); }, 120);
   });
 
   // ---------------------------------------------------------------- filtering
@@ -337,10 +425,21 @@
   }
   if (DATA.missing) addTab('missing', 'Missing', 'Papers most related to your library that are not in it');
   if (DATA.library) addTab('library', 'Your library', 'The entries of your library: papers tied to nothing else are listed, not drawn; entries that did not resolve say why');
+  var SHORT_NAMES = { prior: 'Prior', derivative: 'Derivative', library: 'Library' };
   function tabCounts() {                    // a tab's count is the rows it shows
-    Object.keys(TAB_NAMES).forEach(function (tab) {
-      var total = rows[tab].length, n = rows[tab].filter(matches).length;
-      $('tab-' + tab).textContent = TAB_NAMES[tab] + ' (' + (n === total ? total : n + ' of ' + total) + ')';
+    // The tabs keep one row: full names where they fit, else short ones, else without "of N"
+    // (a screen reader always gets the full text).
+    var tabs = Object.keys(TAB_NAMES), bs = $('tabs').children;
+    [0, 1, 2].some(function (level) {
+      $('tabs').classList.toggle('compact', level > 0);
+      tabs.forEach(function (tab) {
+        var total = rows[tab].length, n = rows[tab].filter(matches).length, b = $('tab-' + tab);
+        var count = n === total ? String(total) : n + ' of ' + total;
+        b.textContent = (level ? SHORT_NAMES[tab] || TAB_NAMES[tab] : TAB_NAMES[tab]) +
+          ' (' + (level === 2 ? String(n) : count) + ')';
+        b.setAttribute('aria-label', TAB_NAMES[tab] + ' (' + count + ')');
+      });
+      return bs[0].offsetTop === bs[bs.length - 1].offsetTop;
     });
   }
   function reveal(id) {                     // make sure a paper's row is rendered
@@ -513,7 +612,7 @@
     $('btn-color-cluster').disabled = !CLUSTERS.length;
     if (!CLUSTERS.length) $('btn-color-cluster').title = 'This map has no topic clusters';
   }
-  var bodyNodes = function () { return network.body && network.body.nodes; };
+  function bodyNodes() { return network.body && network.body.nodes; }
   function setView(view) {
     if (view === 'timeline' && !AXES) view = 'map';
     if (view === state.view) return;
@@ -528,17 +627,24 @@
     $('btn-view-timeline').setAttribute('aria-pressed', String(tl));
     restyleAll();
     fit();
+    // vis skips a node whose box (still at its old place) is out of view, and updates that box
+    // as it does: a second frame draws every moved node
+    network.once('afterDrawing', requestRedraw);
   }
   var tlBox = null;
-  function drawAxes(ctx) {                    // timeline grid: years along x, citations up y
-    if (state.view !== 'timeline' || !AXES || !AXES.years.length) return;
-    if (!tlBox) {
+  function tlBox0() {                         // the timeline's extent (canvas units), once
+    if (!tlBox && NODES.length && DATA.timeline) {
       tlBox = { x0: Infinity, x1: -Infinity, y0: Infinity, y1: -Infinity };
       NODES.forEach(function (n) {
         tlBox.x0 = Math.min(tlBox.x0, n.tx); tlBox.x1 = Math.max(tlBox.x1, n.tx);
         tlBox.y0 = Math.min(tlBox.y0, n.ty); tlBox.y1 = Math.max(tlBox.y1, n.ty);
       });
     }
+    return tlBox;
+  }
+  function drawAxes(ctx) {                    // timeline grid: years along x, citations up y
+    if (state.view !== 'timeline' || !AXES || !AXES.years.length) return;
+    tlBox0();
     var s = network.getScale(), fs = 12 / s, lo = AXES.years[0], hi = AXES.years[1];
     var step = [1, 2, 5, 10, 20, 50].find(function (k) { return k * AXES.px_per_year * s >= 48; }) || 100;
     var top = tlBox.y0 - 40, bottom = tlBox.y1 + 50;
@@ -568,13 +674,89 @@
     ctx.restore();
   }
   network.on('beforeDrawing', drawAxes);
+  // NEW papers: a ring of their own colour set off from the disc by a white gap, so that it
+  // shows on every cluster and year colour (a border in one colour vanishes on a like fill)
+  function drawRings(ctx) {
+    var s = network.getScale(), body = bodyNodes(), gap = 2 / s, w = 3 / s;
+    NODES.forEach(function (n) {
+      var b = n.isNew && body && body[n.id];
+      if (!b) return;
+      var dim = nodeDim.get(n.id) || false, r = n.size + 0.5 / s;
+      ctx.beginPath(); ctx.arc(b.x, b.y, r + gap / 2, 0, 2 * Math.PI);
+      ctx.lineWidth = gap; ctx.strokeStyle = dim ? 'rgba(255,255,255,0.3)' : '#ffffff'; ctx.stroke();
+      ctx.beginPath(); ctx.arc(b.x, b.y, r + gap + w / 2, 0, 2 * Math.PI);
+      ctx.lineWidth = w; ctx.strokeStyle = dim ? rgba(NEW_BORDER, 0.3) : NEW_BORDER; ctx.stroke();
+    });
+  }
+  // Timeline labels keep one readable screen size at every zoom; a label that would overlap
+  // another label or a paper is left out (its paper keeps its tooltip), the seed's, the
+  // selected paper's and the best-ranked papers' first, so zooming in brings the rest.
+  var LABEL_PX = 12, placed = [];
+  function drawLabels(ctx) {
+    placed = [];
+    var body = bodyNodes();
+    if (state.view !== 'timeline' || !body) return;
+    var s = network.getScale(), fs = LABEL_PX / s, g = $('graph');
+    var v0 = network.DOMtoCanvas({ x: 0, y: 0 }), v1 = network.DOMtoCanvas({ x: g.clientWidth, y: g.clientHeight });
+    var cell = 80 / s, grid = new Map();
+    function cells(bx, fn) {
+      for (var i = Math.floor(bx[0] / cell); i <= Math.floor(bx[2] / cell); i++)
+        for (var j = Math.floor(bx[1] / cell); j <= Math.floor(bx[3] / cell); j++) fn(i + ',' + j);
+    }
+    function add(bx) { cells(bx, function (k) { if (!grid.has(k)) grid.set(k, []); grid.get(k).push(bx); }); }
+    function free(bx, id) {
+      var ok = true;
+      cells(bx, function (k) {
+        (grid.get(k) || []).forEach(function (o) {
+          if (o[4] !== id && o[0] < bx[2] && bx[0] < o[2] && o[1] < bx[3] && bx[1] < o[3]) ok = false;
+        });
+      });
+      return ok;
+    }
+    var shown = NODES.filter(function (n) {
+      var b = body[n.id], r = n.size;
+      if (!b || b.x + r < v0.x || b.x - r > v1.x || b.y + r < v0.y || b.y - r > v1.y) return false;
+      add([b.x - r, b.y - r, b.x + r, b.y + r, n.id]);
+      return true;
+    });
+    var rank = function (n) { return n.id === state.selected ? 0 : n.seed ? 1 : nodeDim.get(n.id) ? 3 : 2; };
+    shown = shown.map(function (n, i) { return [rank(n), i, n]; })
+      .sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; }).map(function (t) { return t[2]; });
+    ctx.save();
+    ctx.font = fs + 'px system-ui, Arial, sans-serif';
+    ctx.textAlign = 'center'; ctx.textBaseline = 'top'; ctx.lineJoin = 'round'; ctx.lineWidth = 3 / s;
+    shown.forEach(function (n) {
+      var b = body[n.id], w = ctx.measureText(n.label).width + 2 / s, h = fs * 1.2, r = n.size + 2 / s;
+      // below the paper, else right, left or above it: the first place that is free
+      var bx = [[b.x - w / 2, b.y + r], [b.x + r, b.y - h / 2], [b.x - r - w, b.y - h / 2], [b.x - w / 2, b.y - r - h]]
+        .map(function (c) { return [c[0], c[1], c[0] + w, c[1] + h, n.id]; })
+        .find(function (c) { return c[0] >= v0.x && c[2] <= v1.x && c[1] >= v0.y && c[3] <= v1.y && free(c, n.id); });
+      if (!bx) return;
+      var dim = nodeDim.get(n.id) || false, x = (bx[0] + bx[2]) / 2, y = bx[1] + 0.1 * fs;
+      ctx.strokeStyle = dim ? 'rgba(255,255,255,0.2)' : '#ffffff'; ctx.strokeText(n.label, x, y);
+      ctx.fillStyle = dim ? 'rgba(29,36,48,0.2)' : INK; ctx.fillText(n.label, x, y);
+      add(bx);
+      placed.push({ id: n.id, text: n.label, box: bx });
+    });
+    ctx.restore();
+  }
+  network.on('afterDrawing', function (ctx) { drawRings(ctx); drawLabels(ctx); });
+  function drawnLabels() {                  // the timeline's labels as drawn last, in page pixels
+    var s = network.getScale(), g = $('graph').getBoundingClientRect();
+    return placed.map(function (p) {
+      var a = network.canvasToDOM({ x: p.box[0], y: p.box[1] }), z = network.canvasToDOM({ x: p.box[2], y: p.box[3] });
+      return { id: p.id, text: p.text, px: LABEL_PX, scale: s,
+               left: a.x + g.left, top: a.y + g.top, right: z.x + g.left, bottom: z.y + g.top };
+    });
+  }
   buildClusterLegend();
   setColorBy(state.colorBy, true);
   $('btn-view-map').addEventListener('click', function () { setView('map'); });
   $('btn-view-timeline').addEventListener('click', function () { setView('timeline'); });
   $('btn-color-cluster').addEventListener('click', function () { setColorBy('cluster'); });
   $('btn-color-year').addEventListener('click', function () { setColorBy('year'); });
-  API.views = { setView: setView, setColorBy: setColorBy, selectCluster: selectCluster,
+  API.views = { setView: setView, setColorBy: setColorBy, selectCluster: selectCluster, labels: drawnLabels,
+                setLegend: setLegend,
                 state: function () { return { view: state.view, colorBy: state.colorBy, cluster: state.cluster,
                                               linked: linkedPaper() ? linkedPaper().id : null }; } };
 
@@ -678,6 +860,7 @@
     $('new-filter').hidden = false;
   }
   $('map-sub').textContent = sub.join(' \u00b7 ');
+  $('legend-new').hidden = !NODES.some(function (n) { return n.isNew; });
   if (DATA.evidenceNote) {  // a seed with few citers: say what the map was built from
     $('map-note').textContent = 'Thin evidence \u2014 ' + DATA.evidenceNote + '.';
     $('map-note').hidden = false;
@@ -693,6 +876,8 @@
   }
   API.marks.fit = performance.now();
   renderList();
+  fit();                                      // the legend and the list now have their size
+  network.once('afterDrawing', function () { if (!state.userMoved) fit(); });   // and labels theirs
   API.marks.list = performance.now();
 
   API.network = network; API.nodes = visNodes; API.edges = visEdges; API.data = DATA;
