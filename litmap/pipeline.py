@@ -262,7 +262,7 @@ def library_lines(m: Map) -> list[str]:
     unresolved = len(lib["unresolved"])
     dupes = lib["entries"] - unresolved - lib["seeds"]
     return [f"library: {lib['entries']} entries, {lib['seeds']} papers resolved"
-            + (f", {dupes} duplicates" if dupes else "")
+            + (f", {dupes} duplicate{'s' if dupes > 1 else ''}" if dupes else "")
             + (f", {unresolved} not resolved (see the table)" if unresolved else ""),
             f"the map draws {lib['drawn']} of your papers and {lib['suggestions']} suggestions (--nodes); "
             f"listed only, as tied to nothing else in it: {len(lib['unlinked'])}"]
