@@ -220,16 +220,21 @@ def _ris_name(name: str) -> str:
     return ", ".join(x for x in (f"{von} {last}".strip(), first, jr) if x)
 
 
-def to_ris(papers: Iterable[Paper]) -> str:
+def to_ris(papers: Iterable[Paper], keys: dict[str, str] | None = None) -> str:
+    """`keys` (paperId -> key) as for to_csl_json: the ID of each record is its BibTeX key, and
+    its KW lines the map's cluster terms, one per line as RIS wants them."""
+    papers = _unique(papers)
+    keys = {**citation_keys(papers), **(keys or {})}
     records = []
-    for p in _unique(papers):
+    for p in papers:
         kind, container = _classify(p)
         first, last = _pages(p)
-        lines = [("TY", _RIS_TYPES[kind])] + [("AU", _ris_name(a)) for a in _authors(p)]
+        lines = [("TY", _RIS_TYPES[kind]), ("ID", keys[_pid(p)])] + [("AU", _ris_name(a)) for a in _authors(p)]
         lines += [("TI", _title(p)), ("PY", str(_year(p) or "")),
                   ({"article": "JO", "book": "PB", "thesis": "PB"}.get(kind, "T2"), container),
                   ("VL", _volume(p, kind)), ("SP", first), ("EP", last), ("DO", _ext(p, "DOI")),
                   ("UR", _link(p)), ("AB", _text.plain(_clean(p.get("abstract"))))]
+        lines += [("KW", term.strip()) for term in _keywords(p).split(",")]
         records.append("".join(f"{tag}  - {v}\r\n" for tag, v in lines if v) + "ER  - \r\n")
     return "\r\n".join(records)
 

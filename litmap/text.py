@@ -41,6 +41,10 @@ _FONTS = {"it", "bf", "em", "rm", "sl", "sc", "tt", "sf", "cal", "mathcal", "mat
           "mathit", "mathsf", "mathtt", "mathbb", "Bbb", "boldsymbol", "bm", "textit", "textbf",
           "emph", "textrm", "textsc", "texttt", "textsf", "textsl", "underline", "mathfrak", "frak"}
 _CAL_SHORT = re.compile(r"\\C([A-Z])(?![A-Za-z])")  # hep-th shorthand: \CN is \cal N
+# In math a one-letter text accent (\k, \d, \b, \t...) is an author's own shorthand ($\k$ for
+# kappa): read as an accent it would take the closing $ as its letter ("$̨-symmetric").
+_MATH_RUN = re.compile(r"(?<!\\)\$(?:[^$\\]|\\.)+?(?<!\\)\$")
+_MATH_ACCENT = re.compile(r"\\([kdbcturvH])(?![A-Za-z{])")
 
 
 def _unescaped(s: str, chars: str) -> list[str]:
@@ -119,6 +123,11 @@ def _cal(m: re.Match[str]) -> str:
         return unicodedata.lookup("MATHEMATICAL SCRIPT CAPITAL " + m.group(1))
 
 
+def _dashes(s: str) -> str:
+    """TeX's dashes, as the LaTeX reader makes them: "Yang--Mills" is Yang–Mills, --- an em dash."""
+    return s.replace("---", "\u2014").replace("--", "\u2013") if "--" in s else s
+
+
 # Titles and abstracts are read several times per map (clusters, page, exports): each once.
 @lru_cache(maxsize=1 << 16)
 def _plain_line(s: str, scripts: bool = True) -> str:
@@ -126,14 +135,16 @@ def _plain_line(s: str, scripts: bool = True) -> str:
         s = html.unescape(s)
     if scripts and ("_" in s or "^" in s):
         s = _SCRIPT.sub(_scripts, s)
-    if not _NEEDS_PARSER.search(s):  # nothing but scripts: no LaTeX reading (-- stays --)
-        return " ".join(s.split())
+    if not _NEEDS_PARSER.search(s):  # nothing but scripts and dashes: no LaTeX reading
+        return " ".join(_dashes(s).split())
     if len(_NEEDS_PARSER.findall(s)) > MAX_MARKUP:  # not LaTeX anyone wrote: shown as typed
         return " ".join(s.split())
     # In LaTeX these start a comment, an alignment cell, a parameter: in a title they are text.
     s = re.sub(r"(?<!\\)([%&#])", r"\\\1", s)
     if not _dollars_balanced(s):
         s = re.sub(r"(?<!\\)\$", r"\\$", s)  # "$5 billion" is money, not math
+    elif "$" in s:
+        s = _MATH_RUN.sub(lambda m: _MATH_ACCENT.sub(r"\1", m.group(0)), s)
     if not _braces_balanced(s):
         s = re.sub(r"(?<!\\)([{}])", r"\\\1", s)
     s = _CAL_SHORT.sub(_cal, s)
