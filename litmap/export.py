@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from litmap import graphs
 from litmap import text as _text
+from litmap.casing import latex_title
 from litmap.names import authors as _authors
 from litmap.names import citation_keys
 from litmap.names import split_name as _split_name
@@ -167,7 +168,7 @@ def _bib_entry(paper: Paper, key: str) -> str:
     old_style = re.fullmatch(r"([a-zA-Z-]+(?:\.[a-zA-Z-]+)?)/\d{7}(?:v\d+)?", arxiv)
     fields = [
         ("author", _bib_authors(authors)),
-        ("title", _text.latex_title(raw_title)),
+        ("title", latex_title(raw_title, paper.get("abstract"))),  # its names show which words to brace
         (place, _tex(container)),
         ("volume", volume if volume.isdigit() and len(volume) < 10 else ""),  # biblatex: integer
         ("pages", _tex(f"{first}--{last}" if last else first)),

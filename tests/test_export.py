@@ -271,7 +271,8 @@ def test_title_case_protection_and_escaping():
                               r"{C:$\mathrm{path}$\textbackslash{}}")
     # braces are LaTeX grouping; specials outside math are escaped
     assert title("luk") == r"On the {Logic} of 100\% certain \& probable\_events \#1"
-    assert title("ctrl") == "Line one line two Tabbednull verticalescape sep"
+    # (a sentence-case title: its capital word mid-sentence is a name to keep)
+    assert title("ctrl") == "Line one line two {Tabbednull} verticalescape sep"
 
 
 def test_every_entry_is_balanced_and_clean():
