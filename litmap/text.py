@@ -123,9 +123,15 @@ def _cal(m: re.Match[str]) -> str:
         return unicodedata.lookup("MATHEMATICAL SCRIPT CAPITAL " + m.group(1))
 
 
+_TEX_DASH = re.compile(r"(?<![<!>-])---?(?![->])")
+
+
 def _dashes(s: str) -> str:
-    """TeX's dashes, as the LaTeX reader makes them: "Yang--Mills" is Yang–Mills, --- an em dash."""
-    return s.replace("---", "\u2014").replace("--", "\u2013") if "--" in s else s
+    """TeX's dashes, as the LaTeX reader makes them: "Yang--Mills" is Yang–Mills, --- an em dash;
+    an arrow or markup ("-->", "<!--", "----") is not a dash and stays as typed."""
+    if "--" not in s:
+        return s
+    return _TEX_DASH.sub(lambda m: "\u2014" if len(m.group()) == 3 else "\u2013", s)
 
 
 # Titles and abstracts are read several times per map (clusters, page, exports): each once.
