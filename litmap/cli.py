@@ -21,7 +21,9 @@ from rich.table import Table
 from rich.text import Text
 
 import litmap
+from litmap.records import terminal_text
 from litmap.settings import Settings
+from litmap.text import plain
 
 EXPORT_FORMATS = ["bibtex", "ris", "csl-json", "csv", "json", "graphml", "gexf"]
 
@@ -35,7 +37,7 @@ class _Group(click.Group):
         except litmap.LitmapError as exc:
             if exc.__cause__ is not None and Settings.from_env().debug:
                 raise  # LITMAP_DEBUG: the traceback of what went wrong underneath
-            click.echo(f"litmap: error: {exc.message}", err=True)
+            click.echo(f"litmap: error: {_error(exc.message)}", err=True)
             raise click.exceptions.Exit(2 if exc.usage else 1) from None
 
 
@@ -86,8 +88,24 @@ def _build(seeds: tuple[str, ...], quiet: bool, api_key: str | None, rate: float
 
 
 def _clean(text: Any) -> str:
-    """What reaches the terminal: no control characters (a title could move the cursor)."""
-    return " ".join("".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in str(text or "")).split())
+    """What reaches the terminal: no control characters (a title could move the cursor) and no
+    bidi overrides (they would reorder what is shown)."""
+    return terminal_text(text)
+
+
+def _readable(title: Any) -> str:
+    """A title or library entry as the main table shows it: LaTeX and entities read."""
+    return _clean(plain(_clean(title)))
+
+
+ERROR_MAX = 500  # characters of an error line: a message may quote a 100,000-character name
+
+
+def _error(message: str) -> str:
+    """One readable line; a long one loses its middle (a quoted name), never the reason at its end."""
+    text = _clean(message)
+    half = ERROR_MAX // 2
+    return text if len(text) <= ERROR_MAX else text[:half - 1] + "…" + text[-half:]
 
 
 def _ellipsis(text: str, n: int) -> str:
@@ -136,8 +154,8 @@ def _print_resolutions(m: litmap.Map) -> None:
     table.add_column("", no_wrap=True, width=2)
     table.add_column("found as / why not")
     for r in m.resolutions:
-        mark = "ok" if r.seed else ("=" if r.paper_id or r.in_map else "!")
-        said = f"{r.via}: {_clean(r.title)}" if r.seed else r.reason or ""
+        mark = "ok" if r.seed else ("=" if r.paper_id or r.in_map or r.duplicate else "!")
+        said = f"{r.via}: {_readable(r.title)}" if r.seed else r.reason or ""
         if r.seed and r.entry.problems:
             said += f" (ignored: {'; '.join(r.entry.problems)})"
         if r.in_map:
@@ -160,7 +178,7 @@ def _print_missing(m: litmap.Map, page: Path) -> None:
     table.add_column("evidence", ratio=2)
     for n in m.missing[:MISSING_ROWS]:
         table.add_row(Text(str(n.get("rank"))), Text(str(n.get("year") or "")),
-                      Text(("[new] " if n.get("new") else "") + _clean(n.get("title"))), Text(n["why"]))
+                      Text(("[new] " if n.get("new") else "") + _readable(n.get("title"))), Text(n["why"]))
     _console().print(table)
     _left_out(min(MISSING_ROWS, len(m.missing)), len(m.missing), "suggestions",
               f"all are on the Missing tab of {page}")
@@ -291,7 +309,7 @@ def main() -> None:
     except Exception as exc:  # a bug or an OS failure: one line, the traceback only on request
         if Settings.from_env().debug:
             raise
-        click.echo(f"litmap: error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+        click.echo(f"litmap: error: {type(exc).__name__}: {_error(str(exc))} "
                    "(set LITMAP_DEBUG=1 to see where)", err=True)
         code = 1
     sys.exit(code if isinstance(code, int) else 0)

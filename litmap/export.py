@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from litmap import graphs
 from litmap import text as _text
+from litmap.casing import latex_title
 from litmap.names import authors as _authors
 from litmap.names import citation_keys
 from litmap.names import split_name as _split_name
@@ -167,7 +168,7 @@ def _bib_entry(paper: Paper, key: str) -> str:
     old_style = re.fullmatch(r"([a-zA-Z-]+(?:\.[a-zA-Z-]+)?)/\d{7}(?:v\d+)?", arxiv)
     fields = [
         ("author", _bib_authors(authors)),
-        ("title", _text.latex_title(raw_title)),
+        ("title", latex_title(raw_title, paper.get("abstract"))),  # its names show which words to brace
         (place, _tex(container)),
         ("volume", volume if volume.isdigit() and len(volume) < 10 else ""),  # biblatex: integer
         ("pages", _tex(f"{first}--{last}" if last else first)),
@@ -220,16 +221,21 @@ def _ris_name(name: str) -> str:
     return ", ".join(x for x in (f"{von} {last}".strip(), first, jr) if x)
 
 
-def to_ris(papers: Iterable[Paper]) -> str:
+def to_ris(papers: Iterable[Paper], keys: dict[str, str] | None = None) -> str:
+    """`keys` (paperId -> key) as for to_csl_json: the ID of each record is its BibTeX key, and
+    its KW lines the map's cluster terms, one per line as RIS wants them."""
+    papers = _unique(papers)
+    keys = {**citation_keys(papers), **(keys or {})}
     records = []
-    for p in _unique(papers):
+    for p in papers:
         kind, container = _classify(p)
         first, last = _pages(p)
-        lines = [("TY", _RIS_TYPES[kind])] + [("AU", _ris_name(a)) for a in _authors(p)]
+        lines = [("TY", _RIS_TYPES[kind]), ("ID", keys[_pid(p)])] + [("AU", _ris_name(a)) for a in _authors(p)]
         lines += [("TI", _title(p)), ("PY", str(_year(p) or "")),
                   ({"article": "JO", "book": "PB", "thesis": "PB"}.get(kind, "T2"), container),
                   ("VL", _volume(p, kind)), ("SP", first), ("EP", last), ("DO", _ext(p, "DOI")),
                   ("UR", _link(p)), ("AB", _text.plain(_clean(p.get("abstract"))))]
+        lines += [("KW", term.strip()) for term in _keywords(p).split(",")]
         records.append("".join(f"{tag}  - {v}\r\n" for tag, v in lines if v) + "ER  - \r\n")
     return "\r\n".join(records)
 

@@ -19,7 +19,9 @@ import re
 import time
 
 from litmap.errors import UsageError
+from litmap.records import clean, terminal_text
 from litmap.store import HISTORY_KEEP, Store
+from litmap.text import plain
 
 MOVERS = 5
 
@@ -169,7 +171,7 @@ def summary_lines(result: dict, titles: int = 3, first: bool | None = None) -> l
 
 
 def _short(title, n: int = 70) -> str:
-    text = re.sub(r"[\x00-\x1f\x7f]+", " ", str(title or "(untitled)")).strip()
+    text = terminal_text(plain(clean(title))) or "(untitled)"  # as the terminal tables show titles
     return text if len(text) <= n else text[: n - 1] + "…"
 
 

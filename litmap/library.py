@@ -37,6 +37,7 @@ class Resolution:
     title: str | None = None      # Semantic Scholar's title, when resolved
     in_map: str | None = None     # unresolved, yet a paper of the map is this entry (find_in_map)
     in_map_by: str = ""           # "title" or the id that matched it
+    duplicate: bool = False       # another entry of the file names the same paper (or id)
 
     @property
     def seed(self) -> bool:
@@ -57,7 +58,7 @@ def resolve(entries: list[Entry], store: GraphStore, client: s2.Client | None,
             continue
         key = e.refs[0].alias if e.refs else idmod.alias_key("title", e.title or "")
         if key in first:
-            r.reason = f"duplicate of {_where(first[key].entry)}"
+            r.reason, r.duplicate = f"duplicate of {_where(first[key].entry)}", True
             continue
         first[key] = r
         pending.append(r)
@@ -83,7 +84,7 @@ def resolve(entries: list[Entry], store: GraphStore, client: s2.Client | None,
         if r.paper_id and r.reason is None:
             r.title = (known.get(r.paper_id) or {}).get("title")
             if r.paper_id in seen:
-                r.reason = f"same paper as {_where(seen[r.paper_id].entry)}"
+                r.reason, r.duplicate = f"same paper as {_where(seen[r.paper_id].entry)}", True
             else:
                 seen[r.paper_id] = r
     return out
@@ -241,9 +242,10 @@ def library_view(result: dict, store: GraphStore, resolutions: list[Resolution])
     suggested = [n for n in related if n["id"] not in mine]
     ev = evidence(store, seeds, [n["id"] for n in suggested])
     missing = [{**n, "evidence": ev[n["id"]], "why": evidence_text(ev[n["id"]])} for n in suggested]
+    # A duplicate is counted as one (pipeline.library_lines), not as an entry that did not resolve.
     unresolved = [{"line": r.entry.line, "label": r.entry.label, "reason": r.reason,
                    **({"in_map": r.in_map, "in_map_by": r.in_map_by} if r.in_map else {})}
-                  for r in resolutions if r.paper_id is None]
+                  for r in resolutions if r.paper_id is None and not r.duplicate]
     out = dict(result)
     out["nodes"] = drawn + related
     out["missing"] = missing

@@ -179,8 +179,8 @@ class Map:
             bib = dict(self._bib)
             bib.update({k: v for k, v in export.bibtex_entries(chosen).items() if k not in bib})
             return "\n".join(bib[p["paperId"]] for p in chosen)
-        if fmt == "csl-json":  # ids are those same keys
-            return export.to_csl_json(chosen, keys=self.keys)
+        if fmt in ("csl-json", "ris"):  # ids are those same keys
+            return export.FORMATS[fmt][0](chosen, keys=self.keys)  # type: ignore[call-arg]
         return func(chosen)
 
     def save(self, stem_or_path: str | Path | None = None) -> tuple[Path, Path, Path]:

@@ -5,13 +5,17 @@ any later ``litmap export`` agree:
 * Names are split the way BibTeX splits them (``Ludwig van der Berg Jr.``: first, von, last,
   jr); the surname is what BibTeX sorts by, and the map's labels show it too.
 * Keys look like Google Scholar's (``gurnee2023finding``; no year: ``smithdeep``; no usable
-  author: ``anon…``). Colliding keys all get ``a``, ``b``, … in paperId order: a key is stable
-  while the set of papers sharing its base key is; a paper joining or leaving that group can
-  re-letter the others. A key without a collision never depends on other papers. A map's keys
-  are computed once over all its papers (``maps.Map.keys``) and used everywhere.
+  author: ``anon…``). The surname and the title word are cut at ``KEY_PART`` characters: a
+  100,000-letter "word" makes neither a key TeX refuses nor a file name too long to create.
+  Colliding keys all get ``a``, ``b``, … in publication order (the date, then the paperId), as
+  a reader expects ``2003a`` to precede ``2003b``: a key is stable while the set of papers
+  sharing its base key is; a paper joining or leaving that group can re-letter the others. A
+  key without a collision never depends on other papers. A map's keys are computed once over
+  all its papers (``maps.Map.keys``) and used everywhere.
 * A map's files are ``litmap-<first seed's key>`` (several seeds: the key of the first seed
   typed, how many and a digest of the set), or ``litmap-<library file name>`` for a library
-  (``litmap-refs-csv`` when ``litmap-refs`` is the map of another file, such as refs.bib).
+  (``litmap-refs-csv`` when ``litmap-refs`` is the map of another file, such as refs.bib; a
+  long name cut, with a digest of the whole).
 """
 
 from __future__ import annotations
@@ -98,12 +102,15 @@ _STOPWORDS = {"a", "an", "the", "on", "of", "in", "for", "to", "and", "or", "wit
               "from", "as", "is", "are", "be", "via", "into", "about", "its", "s"}
 
 
+KEY_PART = 24  # most characters a key takes from the surname, and from the title word
+
+
 def _base_key(paper: dict[str, Any]) -> str:
     first = first_author(paper)
-    last = re.sub(r"[^a-z0-9]", "", _ascii_fold(surname(first))) if first else ""
+    last = re.sub(r"[^a-z0-9]", "", _ascii_fold(surname(first)))[:KEY_PART] if first else ""
     when = year(paper)
     words = re.split(r"[^a-z0-9]+", _ascii_fold(title(paper)))
-    word = next((w for w in words if w and w not in _STOPWORDS), "")
+    word = next((w for w in words if w and w not in _STOPWORDS), "")[:KEY_PART]
     # A name that folds to nothing (山田太郎) keys like an anonymous work.
     return re.sub(r"[^a-z0-9]", "", f"{last or 'anon'}{'' if when is None else when}{word}")
 
@@ -119,14 +126,15 @@ def _letters(n: int) -> str:
 
 def citation_keys(papers: Iterable[dict[str, Any]]) -> dict[str, str]:
     """paperId -> citation key ([a-z0-9]+), unique within these papers."""
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[tuple[str, str]]] = {}
     for p in unique(papers):
-        groups.setdefault(_base_key(p), []).append(pid(p))
-    keys = {ids[0]: base for base, ids in groups.items() if len(ids) == 1}
+        # an unknown date sorts after every known one ("~" > any digit)
+        groups.setdefault(_base_key(p), []).append((clean(p.get("publicationDate"))[:10] or "~", pid(p)))
+    keys = {ids[0][1]: base for base, ids in groups.items() if len(ids) == 1}
     taken = set(keys.values())
     for base in sorted(b for b, ids in groups.items() if len(ids) > 1):
         n = 0
-        for paper_id in sorted(groups[base]):
+        for _, paper_id in sorted(groups[base]):
             while base + _letters(n) in taken:  # "deep"+"a" may be another paper's "deepa"
                 n += 1
             keys[paper_id] = base + _letters(n)
@@ -148,9 +156,16 @@ def default_stem(keys: list[str], seed_ids: list[str]) -> str:
     return f"litmap-{first}-{len(seed_ids)}seeds-{digest}"
 
 
+_STEM_MAX = 80  # leaves room for a suffix (".csl.json", "-2") within any file system's 255
+
+
 def library_stem(path: str | Path, with_format: bool = False) -> str:
     """litmap-<the library file's name>, in characters every file system takes; `with_format`:
-    its extension too (litmap-refs-csv), for when litmap-refs is another file's map."""
+    its extension too (litmap-refs-csv), for when litmap-refs is another file's map. A long
+    name is cut, with a digest of the whole so that two long names that start alike stay apart."""
     path = Path(path)
     tail = "-" + (path.suffix.lstrip(".") or "list") if with_format else ""
-    return "litmap-" + re.sub(r"[^\w.-]+", "_", path.stem + tail)
+    stem = re.sub(r"[^\w.-]+", "_", path.stem + tail)
+    if len(stem) > _STEM_MAX:
+        stem = stem[:_STEM_MAX] + "-" + hashlib.sha256(stem.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    return "litmap-" + stem

@@ -284,7 +284,7 @@ def library_lines(m: Map, table: str = "the table") -> list[str]:
     dupes = lib["entries"] - unresolved - lib["seeds"]
     in_map = sum(1 for u in lib["unresolved"] if u.get("in_map"))
     return [f"library: {lib['entries']} entries, {lib['seeds']} papers resolved"
-            + (f", {dupes} duplicates" if dupes else "")
+            + (f", {dupes} duplicate{'s' if dupes > 1 else ''}" if dupes else "")
             + (f", {unresolved} not resolved (see {table})" if unresolved else "")
             + (f"; {in_map} of those found in the map by title or id, so not suggested as missing"
                if in_map else ""),

@@ -21,7 +21,7 @@ from litmap.ids import alias_key
 __all__ = [
     "Author", "Journal", "Paper", "Node", "ListedWork", "Evidence", "MissingPaper", "Cluster", "Changes",
     "PAPER_KEYS", "EXTERNAL_IDS", "stub_paper", "clean", "cap", "pid", "year", "external_id", "unique",
-    "paper_aliases", "sane_text",
+    "paper_aliases", "sane_text", "terminal_text",
 ]
 
 
@@ -184,6 +184,18 @@ def clean(value: Any) -> str:
     return unicodedata.normalize("NFC", " ".join(s.split()))
 
 
+# What a terminal must not be sent: controls (C0, DEL and C1, where ESC and CSI move the cursor
+# or recolour) become spaces; bidi embeddings, overrides and isolates (and the marks), which
+# reorder the text shown around them, go.
+_TERMINAL_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(value: Any) -> str:
+    """Untrusted text -> one line that a terminal shows as it is ('' for None)."""
+    return " ".join(_BIDI.sub("", _TERMINAL_CONTROLS.sub(" ", str(value or ""))).split())
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -203,10 +215,9 @@ def pid(paper: dict[str, Any]) -> str:
 
 
 def year(paper: dict[str, Any]) -> int | None:
-    try:
-        return int(paper.get("year"))  # type: ignore[arg-type]
-    except (TypeError, ValueError, OverflowError):
-        return None
+    """The paper's year as every output writes it: a hostile -5 or 20201 (a saved map, a record
+    given to the Python API) is no year, as the client and the dataset reader already say."""
+    return publication_year(paper.get("year"))
 
 
 def external_id(paper: dict[str, Any], name: str) -> str:

@@ -41,6 +41,10 @@ _FONTS = {"it", "bf", "em", "rm", "sl", "sc", "tt", "sf", "cal", "mathcal", "mat
           "mathit", "mathsf", "mathtt", "mathbb", "Bbb", "boldsymbol", "bm", "textit", "textbf",
           "emph", "textrm", "textsc", "texttt", "textsf", "textsl", "underline", "mathfrak", "frak"}
 _CAL_SHORT = re.compile(r"\\C([A-Z])(?![A-Za-z])")  # hep-th shorthand: \CN is \cal N
+# In math a one-letter text accent (\k, \d, \b, \t...) is an author's own shorthand ($\k$ for
+# kappa): read as an accent it would take the closing $ as its letter ("$̨-symmetric").
+_MATH_RUN = re.compile(r"(?<!\\)\$(?:[^$\\]|\\.)+?(?<!\\)\$")
+_MATH_ACCENT = re.compile(r"\\([kdbcturvH])(?![A-Za-z{])")
 
 
 def _unescaped(s: str, chars: str) -> list[str]:
@@ -119,6 +123,17 @@ def _cal(m: re.Match[str]) -> str:
         return unicodedata.lookup("MATHEMATICAL SCRIPT CAPITAL " + m.group(1))
 
 
+_TEX_DASH = re.compile(r"(?<![<!>-])---?(?![->])")
+
+
+def _dashes(s: str) -> str:
+    """TeX's dashes, as the LaTeX reader makes them: "Yang--Mills" is Yang–Mills, --- an em dash;
+    an arrow or markup ("-->", "<!--", "----") is not a dash and stays as typed."""
+    if "--" not in s:
+        return s
+    return _TEX_DASH.sub(lambda m: "\u2014" if len(m.group()) == 3 else "\u2013", s)
+
+
 # Titles and abstracts are read several times per map (clusters, page, exports): each once.
 @lru_cache(maxsize=1 << 16)
 def _plain_line(s: str, scripts: bool = True) -> str:
@@ -126,14 +141,16 @@ def _plain_line(s: str, scripts: bool = True) -> str:
         s = html.unescape(s)
     if scripts and ("_" in s or "^" in s):
         s = _SCRIPT.sub(_scripts, s)
-    if not _NEEDS_PARSER.search(s):  # nothing but scripts: no LaTeX reading (-- stays --)
-        return " ".join(s.split())
+    if not _NEEDS_PARSER.search(s):  # nothing but scripts and dashes: no LaTeX reading
+        return " ".join(_dashes(s).split())
     if len(_NEEDS_PARSER.findall(s)) > MAX_MARKUP:  # not LaTeX anyone wrote: shown as typed
         return " ".join(s.split())
     # In LaTeX these start a comment, an alignment cell, a parameter: in a title they are text.
     s = re.sub(r"(?<!\\)([%&#])", r"\\\1", s)
     if not _dollars_balanced(s):
         s = re.sub(r"(?<!\\)\$", r"\\$", s)  # "$5 billion" is money, not math
+    elif "$" in s:
+        s = _MATH_RUN.sub(lambda m: _MATH_ACCENT.sub(r"\1", m.group(0)), s)
     if not _braces_balanced(s):
         s = re.sub(r"(?<!\\)([{}])", r"\\\1", s)
     s = _CAL_SHORT.sub(_cal, s)
@@ -340,49 +357,3 @@ def latex(value: object) -> str:
     out.append(_text_latex(rest) if dollars_ok else _text_latex(rest.replace("$", "\\$")))
     # two math runs side by side would read as $$ (display math): keep them apart
     return re.sub(r"(?<!\\)\$\$", "${}$", "".join(out))
-
-
-def protect(word: str) -> bool:
-    """Does BibTeX need to keep this title word's case? BERT, GPT-4, LaTeX, iPhone, N=2 and lone
-    capitals ("I", "Method B"); "A" is nearly always the article of a Title Case title."""
-    upper = [c.isupper() for c in word]
-    return any(upper[1:]) or (any(upper) and any(c.isdigit() for c in word)) \
-        or (len(word) == 1 and word.isupper() and word != "A")
-
-
-def _chunks(s: str) -> list[str]:
-    """Split at spaces outside braces and math, so each piece converts on its own."""
-    parts, start, depth, math = [], 0, 0, False
-    for i, c in enumerate(s):
-        if i and s[i - 1] == "\\":
-            continue
-        if c == "$":
-            math = not math
-        elif c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-        elif c == " " and depth <= 0 and not math:
-            parts.append(s[start:i])
-            start = i + 1
-    parts.append(s[start:])
-    return [p for p in parts if p]
-
-
-def latex_title(value: object) -> str:
-    """A title for BibTeX: LaTeX as `latex`, and words whose case matters (and math) braced,
-    so a style that lowercases titles leaves "AdS", "BERT" and $N$ alone."""
-    s = " ".join(str(value or "").split())
-    if not _braces_balanced(s) or not _dollars_balanced(s):
-        pieces = s.split(" ")
-    else:
-        pieces = _chunks(s)
-    out = []
-    for piece in pieces:
-        lx = latex(piece)
-        if protect(plain(piece)) or re.search(r"(?<!\\)\$", lx):
-            # "{\cmd...}" is a BibTeX special character whose letters change.case$ still
-            # lowercases; a second pair of braces makes it a plain protected group.
-            lx = "{{" + lx + "}}" if lx.startswith("\\") else "{" + lx + "}"
-        out.append(lx)
-    return " ".join(out)

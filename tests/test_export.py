@@ -271,7 +271,8 @@ def test_title_case_protection_and_escaping():
                               r"{C:$\mathrm{path}$\textbackslash{}}")
     # braces are LaTeX grouping; specials outside math are escaped
     assert title("luk") == r"On the {Logic} of 100\% certain \& probable\_events \#1"
-    assert title("ctrl") == "Line one line two Tabbednull verticalescape sep"
+    # (a sentence-case title: its capital word mid-sentence is a name to keep)
+    assert title("ctrl") == "Line one line two {Tabbednull} verticalescape sep"
 
 
 def test_every_entry_is_balanced_and_clean():
@@ -811,3 +812,49 @@ def test_csl_json_keyword_is_the_cluster_label_and_validates():
                         cls=jsonschema.Draft7Validator)
     assert [it.get("keyword") for it in items] == [export._clean(p["cluster_label"]) if p["cluster_label"]
                                                    else None for p in papers]
+
+
+# ------------------------------------------------------------------ issue 23.5 and 24.10: text
+
+
+def test_letter_suffixes_follow_publication_order():
+    # Issue 23.5: the a/b suffixes followed the paperIds, so a reader's maldacena1998a could be
+    # the later paper; now the earlier one is "a" (papers without a date come last).
+    def malda(pid: str, date: str | None) -> dict:
+        return {"paperId": pid, "title": "Wilson loops", "authors": [{"name": "Juan Maldacena"}], "year": 1998,
+                "publicationDate": date}
+
+    papers = [malda("1" * 40, "1998-11-20"), malda("2" * 40, None), malda("3" * 40, "1998-03-02")]
+    assert keys_of(papers) == {"3" * 40: "maldacena1998wilsona", "1" * 40: "maldacena1998wilsonb",
+                               "2" * 40: "maldacena1998wilsonc"}
+
+
+def test_a_hostile_year_is_no_year_in_any_output():
+    # Issue 24.10: the client and the dataset reader refuse year -5, but a record given to the
+    # Python API (or a saved map) still wrote year = {-5}, PY - -5 and date-parts [[-5]].
+    papers = [{"paperId": f"{i:040d}", "title": "A Title", "authors": [{"name": "Ann Bee"}], "year": y}
+              for i, y in enumerate((-5, 0, 20201, "abc", 1999))]
+    bib = to_bibtex(papers)
+    assert re.findall(r"year = \{(.*?)\}", bib) == ["1999"]
+    assert [dict(r).get("PY") for r in parse_ris(to_ris(papers))] == [None] * 4 + ["1999"]
+    assert [i.get("issued") for i in json.loads(to_csl_json(papers))] == [None] * 4 + [{"date-parts": [[1999]]}]
+    assert sorted(keys_of(papers).values()) == ["bee1999title", "beetitlea", "beetitleb", "beetitlec", "beetitled"]
+
+
+def test_ris_carries_the_key_and_cluster_terms_and_readable_math():
+    # Issue 24.10: RIS had no ID (the citation key) and no KW (the map's cluster terms).
+    # Issue 23.5: "$\k$-symmetric" (an author's shorthand) came out as "$̨-symmetric" in AB.
+    paper = {"paperId": "e" * 40, "title": "Branes", "year": 2001, "authors": [{"name": "Ann Bee"}],
+             "cluster_label": "black hole, entropy",
+             "abstract": r"We present a $\k$-symmetric action on the Dirac ($\d$-like) measure with $\alpha_{3}$."}
+    (rec,) = parse_ris(to_ris([paper]))
+    assert ("ID", "bee2001branes") in rec and [v for t, v in rec if t == "KW"] == ["black hole", "entropy"]
+    assert dict(rec)["AB"] == "We present a k-symmetric action on the Dirac (d-like) measure with α₃."
+    assert not re.search("[\u0300-\u036f$]", dict(rec)["AB"])
+
+
+def test_csl_json_reads_tex_dashes():
+    # Issue 24.10: "Yang--Mills" reached CSL-JSON (and so pandoc and Zotero) with both hyphens.
+    paper = {"paperId": "e" * 40, "title": "Yang--Mills theory --- a review", "year": 2001,
+             "authors": [{"name": "Ann Bee"}]}
+    assert json.loads(to_csl_json([paper]))[0]["title"] == "Yang\u2013Mills theory \u2014 a review"

@@ -480,3 +480,42 @@ def test_lone_surrogate_from_the_api_does_not_sink_the_map(tmp_path):
         result = invoke(api.url, tmp_path, ["seed", SMALL["seed"], "--quiet", "-o", str(tmp_path / "m.html")])
     assert_clean_exit(result, ["seed"])
     assert result.exit_code == 0, result.output
+
+
+# -- the terminal and the names derived from titles ---------------------------------------------
+
+TERMINAL_HOSTILE = "\x9b31m\x85\x90\x9d\u202e\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\x1b[2J\x07"
+
+
+def test_the_terminal_gets_no_c1_control_and_no_bidi_override(tmp_path):
+    # Issue 24.9: C0 was stripped, but C1 (CSI \x9b moves the cursor like ESC [) and the bidi
+    # overrides that reorder a line reached the terminal in titles and names.
+    corpus = Corpus.small()
+    corpus.papers[SMALL["c1"]]["title"] = f"Evil{TERMINAL_HOSTILE}Title"
+    corpus.papers[SMALL["c1"]]["authors"] = [{"authorId": "9", "name": f"Eve{TERMINAL_HOSTILE} Hacker"}]
+    with FakeS2(corpus) as api:
+        result = invoke(api.url, tmp_path, ["seed", SMALL["seed"], "-o", str(tmp_path / "m.html")])
+    assert result.exit_code == 0, result.output
+    shown = result.stdout + result.stderr
+    assert "Evil" in shown and "Title" in shown and "Eve" in shown
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", shown), repr(shown)
+
+
+def test_a_giant_title_word_gives_a_bounded_key_file_name_and_error_line(tmp_path):
+    # Issue 24.5: a 100,000-character title word gave a 100,032-character key: "File name too
+    # long" for the map's files, and "TeX capacity exceeded" for the .bib.
+    corpus = Corpus.small()
+    corpus.papers[SMALL["seed"]]["title"] = "Q" * 100_000
+    with FakeS2(corpus) as api:
+        result = invoke(api.url, tmp_path, ["seed", SMALL["seed"], "--quiet"])
+        assert result.exit_code == 0, result.output
+        written = sorted(p.name for p in tmp_path.rglob("litmap-*"))
+        assert len(written) == 3 and max(map(len, written)) < 80, written
+        bib = next(tmp_path.rglob("litmap-*.bib")).read_text(encoding="utf-8")
+        assert all(len(k) < 60 for k in re.findall(r"^@\w+\{([^,]*),", bib, re.M))
+        out = invoke(api.url, tmp_path, ["export", SMALL["seed"], "--format", "csl-json"])
+        assert all(len(item["id"]) < 60 for item in json.loads(out.stdout))
+    # an error quoting a giant name is cut to one short line that still ends with the reason
+    result = invoke("http://127.0.0.1:9", tmp_path, ["seed", "--from", "x" * 5000 + ".bib"])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and len(result.stderr) < 600, result.stderr
+    assert result.stderr.rstrip().endswith("File name too long"), result.stderr

@@ -139,7 +139,7 @@ def test_browser_your_library_tab_lists_unresolved_entries_with_why(browser, eve
     rows = browser.execute_script(
         "return Array.from(document.querySelectorAll('#list li')).map(li => li.textContent)")
     assert len(rows) == 7                                        # every entry of the file
-    assert browser.find_element("id", "tab-library").text == "Your library (7)"
+    assert browser.find_element("id", "tab-library").get_attribute("aria-label") == "Your library (7)"
     typo = next(r for r in rows if "typo1999" in r)
     assert "line 42: not resolved: " in typo and "month 13 of 1999" in typo
     assert any("unknown1999" in r and "ARXIV:hep-th/9912999" in r for r in rows)

@@ -359,8 +359,9 @@ def test_browser_missing_tab_new_badges_and_filter(api, tmp_path):
         # the tabs' full names (short ones show when five tabs would not fit one row: test_page.py)
         tabs = drv.execute_script(
             "return Array.from(document.querySelectorAll('.tab')).map(t => t.getAttribute('aria-label'))")
+        # Your library: hostile.bib's 10 entries, its duplicate counted once
         assert tabs == ["Map (11)", "Prior works (%d)" % len(data["prior"]),
-                        "Derivative works (%d)" % len(data["derivative"]), "Missing (6)", "Your library (10)"]
+                        "Derivative works (%d)" % len(data["derivative"]), "Missing (6)", "Your library (9)"]
         sub = drv.find_element("id", "map-sub").text          # the diff summary, on the page
         assert f"{len(data['changes']['new'])} new since {data['changes']['since']}" in sub
         assert "5 of your papers drawn, 6 suggestions" in sub
@@ -477,3 +478,22 @@ def test_deeply_nested_json_is_one_line_with_the_position(tmp_path, cache_dir, t
     result = run("seed", "--from", path, "--offline")
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_library_and_missing_tables_read_latex_and_count_duplicates(on_sample):
+    # Issue 23.5: the Library and Missing tables printed "${\cal N}=4$" where the main table shows
+    # "𝒩=4". Issue 24.10: a repeated id was counted as "not resolved".
+    (on_sample / "list.txt").write_text("hep-th/9711200\nhep-th/9802109\nhep-th/9711200\nhep-th/9802150\n"
+                                        "hep-th/9602052\n10.9999/nowhere\nhep-th/9510135\n", encoding="utf-8")
+    result = run("seed", "--from", on_sample / "list.txt", "--source", "sample", "--nodes", "15")
+    assert result.exit_code == 0, result.stderr
+    library, missing = result.stdout.split("Missing from your library")
+    # a library paper (its "found as") and a suggestion with LaTeX in the title
+    assert "Bound States Of Strings And p-Branes" in library
+    assert "Strings in flat space and pp waves from N=4 Super Yang Mills" in missing
+    assert "$" not in result.stdout and "\\cal" not in result.stdout
+    assert "library: 7 entries, 5 papers resolved, 1 duplicate, 1 not resolved" in result.stderr
+    data = json.loads((on_sample / "litmap-list.json").read_text())
+    assert [u["label"] for u in data["library"]["unresolved"]] == ["10.9999/nowhere"]
+    # the duplicate's row says what it duplicates, marked "=" as a paper already in the map
+    assert re.search(r"│ 3 +│ hep-th/9711200 +│ = +│ duplicate of line 1", result.stdout)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from litmap import export, render, text
+from litmap import casing, export, render, text
 from litmap.cli import cli
 from tests.fakeapi import SMALL, Corpus, FakeS2
 from tests.test_export import need, parse_ris
@@ -169,9 +169,9 @@ def test_csl_json_ids_are_the_bibtex_keys(tmp_path, monkeypatch):
 
 def test_plain_and_latex_are_total():
     for s in ["$", "{", "}", "\\", "%", "&", "^", "_", "$$", "\\'", "{\\cal", "a_{b", "&#x;", "\\\\x"]:
-        assert isinstance(text.plain(s), str) and isinstance(text.latex_title(s), str)
+        assert isinstance(text.plain(s), str) and isinstance(casing.latex_title(s), str)
     assert text.plain("50% of $5 & more") == "50% of $5 & more"
-    assert text.latex_title("50% of $5 & more") == r"50\% of \$5 \& more"
+    assert casing.latex_title("50% of $5 & more") == r"50\% of \$5 \& more"
 
 
 def test_garbage_markup_is_shown_as_typed_not_read():
@@ -198,14 +198,14 @@ HOSTILE_TITLES = [
 
 
 def test_no_command_of_a_hostile_title_stays_live():
-    assert text.latex_title(r"\input{/etc/passwd}") == r"\textbackslash{}input{/etc/passwd}"
+    assert casing.latex_title(r"\input{/etc/passwd}") == r"\textbackslash{}input{/etc/passwd}"
     assert text.latex(r"$\input{/etc/passwd}$") == r"$\backslash\mathrm{input}{/etc/passwd}$"
     for title in HOSTILE_TITLES:
-        out = text.latex_title(title)
+        out = casing.latex_title(title)
         for name in re.findall(r"\\([A-Za-z]+)", out):
             assert name in text.SAFE_MACROS or name in ("textbackslash", "backslash", "textbraceleft", *"cdbtkruvH"), \
                 (title, out)  # (the one-letter names are accents: \c{c})
-    assert text.latex_title(r"$\alpha \to \beta_{3}$") == r"{$\alpha \to \beta_{3}$}"  # math stays math
+    assert casing.latex_title(r"$\alpha \to \beta_{3}$") == r"{$\alpha \to \beta_{3}$}"  # math stays math
 
 
 def _compile(where: Path, tex: str, bib_tool: str) -> None:
@@ -240,3 +240,48 @@ def test_a_hostile_export_compiles_to_a_pdf(tmp_path, toolchain):
     _compile(tmp_path, tex + "\n", toolchain)
     bbl = (tmp_path / "doc.bbl").read_text()
     assert re.search(r"\\textbackslash ?\{\}input\{/etc/passwd\}", bbl)  # shown as text, not run
+
+
+# -- names and symbols keep their case (issue 23.5, 24.10) -----------------------------------------
+
+CASED = [  # real hep-th titles (the bundled sample's spelling), with what bibtex and pandoc must keep
+    {"title": "Anti De Sitter Space And Holography", "abstract": None},
+    {"title": "The Holographic Bound in Anti-de Sitter Space", "abstract": None},
+    {"title": "Wilson Loops in N=4 Supersymmetric Yang--Mills Theory", "abstract": None},
+    {"title": "Holography and the Weyl anomaly", "abstract": None},
+    {"title": "Matrix String Theory on pp-waves", "abstract": None},
+    {"title": r"Normalized Weyl-type $\star$-product on K\"ahler manifolds", "abstract": None},
+    {"title": "Branes and Fluxes in the Grumbach Background", "abstract": "We study branes. The background of "
+     "Grumbach is exact; near Grumbach points the branes decay."},
+]
+
+
+def _cased() -> list[dict]:
+    return [{"paperId": f"{i:040x}", "year": 2000 + i, "authors": [{"name": "Ann Bee"}], **p}
+            for i, p in enumerate(CASED)]
+
+
+def test_bibtex_keeps_names_acronyms_and_symbols(tmp_path):
+    # plain.bst lowercased "Anti De Sitter" to "anti de sitter", "Weyl" to "weyl", "Yang--Mills"
+    # to "yang--mills": nothing told it these are names.
+    bbl = " ".join(_run_bibtex(tmp_path, _cased()).split())
+    for want in ("Anti de {Sitter} space and holography", "anti-de {Sitter} space", "{Wilson} loops in {N=4}",
+                 "{Yang--Mills} theory", "Holography and the {Weyl} anomaly", "on {pp-waves}",
+                 r"{K{\"a}hler} manifolds", "fluxes in the {Grumbach} background"):
+        assert want in bbl, (want, bbl)
+
+
+def test_pandoc_keeps_the_capitals_of_names_with_accents_and_the_case_of_symbols(tmp_path):
+    # pandoc printed "kähler" for K{\"a}hler (a capital before an accent group), and Title Cased
+    # "pp-waves" into "Pp-Waves".
+    (tmp_path / "refs.bib").write_text(export.to_bibtex(_cased()), encoding="utf-8")
+    out = _pandoc(tmp_path / "refs.bib")
+    for want in ("Anti de Sitter Space", "Anti-de Sitter Space", "Yang–Mills", "Weyl", "on pp-waves", "on Kähler",
+                 "Grumbach Background"):
+        assert want in out, (want, out)
+    assert "kähler" not in out and "Pp-" not in out
+    # a word left to the style writes K\"{a}hler: pandoc keeps its capital too
+    assert casing.latex_title("Über Kählerian Flows") == r"{\"U}ber K\"{a}hlerian Flows"
+    (tmp_path / "open.bib").write_text("@article{k, author={Ann Bee}, journal={J}, year={2001}, title={"
+                                       + casing.latex_title("On the Kählerian flows") + "}}\n", encoding="utf-8")
+    assert "Kählerian" in _pandoc(tmp_path / "open.bib")
