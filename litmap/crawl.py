@@ -51,9 +51,9 @@ LISTED_WORKS = 10  # Prior and Derivative works listed on a map
 COUPLING_MAX_CITERS = 2000
 # Bump when a map gains or changes keys: cached maps of an older revision are then rebuilt
 # (from cached lists, no requests) instead of being shown without the new parts.
-MAP_REVISION = 6  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
+MAP_REVISION = 7  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
 # 5: the citation edges among the map's papers ("citations", for Map.citations); 6: new papers
-# ranked by their neighbourhood (similarity.rank)
+# ranked by their neighbourhood (similarity.rank); 7: labels of whole words, one spelling each
 
 
 @dataclass
