@@ -60,7 +60,7 @@ def _crawl_options(f: Callable) -> Callable:
                           "or ids one per line."),
         click.option("--refresh", is_flag=True, help="Fetch the lists again, however recently cached."),
         click.option("--max-age", metavar="AGE", help="Fetch again lists cached longer ago than AGE (30d, 12h, 2w)."),
-        click.option("--since", metavar="DATE", help="Show only papers published after DATE (YYYY[-MM[-DD]])."),
+        click.option("--since", metavar="DATE", help="Rank only papers published since DATE (YYYY[-MM[-DD]])."),
     ]
     for option in reversed(options):
         f = option(f)

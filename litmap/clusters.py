@@ -9,9 +9,12 @@
   share of the cluster's papers using term t (a title use counts double: titles say what a paper
   is about), ``f(t)`` the papers of the whole map using it and ``A`` the mean cluster size. Paper
   counts rather than word counts: one abstract repeating a word ten times is one vote. Terms are
-  words and phrases of up to three ("black hole") with stop words, numbers and markup removed and LaTeX
-  read as text (litmap.text: "AdS$_5$" counts as "ads5", "Poincar\\'e" as "poincaré");
-  a plural is folded into its singular when the map uses both. A cluster's label is its 3 best
+  whole words and phrases of up to three ("black hole"; a hyphenated compound such as "anti-de" is
+  one word, never cut) with stop words, numbers, notation ("SU(N)") and markup removed and LaTeX
+  read as text (litmap.text: "AdS$_5$" counts as "ads5", "Poincar\\'e" as "poincaré", "M(atrix)" as
+  "matrix"); a plural is folded into its singular when the map uses both, and terms equal without
+  spaces and hyphens ("noncommutative", "non-commutative") are one. A modifier ("exact") is no
+  term alone. A cluster's label is its 3 best
   terms used by at least two of its papers (terms of one paper fill it up to two), no two
   sharing a word; a term most of whose papers use one longer phrase is shown as that phrase
   ("hole" as "black hole", "sitter space" as "de sitter space"), as most papers spell it.
@@ -57,11 +60,19 @@ simple simply find finds including include includes included provide provides
 provided allow allows allowed possible possibly related relation analysis analyze analyse argue
 argued point points part parts number numbers give main important interesting novel briefly explicit explicitly detail
 detailed directly indeed hence several whereas thereby respectively compute computed computing
-revisit revisited
+revisit revisited exactly becomes require required requires calculate calculated implement implemented
+hand
+""".split())
+# Modifiers: good inside a phrase ("exact solution", "large n limit"), no topic alone.
+_MODIFIERS = frozenset("""
+alternative exact large small multiple weak strong local global pure static discrete classical flat
+dependent linear linearized nonlinear generalized standard conventional non anti super
 """.split())
 
 _TAG = re.compile(r"<[^>]{0,200}>")
 _TOKEN = re.compile(r"[^\W\d_][^\W_]*")  # a letter, then letters and digits
+# "M(atrix) theory": a letter and its word's lower-case rest in parentheses are one word
+_PAREN_WORD = re.compile(r"\b([^\W\d_])\(([^\W\d_A-Z]{2,})\)")
 
 
 def plain_text(text: str | None) -> str:
@@ -69,7 +80,7 @@ def plain_text(text: str | None) -> str:
     dropped, NFKC (AdS₅ -> ads5, ligatures split) and lower case."""
     if not text:
         return ""
-    return unicodedata.normalize("NFKC", _TAG.sub(" ", plain(str(text)))).lower()
+    return unicodedata.normalize("NFKC", _PAREN_WORD.sub(r"\1\2", _TAG.sub(" ", plain(str(text))))).lower()
 
 
 Run = list[tuple[str, str]]  # (word, what joined it to the previous word: " " or "-")
@@ -86,41 +97,39 @@ def _words(text: str | None) -> list[Run]:
         word, gap = m.group(), s[last:m.start()] if last is not None else " "
         last = m.end()
         joined = "-" if gap == "-" else " " if gap.isspace() else None
-        if joined is None or word in _STOP:
+        # a word right before "(" is notation, not a word: SU(N), SL(2,Z), f(x)
+        notation = s[m.end():m.end() + 1] == "("
+        if joined is None or word in _STOP or notation:
             if runs[-1]:
                 runs.append([])
-            if word in _STOP:
+            if word in _STOP or notation:
                 continue
         runs[-1].append((word, joined or " "))
     return [r for r in runs if r]
 
 
-def _terms(runs: list[Run], fold: Mapping[str, str]) -> dict[tuple[str, ...], str | None]:
-    """Terms of 1-3 words -> how the text writes them when a hyphen is involved, else None. A
-    one-letter word (a symbol) only counts inside a phrase: first when a hyphen joins it
+def _terms(runs: list[Run], fold: Mapping[str, str]) -> dict[tuple[str, ...], str]:
+    """Terms -> how the text writes them. A term is 1-3 whole words, a hyphenated compound
+    ("anti-de", "born-infeld") being one word: never part of one ("anti" of "anti-de sitter").
+    A one-letter word (a symbol) only counts inside a phrase: first when a hyphen joins it
     ("d-brane"), last never ("large n limit" but not "large n": "four dimensional n" would be
-    the start of "N = 4", cut)."""
-    out: dict[tuple[str, ...], str | None] = {}
+    the start of "N = 4", cut). A modifier ("exact", "large") is no term alone."""
+    out: dict[tuple[str, ...], str] = {}
     for r in runs:
         words = [fold.get(w, w) for w, _ in r]
-        m = len(words)
-        ok_last = [len(w) > 1 for w in words]
-        ok_first = [ok_last[i] or (i + 1 < m and r[i + 1][1] == "-") for i in range(m)]
-        for i in range(m):
-            if ok_last[i]:
-                out.setdefault((words[i],), None)
-            if ok_first[i]:  # (a word twice is a stutter, not a phrase: "peptide peptide")
-                if i + 1 < m and ok_last[i + 1] and words[i] != words[i + 1]:
-                    out.setdefault((words[i], words[i + 1]), None)
-                if i + 2 < m and ok_last[i + 2] and len({words[i], words[i + 1], words[i + 2]}) == 3:
-                    out.setdefault((words[i], words[i + 1], words[i + 2]), None)
-        for j in range(1, m):  # the spelled form of terms across a hyphen
-            if r[j][1] == "-":
-                for i in range(max(0, j - 2), j):
-                    for n in range(j - i + 1, 4):
-                        key = tuple(words[i:i + n])
-                        if key in out and out[key] is None and i + n <= m:
-                            out[key] = words[i] + "".join(r[x][1] + words[x] for x in range(i + 1, i + n))
+        starts = [i for i in range(len(r)) if i == 0 or r[i][1] != "-"]
+        spans = [(a, b) for a, b in zip(starts, starts[1:] + [len(r)])]  # the whole words
+        for i in range(len(spans)):
+            for n in range(1, 4):
+                if i + n > len(spans):
+                    break
+                a, b = spans[i][0], spans[i + n - 1][1]
+                key = tuple(words[a:b])
+                if len(key[-1]) < 2 or (b - a == 1 and (len(key[0]) < 2 or key[0] in _MODIFIERS)):
+                    continue
+                if len(set(key)) < len(key):  # a word twice is a stutter, not a phrase
+                    continue
+                out.setdefault(key, words[a] + "".join(r[x][1] + words[x] for x in range(a + 1, b)))
     return out
 
 
@@ -131,6 +140,24 @@ def _singular(word: str, vocab: set[str]) -> str:
             if stem in vocab:
                 return stem
     return word
+
+
+def _same_terms(papers: Iterable[tuple[Mapping[tuple[str, ...], str], Mapping[tuple[str, ...], str]]]
+                ) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Each term -> the one standing for all its spellings: terms equal once spaces and hyphens
+    go ("noncommutative", "non-commutative"; "anti-desitter", "anti-de sitter") are one, the
+    form most papers use (ties: fewer words, then alphabetical)."""
+    used: Counter[tuple[str, ...]] = Counter()
+    for found, in_title in papers:
+        used.update(set(found) | set(in_title))
+    groups: dict[str, list[tuple[str, ...]]] = {}
+    for t in used:
+        groups.setdefault("".join(t), []).append(t)
+    out: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for forms in groups.values():
+        best = min(forms, key=lambda t: (-used[t], len(t), t))
+        out.update(dict.fromkeys(forms, best))
+    return out
 
 
 def communities(node_ids: Iterable[str], edges: Iterable[Mapping[str, Any]],
@@ -175,14 +202,16 @@ def label_terms(docs: Mapping[str, tuple[str | None, str | None]],
     by_cluster: dict[int, Counter[tuple[str, ...]]] = {}
     papers_using: dict[int, Counter[tuple[str, ...]]] = {}
     sizes: Counter[int] = Counter()
-    for pid, (abstract, title) in runs.items():
-        found = _terms(abstract, fold)
-        weights = dict.fromkeys(found, 1.0)
-        in_title = _terms(title, fold)
-        weights.update(dict.fromkeys(in_title, TITLE_WEIGHT))
+    per_paper = {pid: (_terms(abstract, fold), _terms(title, fold)) for pid, (abstract, title) in runs.items()}
+    same = _same_terms(per_paper.values())
+    for pid, (found, in_title) in per_paper.items():
+        weights = {same[t]: 1.0 for t in found}
+        weights.update({same[t]: TITLE_WEIGHT for t in in_title})
+        spelled: dict[tuple[str, ...], str] = {}
         for key, text in {**found, **in_title}.items():
-            if text is not None:  # (the plain spelling is the default)
-                surfaces.setdefault(key, Counter())[text] += 1
+            spelled.setdefault(same[key], text)
+        for key, text in spelled.items():
+            surfaces.setdefault(key, Counter())[text] += 1
         c = assignment.get(pid)
         df.update(weights.keys())
         if c is not None:
@@ -194,9 +223,7 @@ def label_terms(docs: Mapping[str, tuple[str | None, str | None]],
     mean = sum(sizes.values()) / len(sizes)
 
     def shown(t: tuple[str, ...]) -> str:  # the spelling most papers use ("d-brane")
-        other = surfaces.get(t, Counter())
-        counts = {**other, " ".join(t): df[t] - sum(other.values())}
-        return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        return min(surfaces[t].items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
     out: dict[int, list[str]] = {}
     for c in sorted(by_cluster):

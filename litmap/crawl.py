@@ -19,6 +19,7 @@ crawl against a dataset holding the same data, yields the identical map.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections import Counter
@@ -28,7 +29,7 @@ from typing import Callable, Iterable
 from litmap import ids as idmod
 from litmap import s2
 from litmap.errors import NoNeighbourhoodError, NotFoundError
-from litmap.records import paper_aliases
+from litmap.records import paper_aliases, published_since
 from litmap.store import GraphStore, Store, writable
 
 PAPER_FIELDS = (
@@ -50,9 +51,9 @@ LISTED_WORKS = 10  # Prior and Derivative works listed on a map
 COUPLING_MAX_CITERS = 2000
 # Bump when a map gains or changes keys: cached maps of an older revision are then rebuilt
 # (from cached lists, no requests) instead of being shown without the new parts.
-MAP_REVISION = 6  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
+MAP_REVISION = 7  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
 # 5: the citation edges among the map's papers ("citations", for Map.citations); 6: new papers
-# ranked by their neighbourhood (similarity.rank)
+# ranked by their neighbourhood (similarity.rank); 7: labels of whole words, one spelling each
 
 
 @dataclass
@@ -60,9 +61,13 @@ class Options:
     nodes: int = 40
     depth: int = 2
     max_papers: int = 5000
+    since: dt.date | None = None  # rank and select only papers published on or after it
 
     def key(self, seeds: list[str], source: str) -> str:
-        text = json.dumps([seeds, self.nodes, self.depth, self.max_papers, source, MAP_REVISION])
+        parts: list = [seeds, self.nodes, self.depth, self.max_papers, source, MAP_REVISION]
+        if self.since:  # (maps without --since keep their keys)
+            parts.append(self.since.isoformat())
+        text = json.dumps(parts)
         return hashlib.sha1(text.encode()).hexdigest()
 
 
@@ -281,6 +286,8 @@ class Crawler:
         self.progress("ranking")
         ranked = similarity.rank(edges, seeds, counts, years=self.store.years(seed_cits))
         self.stats["papers_considered"] = len(counts)
+        if opts.since:
+            ranked = self._since(ranked, opts)
         node_ids = [*seeds, *similarity.select(ranked, opts.nodes)]
         # The details of the map's papers ride with their lists, and so do those of the likely
         # Prior/Derivative works (from what is known before the lists arrive); any the lists
@@ -299,6 +306,21 @@ class Crawler:
             0, self.store.list_total(seeds, "references") - len(self.store.list_edges(seeds, "references")))
         return assemble.assemble_map(seeds, ranked, node_ids, papers, map_edges, counts, self.stats,
                                      prior=prior, derivative=derivative)
+
+    def _since(self, ranked: list[dict], opts: Options) -> list[dict]:
+        """The candidates published since opts.since: the map ranks and selects among them, and
+        its lists come from the papers it then holds. stats["since"] says what that left out:
+        how many of the --nodes papers the map would hold without it, and of all candidates."""
+        from litmap import similarity  # here: see build
+
+        assert opts.since is not None
+        papers = self.store.get_papers([r["id"] for r in ranked])
+        recent = [r for r in ranked if published_since(papers.get(r["id"]) or {}, opts.since)]
+        keep = {r["id"] for r in recent}
+        top = similarity.select(ranked, opts.nodes)
+        self.stats["since"] = {"date": opts.since.isoformat(), "left_out": sum(p not in keep for p in top),
+                               "of": len(top), "older": len(ranked) - len(recent)}
+        return recent
 
     def _likely_listed(self, edges: list[tuple[str, str]], node_ids: list[str], seeds: list[str]) -> list[str]:
         from litmap import similarity  # here: see build

@@ -19,7 +19,7 @@ import re
 import time
 
 from litmap.errors import UsageError
-from litmap.records import clean, terminal_text
+from litmap.records import clean, published_since, terminal_text
 from litmap.store import HISTORY_KEEP, Store
 from litmap.text import plain
 
@@ -110,29 +110,16 @@ def parse_date(text: str) -> dt.date:
         raise DateError(f"{text!r} is not a date; use YYYY-MM-DD, YYYY-MM or YYYY") from None
 
 
-def _after(paper: dict, day: dt.date) -> bool:
-    """Published after `day`; a paper known only by its year counts only if the year is later."""
-    date = paper.get("publicationDate")
-    if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        try:
-            return dt.date.fromisoformat(date) > day
-        except ValueError:
-            pass
-    year = paper.get("year")
-    return isinstance(year, int) and year > day.year
-
-
 def since(result: dict, day: dt.date) -> dict:
-    """Only papers published after `day`: related nodes, missing, prior and derivative works
-    (the seeds stay: they are what the map is about); edges to removed papers go with them."""
+    """A map ranked among papers published since `day` (crawl.Options.since), marked so, with
+    its Derivative works and a library's Missing list held to the same dates. Prior works stay
+    whatever their date: they are what the recent papers build on. The seeds stay too."""
     out = dict(result)
-    out["nodes"] = [n for n in result["nodes"] if n.get("role") == "seed" or _after(n, day)]
-    keep = {n["id"] for n in out["nodes"]}
-    out["edges"] = [e for e in result.get("edges") or [] if e["source"] in keep and e["target"] in keep]
-    for name in ("prior", "derivative", "missing"):
+    for name in ("derivative", "missing"):
         if name in result:
-            out[name] = [p for p in result[name] if _after(p, day)]
+            out[name] = [p for p in result[name] if published_since(p, day)]
     if "citations" in result:
+        keep = {n["id"] for n in out["nodes"]}
         keep |= {p["id"] for name in ("prior", "derivative") for p in out.get(name, [])}
         keep |= {p["id"] for p in (result.get("library") or {}).get("unlinked", [])}
         out["citations"] = [e for e in result["citations"] if e["source"] in keep and e["target"] in keep]
@@ -143,6 +130,14 @@ def since(result: dict, day: dt.date) -> dict:
 def known(result: dict, cache: Store, options: dict) -> bool:
     """Whether a version of this map's seed set is stored already (before `track` adds one)."""
     return bool(cache.map_history(seedset_key(result.get("seeds") or [], options)))
+
+
+def since_note(info: dict) -> str:
+    """What --since left out, in one line (stats["since"] of crawl.Crawler._since)."""
+    older = info.get("older", 0)
+    return (f"ranked among papers published since {info.get('date')}: {info.get('left_out', 0)} of the "
+            f"{info.get('of', 0)} most related papers are older and left out ({older:,} older candidate"
+            f"{'' if older == 1 else 's'} in all)")
 
 
 def summary_lines(result: dict, titles: int = 3, first: bool | None = None) -> list[str]:

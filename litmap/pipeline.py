@@ -80,9 +80,11 @@ def build_map(seeds: Sequence[str] = (), *, library_file: str | Path | None = No
             raise UsageError("--refresh and --max-age fetch again, which --offline forbids")
         age = 0.0 if refresh else _seconds(max_age)
         day = history.parse_date(since) if isinstance(since, str) else since
-        options = {"nodes": nodes, "depth": depth, "max_papers": max_papers}
+        options: dict[str, Any] = {"nodes": nodes, "depth": depth, "max_papers": max_papers}
         with _Run(settings, progress) as run:
-            opts = crawl.Options(**options)
+            opts = crawl.Options(**options, since=day)
+            if day:  # a map of recent papers has its own versions
+                options["since"] = day.isoformat()
             resolutions: list[library.Resolution] = []
             if library_file:
                 refs, resolutions = _resolve_library(Path(library_file), run, source, offline)
@@ -296,6 +298,8 @@ def notes(m: Map, quiet: bool = False) -> list[str]:
     """What changed since the last map (quiet: only if something did), and what the map lacks."""
     lines = history.summary_lines(m.data, first=m.first_version) if not quiet or m.changes else []
     stats = m.data.get("stats", {})
+    if stats.get("since"):
+        lines.append(f"note: {history.since_note(stats['since'])}")
     if stats.get("evidence_note"):
         lines.append(f"note: {stats['evidence_note']}")
     lines += [f"note: list truncated: {note}" for note in stats.get("truncated", [])]

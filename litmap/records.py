@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from typing import Any, Iterable, Literal, TypedDict
@@ -228,3 +229,17 @@ def unique(papers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop repeated paperIds (first wins): every export is keyed by paperId."""
     seen: set[str] = set()
     return [p for p in papers if not (pid(p) in seen or seen.add(pid(p)))]  # type: ignore[func-returns-value]
+
+
+def published_since(paper: Any, day: dt.date) -> bool:
+    """Published on or after `day`. A paper whose date is unknown counts as published on
+    1 January of its year (the Semantic Scholar API's own rule for its date filters); with no
+    year either, it is not."""
+    date = paper.get("publicationDate") if isinstance(paper, dict) else None
+    if isinstance(date, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        try:
+            return dt.date.fromisoformat(date) >= day
+        except ValueError:
+            pass
+    year = paper.get("year") if isinstance(paper, dict) else None
+    return isinstance(year, int) and dt.date(year, 1, 1) >= day

@@ -442,6 +442,9 @@ def _library_payload(m: dict, index: dict) -> dict:
                           "dropped": len(ch.get("dropped") or []), "moved": len(ch.get("movers") or [])}
     if m.get("since"):
         out["since"] = _text(m.get("since"), limit=20)
+        info = (m.get("stats") or {}).get("since")
+        if isinstance(info, dict):  # what --since left out (crawl.Crawler._since)
+            out["since_left_out"] = {"n": _int(info.get("left_out")), "of": _int(info.get("of"))}
     return out
 
 

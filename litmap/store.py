@@ -25,6 +25,13 @@ DB_NAME = "litmap.sqlite"
 
 # (citing, cited, is_influential or None, intents as JSON text or None)
 Edge = tuple[str, str, "bool | None", "str | None"]
+# edges.lists: which fetched lists hold the edge, so a list reads back as the API gave it and
+# not as every edge other lists taught (the API's reference and citation lists disagree, a
+# list cut at 10,000 misses what other papers' lists name): a map then depends only on the
+# lists its crawl asks for, whatever else the cache holds. NULL: stored before the column
+# existed (or a dataset index, whose lists agree): in both.
+IN_REFERENCES, IN_CITATIONS = 1, 2
+_LIST_BIT = {"references": IN_REFERENCES, "citations": IN_CITATIONS}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,6 +47,7 @@ CREATE TABLE IF NOT EXISTS edges (
     cited TEXT NOT NULL,
     is_influential INTEGER,
     intents TEXT,
+    lists INTEGER,
     PRIMARY KEY (citing, cited)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edges_cited ON edges (cited, citing);
@@ -83,6 +91,8 @@ def create_schema(conn: sqlite3.Connection) -> None:
     # Statement by statement: executescript() would COMMIT the caller's transaction.
     for statement in filter(str.strip, SCHEMA.split(";")):
         conn.execute(statement)
+    if not _has_list_column(conn):  # a cache made before edges knew their lists
+        conn.execute("ALTER TABLE edges ADD COLUMN lists INTEGER")
     row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if row is None:
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -91,6 +101,10 @@ def create_schema(conn: sqlite3.Connection) -> None:
             f"cache schema version {row[0]} is not the {SCHEMA_VERSION} this litmap uses; "
             "use another LITMAP_CACHE_DIR or run 'litmap cache clear'"
         )
+
+
+def _has_list_column(conn: sqlite3.Connection) -> bool:
+    return any(row[1] == "lists" for row in conn.execute("PRAGMA table_info(edges)"))
 
 
 def _chunks(seq: Sequence[str], n: int = 500) -> Iterator[Sequence[str]]:
@@ -207,6 +221,8 @@ class Store:
                 self.conn.execute("PRAGMA synchronous=NORMAL")
                 with self.transaction():
                     create_schema(self.conn)
+            # a read-only cache or index from before the column: every edge is in both lists
+            self._list_column = _has_list_column(self.conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the cache {self.path}: {exc}") from None
 
@@ -316,12 +332,17 @@ class Store:
             _put_papers(c, stubs, False)
             now = time.time()
             for paper_id, kind, edges, status, total in lists:
+                # the answer replaces the paper's list: what it no longer names leaves the list
+                bit, col = _LIST_BIT[kind], "citing" if kind == "references" else "cited"
+                c.execute(f"UPDATE edges SET lists = coalesce(lists, 3) & ~{bit} WHERE {col} = ?", (paper_id,))
                 c.executemany(
-                    "INSERT INTO edges VALUES (?,?,?,?) ON CONFLICT(citing, cited) DO UPDATE SET "
+                    "INSERT INTO edges (citing, cited, is_influential, intents, lists) VALUES (?,?,?,?,?) "
+                    "ON CONFLICT(citing, cited) DO UPDATE SET "
                     "is_influential = coalesce(excluded.is_influential, is_influential), "
-                    "intents = coalesce(excluded.intents, intents)",
-                    [(a, b, None if i is None else int(i), t) for a, b, i, t in edges],
+                    "intents = coalesce(excluded.intents, intents), lists = coalesce(lists, 0) | excluded.lists",
+                    [(a, b, None if i is None else int(i), t, bit) for a, b, i, t in edges],
                 )
+                c.execute(f"DELETE FROM edges WHERE {col} = ? AND lists = 0", (paper_id,))
                 c.execute("INSERT OR REPLACE INTO lists VALUES (?,?,?,?,?)", (paper_id, kind, status, total, now))
 
     def list_status(self, ids: Iterable[str], kind: str) -> dict[str, str]:
@@ -340,12 +361,14 @@ class Store:
         return int(self.conn.execute(q, [kind, *ids]).fetchone()[0])
 
     def list_edges(self, ids: Iterable[str], kind: str) -> list[tuple[str, str]]:
-        """The (citing, cited) edges of the given papers' reference or citation lists."""
+        """The (citing, cited) edges of the given papers' reference or citation lists: those
+        lists as fetched, not every stored edge that names the papers (see IN_REFERENCES)."""
         ids = sorted(set(ids))
         col = "citing" if kind == "references" else "cited"
+        member = f" AND (lists IS NULL OR lists & {_LIST_BIT[kind]})" if self._list_column else ""
         out: list[tuple[str, str]] = []
         for chunk in _chunks(ids):
-            q = f"SELECT citing, cited FROM edges WHERE {col} IN ({','.join('?' * len(chunk))})"
+            q = f"SELECT citing, cited FROM edges WHERE {col} IN ({','.join('?' * len(chunk))}){member}"
             out.extend(self.conn.execute(q, list(chunk)).fetchall())
         return out
 

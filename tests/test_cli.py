@@ -189,3 +189,26 @@ def test_a_new_paper_says_what_its_map_rests_on(on_sample):
     classic = run("seed", "hep-th/9711200", "--source", "sample", "--nodes", "10", "-o", "c.html")
     assert classic.exit_code == 0 and "citing paper" not in classic.stderr
     assert "evidence_note" not in json.loads((on_sample / "c.json").read_text())["stats"]
+
+
+def test_since_ranks_among_recent_papers_and_says_what_it_left_out(on_sample):
+    # Issue 23, point 4: --since once filtered the finished map: 10 papers left of 40, ranks
+    # 4, 7, 9..., the seed unlinked, Prior works (0), and nothing said about the 31 hidden.
+    result = CliRunner().invoke(cli, ["seed", "hep-th/9711200", "--source", "sample", "--since", "2001",
+                                      "-q", "-o", "recent.html"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((on_sample / "recent.json").read_text())
+    seed, related = data["nodes"][0], data["nodes"][1:]
+    assert seed["role"] == "seed" and seed["year"] == 1997  # the seed stays
+    assert len(related) == 40 and [n["rank"] for n in related] == list(range(1, 41))
+    assert all((n.get("publicationDate") or f"{n['year']}-01-01") >= "2001-01-01" for n in related)
+    assert any(seed["id"] in (e["source"], e["target"]) for e in data["edges"])  # linked
+    # Prior works: what the recent papers build on, whatever their date
+    assert len(data["prior"]) == 10 and min(p["year"] for p in data["prior"]) < 2001
+    assert len(data["derivative"]) > 0
+    info = data["stats"]["since"]
+    assert info["date"] == "2001-01-01" and info["of"] == 40 and 0 < info["left_out"] <= 40 < info["older"]
+    assert (f"ranked among papers published since 2001-01-01: {info['left_out']} of the 40 most related "
+            f"papers are older and left out") in result.stderr
+    page = (on_sample / "recent.html").read_text()
+    assert f'"since_left_out":{{"n":{info["left_out"]},"of":40}}' in page.replace(" ", "")

@@ -179,5 +179,25 @@ def test_phrases_up_to_three_words_spelled_as_most_papers_do():
             "x3": ("D-brane probes of anti-de Sitter space", None),
             "y1": ("Monetary policy rules", None), "y2": ("Monetary policy shocks", None)}
     got = cl.label_terms(docs, {"x1": 0, "x2": 0, "x3": 0, "y1": 1, "y2": 1})
-    assert set(got[0]) == {"d-brane", "anti-de sitter"}  # hyphen or not: one phrase (of up to 3 words)
+    # hyphen or not: one phrase, of up to 3 whole words (a hyphenated compound is one word)
+    assert set(got[0]) == {"d-brane", "anti-de sitter space"}
     assert got[1][0] == "monetary policy"
+
+
+def test_labels_are_whole_words_deduplicated_after_normalisation():
+    # Issue 23, point 7: labels of the hep-th sample read "atrix" (M(atrix) theory), "supersymmetric
+    # su" (SU(N)), "noncommutative, non-commutative", "alternative, exact" and a lone "anti".
+    docs = {"m1": ("M(atrix) theory and noncommutative geometry", "Supersymmetric SU(N) gauge theory."),
+            "m2": ("Compactification of M(atrix) theory on non-commutative tori", "An exact alternative."),
+            "m3": ("Non-commutative geometry from M(atrix) theory", "Supersymmetric SU(2) and anti-de Sitter."),
+            "m4": ("Noncommutative tori in M(atrix) theory", "Exact results, an alternative to branes."),
+            "y1": ("Monetary policy rules", None), "y2": ("Monetary policy shocks", None)}
+    got = cl.label_terms(docs, {"m1": 0, "m2": 0, "m3": 0, "m4": 0, "y1": 1, "y2": 1}, k=10)
+    terms = got[0]
+    assert "matrix theory" in terms and "noncommutative" in [t.replace("-", "") for t in terms]
+    words = [w for t in terms for w in t.replace("-", " ").split()]
+    assert not {"atrix", "su", "anti", "alternative", "exact"} & set(terms) and "atrix" not in words
+    assert not any(t.endswith(" su") for t in terms)
+    keys = [t.replace("-", "").replace(" ", "") for t in terms]
+    assert len(keys) == len(set(keys))  # one spelling of a term
+    assert not any(a != b and a in b.split() for a in terms for b in terms)

@@ -295,3 +295,47 @@ def test_papers_in_the_last_of_several_batches_are_present(tmp_path):
     assert related(result) == expected
     titles = {n["id"]: n["title"] for n in result["nodes"]}
     assert [p for p in expected if not titles[p]] == []
+
+
+# -- a map depends only on the data, not on what the cache held before (issue 23, point 1) ------
+
+
+def _map_files(tmp_path, cache, name, *args):
+    """`litmap seed ARGS -q -o <name>/map.html` on `cache`: the page, .bib and .json bytes."""
+    out = tmp_path / name
+    out.mkdir()
+    result = CliRunner().invoke(cli, ["seed", *args, "--quiet", "-o", str(out / "map.html")],
+                                env={"LITMAP_CACHE_DIR": str(tmp_path / cache)})
+    assert result.exit_code == 0, result.output
+    return {f: (out / f).read_bytes() for f in ("map.html", "map.bib", "map.json")}
+
+
+def test_api_map_is_the_same_in_a_fresh_cache_and_in_one_filled_by_other_maps(tmp_path, monkeypatch):
+    # The live API's lists disagree: a paper's references can name the seed while the seed's
+    # citations do not name it (and a list cut at 10,000 misses what other lists name). An
+    # earlier map of that paper stored the edge; the seed's map must not count it as a citer.
+    corpus = Corpus.synthetic(30, 60, 10)
+    seed = corpus.seed
+    near = {e.cited for e in corpus.references(seed)} | {e.citing for e in corpus.citations(seed)}
+    other = sorted(p for p in corpus.papers
+                   if p != seed and p not in near and corpus.citations(p))[0]
+    corpus.add_edge(other, seed, to_citations=False)
+    with FakeS2(corpus) as api:
+        monkeypatch.setenv("LITMAP_API_URL", api.url)
+        monkeypatch.setenv("LITMAP_RATE", "0")
+        fresh = _map_files(tmp_path, "fresh", "a", seed, "--nodes", "10")
+        _map_files(tmp_path, "used", "b", other, "--nodes", "10")
+        _map_files(tmp_path, "used", "c", corpus.references(seed)[0].cited, "--nodes", "10", "--depth", "1")
+        before = api.count
+        again = _map_files(tmp_path, "used", "d", seed, "--nodes", "10")
+        assert api.count > before  # built from the lists, not a cached map of the seed
+    assert again == fresh
+
+
+def test_dataset_map_is_the_same_in_a_fresh_cache_and_in_one_filled_by_other_maps(on_sample):
+    seed = "hep-th/9802150"
+    fresh = _map_files(on_sample, "fresh", "a", seed, "--nodes", "10", "--source", "sample")
+    for i, other in enumerate(["hep-th/9711200", "hep-th/9802109"]):
+        _map_files(on_sample, "used", f"o{i}", other, "--source", "sample")
+    _map_files(on_sample, "used", "n", seed, "--nodes", "20", "--source", "sample")
+    assert _map_files(on_sample, "used", "b", seed, "--nodes", "10", "--source", "sample") == fresh

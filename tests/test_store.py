@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from litmap.store import SCHEMA_VERSION, Store, StoreError
+from litmap.store import DB_NAME, SCHEMA, SCHEMA_VERSION, Store, StoreError
 from tests.conftest import integrity
 from tests.fakeapi import SMALL
 
@@ -266,3 +266,33 @@ def test_read_only_cache_serves_its_maps(api, tmp_path, how):
     finally:
         cache.chmod(0o755)
     assert sorted(p.name for p in cache.iterdir()) == ["litmap.sqlite"]
+
+
+def test_a_list_reads_back_as_fetched_not_as_other_lists_name_it(tmp_path):
+    with Store.open(tmp_path) as db:
+        # x's references name s; s's citations (fetched) do not name x, as the live API may say
+        db.put_answer([], [("x", "references", [("x", "s", None, None), ("x", "r", None, None)], "complete", 2),
+                           ("s", "citations", [("c1", "s", None, None)], "complete", 1)])
+        assert db.list_edges(["s"], "citations") == [("c1", "s")]
+        assert sorted(db.list_edges(["x"], "references")) == [("x", "r"), ("x", "s")]
+        # a refetched list replaces the old one: what it no longer names leaves it
+        db.put_answer([], [("x", "references", [("x", "r", None, None)], "complete", 1)])
+        assert db.list_edges(["x"], "references") == [("x", "r")]
+        assert db.conn.execute("SELECT count(*) FROM edges WHERE citing = 'x' AND cited = 's'").fetchone()[0] == 0
+        # an edge in both lists stays in the one not refetched
+        db.put_answer([], [("r", "citations", [("x", "r", None, None)], "complete", 1),
+                           ("x", "references", [], "complete", 0)])
+        assert db.list_edges(["x"], "references") == [] and db.list_edges(["r"], "citations") == [("x", "r")]
+
+
+def test_a_cache_from_before_edges_knew_their_lists_keeps_them_in_both(tmp_path):
+    old = sqlite3.connect(tmp_path / DB_NAME)
+    old.executescript(SCHEMA.replace("    lists INTEGER,\n", ""))
+    old.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    old.execute("INSERT INTO edges VALUES ('a', 'b', NULL, NULL)")
+    old.commit()
+    old.close()
+    with Store.open(tmp_path) as db:
+        assert db.list_edges(["a"], "references") == [("a", "b")] == db.list_edges(["b"], "citations")
+        db.put_answer([], [("b", "citations", [], "complete", 0)])  # b's citations, fetched again
+        assert db.list_edges(["b"], "citations") == [] and db.list_edges(["a"], "references") == [("a", "b")]

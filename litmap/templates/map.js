@@ -852,7 +852,11 @@
   var sub = [NODES.length + ' papers', DATA.edges.length + ' similarity links'];
   if (DATA.considered != null) sub.push(fmt(DATA.considered) + ' papers considered');
   if (DATA.library) sub.push(seeds.length + ' of your papers drawn, ' + (NODES.length - seeds.length) + ' suggestions');
-  if (DATA.since) sub.push('published after ' + DATA.since);
+  if (DATA.since) {
+    var leftOut = DATA.since_left_out;
+    sub.push('published since ' + DATA.since + (leftOut ? ' (' + leftOut.n + ' of the ' + leftOut.of +
+      ' most related papers are older and left out)' : ''));
+  }
   if (DATA.changes) {
     sub.push(DATA.changes.new + ' new since ' + DATA.changes.since);
     $('new-filter-text').textContent = 'New since ' + DATA.changes.since + ' (' +
