@@ -289,6 +289,13 @@ class ParquetStore:
         row = self.conn.execute("SELECT paper_id FROM pq_aliases WHERE alias = ?", [alias]).fetchone()
         return row[0] if row else None
 
+    def match_title(self, title: str) -> str | None:
+        """As Store.match_title: a scan of the titles (of the records holding its longest word)."""
+        word = store_mod.title_word(title)
+        rows = self.conn.execute("SELECT paper_id, data, citation_count FROM pq_papers"
+                                 + (" WHERE data ILIKE ?" if word else ""), [f"%{word}%"] if word else []).fetchall()
+        return store_mod.best_title_match(title, ((p, json.loads(d).get("title"), c) for p, d, c in rows))
+
     def list_status(self, ids, kind: str) -> dict[str, str]:
         return {p: "complete" for p in self.full_ids(ids)}
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from litmap.errors import StorageError
 from litmap.settings import Settings
@@ -53,6 +54,15 @@ CREATE TABLE IF NOT EXISTS lists (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, paper_id TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS maps (key TEXT PRIMARY KEY, data TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS map_index (
+    key TEXT PRIMARY KEY,
+    seeds TEXT NOT NULL,
+    options TEXT NOT NULL,
+    source TEXT,
+    title TEXT,
+    papers INTEGER NOT NULL,
+    created_at REAL NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS pacing (api TEXT PRIMARY KEY, next_send REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS map_history (
     seedset TEXT NOT NULL,
@@ -91,6 +101,20 @@ def create_schema(conn: sqlite3.Connection) -> None:
             f"cache schema version {row[0]} is not the {SCHEMA_VERSION} this litmap uses; "
             "use another LITMAP_CACHE_DIR or run 'litmap cache clear'"
         )
+
+
+def title_word(title: str) -> str | None:
+    """The longest plain word of a title, which any record holding that title holds (a filter)."""
+    return max(re.findall(r"[A-Za-z0-9]{3,}", title), key=len, default=None)
+
+
+def best_title_match(title: str, rows: Iterable[tuple[str, Any, Any]]) -> str | None:
+    """Of (paperId, title, citationCount) rows, the id of the most cited whose title is `title`,
+    case and spacing aside (the least id among equals: the same answer every time)."""
+    want = " ".join(title.split()).casefold()
+    found = [(-(cites or 0), pid) for pid, text, cites in rows
+             if isinstance(text, str) and " ".join(text.split()).casefold() == want]
+    return min(found)[1] if found else None
 
 
 def _chunks(seq: Sequence[str], n: int = 500) -> Iterator[Sequence[str]]:
@@ -282,6 +306,16 @@ class Store:
         row = self.conn.execute("SELECT paper_id FROM aliases WHERE alias = ?", (alias,)).fetchone()
         return row[0] if row else None
 
+    def match_title(self, title: str) -> str | None:
+        """The paper whose title is `title` (case and spacing aside), the most cited if several:
+        a title seed against a dataset, which has no title search. A scan of the full records
+        (in SQL, of those holding the title's longest plain word): 0.1 s on the bundled
+        sample, minutes on a full release."""
+        word = title_word(title)
+        q = "SELECT paper_id, json_extract(data, '$.title'), json_extract(data, '$.citationCount') FROM papers " \
+            "WHERE full = 1" + (" AND data LIKE ?" if word else "")
+        return best_title_match(title, self.conn.execute(q, [f"%{word}%"] if word else []))
+
     # -- citation lists -------------------------------------------------------------------
 
     def put_answer(self, stubs: Iterable[dict], lists: Iterable[tuple[str, str, Iterable[Edge], str, int | None]]) -> None:
@@ -325,12 +359,34 @@ class Store:
 
     # -- maps -----------------------------------------------------------------------------
 
-    def put_map(self, key: str, data: dict) -> None:
+    def put_map(self, key: str, data: dict, about: dict | None = None) -> None:
+        """Keep a finished map; `about` (seeds as given, options, source, title) lists it among
+        the cache's maps (map_index), in the same transaction."""
         with self.transaction() as c:
+            now = time.time()
             c.execute(
                 "INSERT OR REPLACE INTO maps VALUES (?,?,?)",
-                (key, json.dumps(data, sort_keys=True, ensure_ascii=False), time.time()),
+                (key, json.dumps(data, sort_keys=True, ensure_ascii=False), now),
             )
+            if about is not None:
+                c.execute("INSERT OR REPLACE INTO map_index VALUES (?,?,?,?,?,?,?)",
+                          (key, json.dumps(about["seeds"]), json.dumps(about["options"], sort_keys=True),
+                           about.get("source"), about.get("title"), len(data.get("nodes") or []), now))
+
+    def map_index(self, limit: int = 100) -> list[dict]:
+        """The maps put with `about`, newest first: {key, seeds, options, source, title, papers,
+        created_at}. A cache older than the index (read-only, so never given the table) has none."""
+        try:
+            rows = self.conn.execute("SELECT i.key, i.seeds, i.options, i.source, i.title, i.papers, i.created_at "
+                                     "FROM map_index i JOIN maps m ON m.key = i.key "
+                                     "ORDER BY i.created_at DESC, i.key LIMIT ?", (limit,)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise
+        return [{"key": k, "seeds": json.loads(seeds), "options": json.loads(options), "source": source,
+                 "title": title, "papers": papers, "created_at": created}
+                for k, seeds, options, source, title, papers, created in rows]
 
     def get_map(self, key: str, newer_than: float = 0.0) -> dict | None:
         row = self.conn.execute("SELECT data FROM maps WHERE key = ? AND created_at >= ?", (key, newer_than)).fetchone()
