@@ -103,10 +103,12 @@ def test_browser_walk_on_the_sample(browser, sample_env, serve, tmp_path):
     entries = len(re.findall(r"^@", bib.read_text(encoding="utf-8"), re.M))
     assert entries == len(drv.execute_script("return window.litmap.data.nodes")) == 42
     assert _bibtex_accepts(bib, tmp_path / "bibtex") == entries
-    assert _errors(drv) == []                            # no script error, no CSP report on any page
     ARTIFACTS.mkdir(exist_ok=True)
     drv.save_screenshot(str(ARTIFACTS / "serve-two-seeds-1280x800.png"))
     bib.unlink()
+    drv.find_elements("css selector", "#litmap-bar .lm-chip .lm-x")[1].click()   # Remove seed: Maldacena's chip
+    _map_of(drv, [GKP])
+    assert _errors(drv) == []                            # no script error, no CSP report on any page
 
 
 def _nothing_ran(drv) -> None:
@@ -170,4 +172,28 @@ def test_browser_progress_page_cancel_and_try_again(browser, fake_api, serve):
     assert not drv.find_element("id", "cancel").is_displayed()
     drv.find_element("id", "again").click()                  # goes on from the cache
     _map_of(drv, [SMALL["seed"]])
+    assert _errors(drv) == []
+
+
+@pytest.mark.browser
+def test_browser_library_upload_and_the_actions_on_its_missing_list(browser, sample_env, serve, tmp_path):
+    server = serve(source="sample")
+    drv = browser
+    drv.get(server.url)
+    _until(drv, "window.litmapApp.ready")
+    library = Path(__file__).parent / "fixtures" / "library" / "hepth-ids.txt"
+    drv.find_element("id", "library").send_keys(str(library))       # read in memory by the server
+    _until(drv, "window.litmap && window.litmap.ready && window.litmap.firstDraw && window.litmap.app.ready")
+    assert drv.execute_script("return location.pathname").startswith("/library/")
+    assert drv.find_element("id", "map-title").text == "Your library: 10 papers"
+    drv.find_element("id", "tab-missing").click()
+    first = _until(drv, "document.querySelector('#list li')._paper.id")
+    _click_row(drv, first)
+    assert drv.find_element("id", "lm-map-this").is_displayed() and drv.find_element("id", "lm-add-seed").is_displayed()
+    drv.find_element("id", "lm-add-seed").click()                   # the library's papers and this one
+    seeds = _until(drv, "window.litmap.app && window.litmap.app.ready && window.litmap.data.seeds.length === 11 "
+                        "&& window.litmap.data.seeds")
+    assert seeds[-1] == first
+    drv.back()
+    _until(drv, "window.litmap.app.ready && location.pathname.indexOf('/library/') === 0")
     assert _errors(drv) == []
