@@ -20,6 +20,7 @@ import threading
 from http.server import ThreadingHTTPServer
 
 from litmap import errors, pipeline
+from litmap.serve import pages
 from litmap.serve.app import App, Handler
 from litmap.settings import Settings
 
@@ -56,6 +57,9 @@ class Server(ThreadingHTTPServer):
             raise errors.LitmapError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         self.app.port = self.server_address[1]
         self._thread: threading.Thread | None = None
+        # The first page would pay the renderer's imports and first use (numpy, the bundled
+        # vis-network, the templates): 0.7 s, measured. Paid here, in the background, instead.
+        threading.Thread(target=pages.warm_up, name="litmap-warm-up", daemon=True).start()
 
     @property
     def url(self) -> str:

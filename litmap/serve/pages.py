@@ -40,6 +40,13 @@ def _app_script() -> str:
     return render.inline_script(_template("serve.js"))
 
 
+def warm_up() -> None:
+    """Render a map of one paper once: imports, caches and templates loaded before a page asks."""
+    paper = {"id": "0" * 40, "paperId": "0" * 40, "title": "warm-up", "role": "seed", "year": 2000, "x": 0.0, "y": 0.0}
+    render.render_html({"format": "litmap-map/1", "seeds": [paper["id"]], "nodes": [paper], "edges": []}, {})
+    app_page("home", {})
+
+
 def app_csp() -> str:
     """The app pages' policy: their one script, fetch and forms to the server itself, no frames."""
     return (f"default-src 'none'; script-src {render.csp_hash(_app_script())}; style-src 'unsafe-inline'; "
