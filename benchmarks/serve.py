@@ -149,6 +149,19 @@ def select_node(drv, pid: str) -> None:
     wait(drv, "window.litmap.app.selected === arguments[0]", pid)
 
 
+def map_this(drv, pid: str) -> float:
+    """Seconds from the click on Map this paper (on `pid`, in Maldacena's map) to its map drawn;
+    then Back to Maldacena's."""
+    select_node(drv, pid)
+    t = time.perf_counter()
+    drv.find_element("id", "lm-map-this").click()
+    drawn(drv, pid)
+    took = time.perf_counter() - t
+    drv.back()
+    drawn(drv, arxiv_paper_id(MALDACENA))
+    return took
+
+
 def recentre(env: dict, screenshot: Path | None) -> list[dict]:
     server = Served(env)
     drv = chrome()
@@ -157,32 +170,12 @@ def recentre(env: dict, screenshot: Path | None) -> list[dict]:
         drv.get(f"{server.base}/?token={server.token}")
         drv.get(f"{server.base}/map?seed={MALDACENA}")
         drawn(drv, arxiv_paper_id(MALDACENA))
-        times, before = [], load()
-        for arxiv in RECENTRE:
-            pid = arxiv_paper_id(arxiv)
-            select_node(drv, pid)
-            t = time.perf_counter()
-            drv.find_element("id", "lm-map-this").click()
-            drawn(drv, pid)
-            times.append(time.perf_counter() - t)
-            drv.back()
-            drawn(drv, arxiv_paper_id(MALDACENA))
-        rows.append({"what": "re-centring in Chromium: Map this paper -> the new map drawn (its first map)",
-                     "n": len(times), "median": statistics.median(times), "max": max(times),
-                     "load": (before, load()), "size": None, "goal": "recentre"})
-        times, before = [], load()
-        for arxiv in RECENTRE[:3]:                              # the same again: those maps are cached now
-            pid = arxiv_paper_id(arxiv)
-            select_node(drv, pid)
-            t = time.perf_counter()
-            drv.find_element("id", "lm-map-this").click()
-            drawn(drv, pid)
-            times.append(time.perf_counter() - t)
-            drv.back()
-            drawn(drv, arxiv_paper_id(MALDACENA))
-        rows.append({"what": "re-centring on a map already in the cache", "n": len(times),
-                     "median": statistics.median(times), "max": max(times), "load": (before, load()),
-                     "size": None, "goal": "recentre"})
+        for what, papers in (("re-centring in Chromium: Map this paper -> the new map drawn (its first map)", RECENTRE),
+                             ("re-centring on a map already in the cache", RECENTRE[:3])):   # the same again
+            before = load()
+            times = [map_this(drv, arxiv_paper_id(arxiv)) for arxiv in papers]
+            rows.append({"what": what, "n": len(times), "median": statistics.median(times), "max": max(times),
+                         "load": (before, load()), "size": None, "goal": "recentre"})
         if screenshot:
             select_node(drv, arxiv_paper_id("hep-th/9802109"))    # Gubser-Klebanov-Polyakov, its actions shown
             drv.find_element("id", "btn-fit").click()

@@ -328,7 +328,7 @@ def test_the_plan_ends_at_the_requests_made(case, tmp_path, sample_corpus):
     assert planned[-1].expected == m.requests
     assert events[0].expected is None            # nothing to go on before the seeds are known
     if case == "capped":
-        assert m.requests == 17 and any(e.expected < 17 for e in planned)    # revised as the crawl learnt
+        assert any(e.expected < m.requests for e in planned)    # revised as the crawl learnt
 
 
 def test_no_plan_when_nothing_is_fetched(tmp_path):

@@ -234,7 +234,8 @@ def test_progress_arrives_during_a_cold_crawl_and_cancel_keeps_what_was_fetched(
     made = api.count
     progress = wait_until(lambda: [d for name, d in events if name == "progress"],
                           lambda ds: bool(ds) and ds[-1]["requests"] == made)
-    assert len(progress) >= 4 and progress[-1]["requests"] == made, progress
+    # (a stream sends the newest state: steps quicker than the stream are seen together)
+    assert len(progress) >= 2 and progress[0]["requests"] < made == progress[-1]["requests"], progress
     assert [d["requests"] for d in progress] == sorted(d["requests"] for d in progress)
     planned = [d for d in progress if d["expected"] is not None]
     assert planned and all(d["expected"] >= d["requests"] for d in planned)
