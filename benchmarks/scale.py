@@ -199,45 +199,52 @@ def report(results: list[dict], machine: str) -> str:
     for engine in engines:
         rows = sorted((r for r in results if r["engine"] == engine), key=lambda r: r["edges"])
         lines += [f"## {engine}", "",
-                  "| edges | papers | build | build CPU | build peak RSS | index on disk | bytes/edge | median seed cold / warm | hub seed cold / warm | hub map peak RSS |",
+                  "| edges | papers | build | build CPU | build peak RSS | index on disk | bytes/edge "
+                  "| median seed cold / warm | hub seed cold / warm | hub map peak RSS |",
                   "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in rows:
             lines.append(
-                f"| {r['edges']:,} | {r['papers']:,} | {r['build_s']:,.0f} s | {r['build_cpu_s']:,.0f} s | {r['build_peak_mb']:,} MB | "
-                f"{r['index_bytes'] / 1e6:,.0f} MB | {r['index_bytes'] / r['edges']:.0f} | {r['median_cold_s']:.2f} / {r['median_warm_s']:.2f} s | "
+                f"| {r['edges']:,} | {r['papers']:,} | {r['build_s']:,.0f} s | {r['build_cpu_s']:,.0f} s "
+                f"| {r['build_peak_mb']:,} MB | {r['index_bytes'] / 1e6:,.0f} MB | {r['index_bytes'] / r['edges']:.0f} "
+                f"| {r['median_cold_s']:.2f} / {r['median_warm_s']:.2f} s | "
                 f"{r['hub_cold_s']:.2f} / {r['hub_warm_s']:.2f} s | {r.get('hub_warm_peak_mb', 0):,} MB |")
-        lines += ["", f"Fit, log y = a + b log(edges) over the sizes from 10^6 edges up, extrapolated to the full release "
-                  f"({FULL_EDGES:.2g} edges, {FULL_PAPERS:.2g} papers); the range spans the extrapolations by this fit, by the "
-                  "last two sizes alone and by all sizes (see `fit()`):", "",
+        lines += ["", "Fit, log y = a + b log(edges) over the sizes from 10^6 edges up, extrapolated to the full "
+                  f"release ({FULL_EDGES:.2g} edges, {FULL_PAPERS:.2g} papers); the range spans the extrapolations "
+                  "by this fit, by the last two sizes alone and by all sizes (see `fit()`):", "",
                   "| measure | slope b | at full scale | range |", "|---|---:|---:|---:|"]
         for key, label, conv, unit in MEASURES:
             f = fit([r["edges"] for r in rows], [r.get(key, 0) for r in rows])
             if f is None:
                 continue
             lines.append(f"| {label} | {f['slope']:.2f} | {_fmt(f['at_full'] * conv)} {unit} | "
-                         f"{_fmt(f['low'] * conv if f['low'] else None)} – {_fmt(f['high'] * conv if f['high'] else None)} {unit} |")
+                         f"{_fmt(f['low'] * conv if f['low'] else None)} – "
+                         f"{_fmt(f['high'] * conv if f['high'] else None)} {unit} |")
         if len(rows) < 3:
             lines.append(f"\nOnly {len(rows)} sizes measured: read the slopes as a direction, not an estimate.")
         if engine == "duckdb":
-            lines.append("\nThe build's memory is bounded by DuckDB's memory_limit (LITMAP_DUCKDB_MEMORY, 4 GB; it spills "
-                         "to disk beyond), so its peak RSS levels off at about that plus Python: the extrapolated figure "
-                         "does not apply. Its map times swing with the machine's load (DuckDB runs its scans on worker "
-                         "threads, which nice 19 starves most), so their slopes say little; compare the sizes row by row.")
+            lines.append("\nThe build's memory is bounded by DuckDB's memory_limit (LITMAP_DUCKDB_MEMORY, 4 GB; "
+                         "it spills to disk beyond), so its peak RSS levels off at about that plus Python: the "
+                         "extrapolated figure does not apply. Its map times swing with the machine's load (DuckDB "
+                         "runs its scans on worker threads, which nice 19 starves most), so their slopes say little; "
+                         "compare the sizes row by row.")
         lines.append("")
     lines += ["## Reading the figures", "",
-              "- Wall times: 10^5-10^7 ran at `nice -n 19` on a machine whose load average stayed at 6-10 (other "
-              "developers' test suites), the build's wall time 4-9x its CPU time for that reason alone; 3·10^7 ran at "
-              "`nice -n 10` with the two engines side by side at a load of 2-4. So the wall-time and map-time slopes mix "
-              "loads and say little (their ranges show it); compare sizes row by row. The CPU time and the disk size are "
-              "the better guide to a dedicated machine; the SQLite build is essentially one thread (one writer), so 8 "
-              "cores do not divide it.",
-              "- Map times are whole `litmap seed` processes: about 1 s of them is Python start-up and imports at any size.",
-              "- The hub seed is the paper at the top 0.01 % by citations of each synthetic graph (1.3k-3.2k citations); "
-              "the real release's top 0.01 % have several thousand to tens of thousands, so real hub maps cost more.",
+              "- Wall times: 10^5-10^7 ran at `nice -n 19` on a machine whose load average stayed at 6-10 "
+              "(other developers' test suites), the build's wall time 4-9x its CPU time for that reason alone; "
+              "3·10^7 ran at `nice -n 10` with the two engines side by side at a load of 2-4. So the wall-time "
+              "and map-time slopes mix loads and say little (their ranges show it); compare sizes row by row. "
+              "The CPU time and the disk size are the better guide to a dedicated machine; the SQLite build is "
+              "essentially one thread (one writer), so 8 cores do not divide it.",
+              "- Map times are whole `litmap seed` processes: about 1 s of them is Python start-up and imports at "
+              "any size.",
+              "- The hub seed is the paper at the top 0.01 % by citations of each synthetic graph (1.3k-3.2k "
+              "citations); the real release's top 0.01 % have several thousand to tens of thousands, so real hub "
+              "maps cost more.",
               "- Both engines give the same map: byte-identical page, .bib and .json on the bundled sample "
               "(tests/test_equivalence.py), and the same map JSON for the median and the hub seed of the 10^6 graph.",
-              "- Points missing from a table were not measured in the time available; `python benchmarks/scale.py` measures "
-              "only what its results file lacks, so a re-run completes the curve.", ""]
+              "- Points missing from a table were not measured in the time available; "
+              "`python benchmarks/scale.py` measures only what its results file lacks, so a re-run completes the "
+              "curve.", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -268,8 +275,8 @@ def main() -> None:
                 print(json.dumps(row), file=sys.stderr, flush=True)
                 results = [r for r in results if (r["engine"], r["size"]) != (engine, size)] + [row]
                 args.results.write_text(json.dumps(results, indent=1) + "\n")
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     args.out.write_text(report(results, f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB"))
     print(f"wrote {args.out}", file=sys.stderr)

@@ -22,14 +22,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from litmap import ids as idmod
 from litmap import s2
 from litmap.errors import NoNeighbourhoodError, NotFoundError
 from litmap.records import paper_aliases
-from litmap.store import Store
+from litmap.store import GraphStore, Store, writable
 
 PAPER_FIELDS = (
     "paperId,corpusId,externalIds,title,abstract,tldr,authors,year,venue,journal,"
@@ -51,8 +52,9 @@ LISTED_WORKS = 10  # Prior and Derivative works listed on a map
 COUPLING_MAX_CITERS = 2000
 # Bump when a map gains or changes keys: cached maps of an older revision are then rebuilt
 # (from cached lists, no requests) instead of being shown without the new parts.
-MAP_REVISION = 5  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
-# 5: the citation edges among the map's papers ("citations", for Map.citations)
+MAP_REVISION = 6  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
+# 5: the citation edges among the map's papers ("citations", for Map.citations); 6: new papers
+# ranked by their neighbourhood (similarity.rank)
 
 
 @dataclass
@@ -68,7 +70,7 @@ class Options:
 
 @dataclass
 class Crawler:
-    store: Store
+    store: GraphStore  # the API cache (a Store), or a dataset's read-only index
     client: s2.Client | None = None  # None: use only what the store holds
     progress: Callable[[str], None] = lambda stage: None
     source: str | None = None  # the dataset the store is, if any (for messages)
@@ -79,6 +81,12 @@ class Crawler:
     stats: dict = field(default_factory=lambda: {"truncated": [], "missing": [], "unresolved_references": 0})
     planned: bool = False  # a plan was announced: later steps keep it up to date, down to 0
     uncut: bool = False    # the API sent a nested list longer than NESTED_SUSPECT whole: it cuts none
+
+    def _api(self) -> s2.Client:
+        """The client, for the steps that run only when something must be fetched."""
+        if self.client is None:
+            raise RuntimeError("this crawl has no client: it cannot fetch")
+        return self.client
 
     # -- seeds ----------------------------------------------------------------------------
 
@@ -92,7 +100,7 @@ class Crawler:
                 found[ref] = pid
         todo = [r for r in refs if r not in found]
         if self.client is None:  # a dataset (or the cache alone) has no title search: its titles
-            for ref in [r for r in todo if r.kind == "title" and hasattr(self.store, "match_title")]:
+            for ref in [r for r in todo if r.kind == "title"]:
                 pid = self.store.match_title(ref.value)
                 if pid:
                     found[ref] = pid
@@ -108,16 +116,16 @@ class Crawler:
         others = [r for r in todo if r.kind != "title"]
         answers: list[tuple[idmod.Ref, dict | None]] = []
         if others:
-            answers += zip(others, self.client.batch([r.api_id for r in others], PAPER_FIELDS))
+            answers += zip(others, self._api().batch([r.api_id for r in others], PAPER_FIELDS))
         for ref in titles:
             try:
-                answers.append((ref, self.client.match_title(ref.value, PAPER_FIELDS)))
+                answers.append((ref, self._api().match_title(ref.value, PAPER_FIELDS)))
             except s2.NotFound:
                 answers.append((ref, None))
         for ref, raw in answers:
             if not raw or not raw.get("paperId"):
                 raise NotFoundError(f"paper {ref} not found on Semantic Scholar")
-            found[ref] = learn(self.store, ref.alias, raw)
+            found[ref] = learn(writable(self.store), ref.alias, raw)
         return list(dict.fromkeys(found[r] for r in refs))
 
     # -- lists ----------------------------------------------------------------------------
@@ -129,8 +137,8 @@ class Crawler:
         batch answer cut short is fetched again page by page (ensure_lists). `after`: the
         requests expected for the steps after this one (for the plan)."""
         if self.client is not None and len(seeds) > 1:
-            have = [self.store.list_status(seeds, k) for k in ("references", "citations")]
-            todo = [p for p in seeds if any(p not in h for h in have)]
+            listed = [self.store.list_status(seeds, k) for k in ("references", "citations")]
+            todo = [p for p in seeds if any(p not in h for h in listed)]
             if len(todo) > 1:
                 self.progress(f"references and citations of {len(todo)} seeds")
                 self.ensure_lists(todo, ("references", "citations"), self.store.counts(todo), after=after)
@@ -162,7 +170,7 @@ class Crawler:
 
     def _store_items(self, pid: str, kind: str, items: list[dict], truncated: bool) -> None:
         stubs, row = self._learned(pid, kind, items, truncated)
-        self.store.put_answer(stubs, [row])
+        writable(self.store).put_answer(stubs, [row])
 
     def ensure_lists(self, pids: list[str], kinds: tuple[str, ...], counts: dict[str, tuple], after: int = 0) -> None:
         """Lists of many papers through /paper/batch with nested lists, in budgeted chunks."""
@@ -217,8 +225,11 @@ class Crawler:
             self.progress(f"{', '.join(what[:-1])}{' and ' if what[:-1] else ''}{what[-1]} of {len(chunk)} papers")
             fields = ",".join([PAPER_FIELDS if full else COUNT_FIELDS,
                                *(f"{k}.paperId,{k}.year,{k}.citationCount,{k}.referenceCount" for k in kinds)])
-            answer = self.client.batch_chunk(chunk, fields)
-            stubs, rows, capped_lists, papers = [], [], [], []
+            answer = self._api().batch_chunk(chunk, fields)
+            stubs: list[dict] = []
+            rows: list[tuple] = []
+            capped_lists: list[tuple[str, str, list[dict]]] = []
+            papers: list[dict] = []
             for pid, raw in zip(chunk, answer):
                 if raw and full and pid in detail:
                     papers.append(s2.normalise_paper(raw))
@@ -238,8 +249,8 @@ class Crawler:
                     stubs += more
                     rows.append(row)
             if papers:
-                self.store.put_papers(papers, full=True)
-            self.store.put_answer(stubs, rows)
+                writable(self.store).put_papers(papers, full=True)
+            writable(self.store).put_answer(stubs, rows)
             for pid, kind, nested in capped_lists:
                 self._complete(pid, kind, nested)
 
@@ -251,7 +262,8 @@ class Crawler:
         (and no nested item is unresolved, so unnamed), together they are the whole list. If
         they overlap the two orders differ, and the positions before are paged too: never
         less than the whole list, and one request instead of two in the common case."""
-        fetch = self.client.references if kind == "references" else self.client.citations
+        client = self._api()
+        fetch = client.references if kind == "references" else client.citations
         key = "citedPaper" if kind == "references" else "citingPaper"
         rest, truncated = fetch(pid, EDGE_FIELDS, offset=len(nested))
         named = [n.get("paperId") for n in nested]
@@ -275,8 +287,8 @@ class Crawler:
         self.progress(f"details of {len(todo)} papers")
         for i in range(0, len(todo), s2.BATCH_SIZE):
             chunk = todo[i : i + s2.BATCH_SIZE]
-            papers = [s2.normalise_paper(r) for r in self.client.batch_chunk(chunk, PAPER_FIELDS) if r]
-            self.store.put_papers(papers, full=True)
+            papers = [s2.normalise_paper(r) for r in self._api().batch_chunk(chunk, PAPER_FIELDS) if r]
+            writable(self.store).put_papers(papers, full=True)
 
     # -- the whole map --------------------------------------------------------------------
 
@@ -294,7 +306,11 @@ class Crawler:
         self.seed_lists(seeds, after=math.ceil(neighbours_guess / s2.BATCH_SIZE) + map_guess)
         seed_set = set(seeds)  # a library has thousands of seeds: no `in` on the list
         seed_refs = sorted({b for a, b in self.store.list_edges(seeds, "references") if a in seed_set} - seed_set)
-        seed_cits = sorted({a for a, b in self.store.list_edges(seeds, "citations") if b in seed_set} - seed_set)
+        cited = [(a, b) for a, b in self.store.list_edges(seeds, "citations") if b in seed_set and a != b]
+        seed_cits = sorted({a for a, _ in cited} - seed_set)
+        # how much co-citation evidence each seed has: the ranking leans on it as much (similarity.rank)
+        per_seed = Counter(b for _, b in set(cited))
+        self.stats["seed_citers"] = {s: per_seed[s] for s in sorted(seed_set)}
         if not seed_refs and not seed_cits:
             raise NoNeighbourhoodError(
                 f"{', '.join(seeds)} has no references or citations on record, so there is no neighbourhood to map"
@@ -336,11 +352,10 @@ class Crawler:
                                      prior=prior, derivative=derivative)
 
     def _likely_listed(self, edges: list[tuple[str, str]], node_ids: list[str], seeds: list[str]) -> list[str]:
-        from litmap import similarity
+        from litmap import similarity  # here: see build
 
-        known = set(edges) | set(self.store.list_edges(node_ids, "references")) \
-            | set(self.store.list_edges(node_ids, "citations"))
-        known = sorted(known)
+        known = sorted(set(edges) | set(self.store.list_edges(node_ids, "references"))
+                       | set(self.store.list_edges(node_ids, "citations")))
         k = 3 * LISTED_WORKS
         out = similarity.prior_works(known, node_ids, k=k, exclude=frozenset(seeds))
         out += similarity.derivative_works(known, node_ids, k=k, exclude=frozenset(seeds))
@@ -353,7 +368,7 @@ class Crawler:
         return sorted(out)
 
 
-def known_id(store: Any, ref: idmod.Ref) -> str | None:
+def known_id(store: GraphStore, ref: idmod.Ref) -> str | None:
     """The paperId of `ref` if the store holds its full record (then no request is needed)."""
     pid = store.resolve(ref.alias) or (ref.value if ref.kind == "s2" else None)
     return pid if pid and store.full_ids([pid]) else None
@@ -364,7 +379,8 @@ def learn(store: Store, alias: str, raw: dict) -> str:
     paper = s2.normalise_paper(raw)
     store.put_papers([paper], full=True)
     store.put_aliases([(alias, paper["paperId"]), *paper_aliases(paper)])
-    return paper["paperId"]
+    pid: str = paper["paperId"]
+    return pid
 
 
 def _count(counts: dict[str, tuple], pid: str, kind: str) -> int:

@@ -184,7 +184,8 @@ def test_split_authors(text, names):
         ("Nucl.Phys. B486 (1997) 339-352", {"name": "Nucl.Phys. B", "volume": "486", "pages": "339-352"}),
         ("JHEP 0205 (2002) 042", {"name": "JHEP", "volume": "0205", "pages": "042"}),
         ("Phys.Rev. D59 (1999) 048901", {"name": "Phys.Rev. D", "volume": "59", "pages": "048901"}),
-        ("Nucl.Phys.Proc.Suppl. 45BC (1996) 177-187", {"name": "Nucl.Phys.Proc.Suppl.", "volume": "45BC", "pages": "177-187"}),
+        ("Nucl.Phys.Proc.Suppl. 45BC (1996) 177-187",
+         {"name": "Nucl.Phys.Proc.Suppl.", "volume": "45BC", "pages": "177-187"}),
         ("Phys. Rev. Lett. 75, 588 (1995)", {"name": "Phys. Rev. Lett.", "volume": "75", "pages": "588"}),
         ("Theor.Math.Phys. 114 (1998) 184-197; Teor.Mat.Fiz. 114 (1998) 233-249",
          {"name": "Theor.Math.Phys.", "volume": "114", "pages": "184-197"}),
@@ -331,7 +332,8 @@ def _s2_paper(cid: int, title: str, **extra) -> dict:
         "title": title, "authors": [{"authorId": str(cid * 10), "name": f"Author {cid}"}],
         "venue": "", "publicationvenueid": None, "year": 2000 + cid, "referencecount": 0, "citationcount": 0,
         "influentialcitationcount": 0, "isopenaccess": False, "s2fieldsofstudy": None, "publicationtypes": None,
-        "publicationdate": None, "journal": {"name": "", "pages": None, "volume": ""}, "updated": "2022-01-01T00:00:00Z",
+        "publicationdate": None, "journal": {"name": "", "pages": None, "volume": ""},
+        "updated": "2022-01-01T00:00:00Z",
     }
     row.update(extra)
     return row
