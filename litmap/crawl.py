@@ -106,6 +106,11 @@ class Crawler:
                     found[ref] = pid
             todo = [r for r in todo if r not in found]
         if todo and self.client is None:
+            what = f"no paper titled {todo[0].value!r}" if todo[0].kind == "title" else None
+            if what and self.source:
+                name = "the bundled sample" if str(self.source) == "sample" else f"the dataset {self.source}"
+                raise NotFoundError(f"{what} in {name} (a title matches whole, case and spacing aside); give its "
+                                    "id, or drop --source to look the title up on Semantic Scholar")
             if self.source:
                 name = "the bundled sample (arXiv hep-th, 1992-2003)" if str(self.source) == "sample" \
                     else f"the dataset {self.source}"

@@ -445,7 +445,8 @@ def test_litmap_serve_warns_off_the_loopback_and_says_what_is_wrong(sample_index
 def test_titles_are_found_in_a_dataset(sample_env):
     m = litmap.map("Gauge Theory Correlators from Non-Critical String Theory", source="sample", nodes=5)
     assert m.seeds[0]["externalIds"]["ArXiv"] == "hep-th/9802109"
-    with pytest.raises(litmap.NotFoundError, match="is not in the bundled sample"):
+    with pytest.raises(litmap.NotFoundError, match="no paper titled 'A Title Nobody Ever Wrote About Anything' in "
+                                                   "the bundled sample"):
         litmap.map("A Title Nobody Ever Wrote About Anything", source="sample", nodes=5)
 
 
