@@ -380,6 +380,25 @@ def test_a_reload_of_a_cached_map_makes_no_request_and_home_lists_it(fake_api, s
     assert fresh.get(maps[1]["url"]).status_code == 200 and fake_api.count == made
 
 
+def test_a_read_only_cache_serves_its_maps_and_says_why_it_builds_no_new_one(fake_api, serve, cache_dir,
+                                                                            monkeypatch):
+    v = Visitor(serve())
+    assert v.get("/api/map?seed=" + SEED_DOI).status_code == 200
+    made = fake_api.count
+    real_access = os.access     # a shared or archived cache: neither the folder nor the file writable
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if mode & os.W_OK and
+                        str(p).startswith(str(cache_dir)) else real_access(p, mode, *a, **k))
+    fresh = Visitor(serve())
+    page = fresh.get("/map?seed=" + SEED_DOI)
+    assert page.status_code == 200 and ADDON.search(page.text) and fake_api.count == made
+    assert [m["title"] for m in page_data(fresh.get("/"))["maps"]] == ["The Seed Paper on Literature Maps"]
+    assert fresh.get("/api/export", params={"seed": SEED_DOI, "format": "ris"}).text.startswith("TY  - ")
+    r = open_map(fresh, "/map?seed=" + MALDACENA)
+    assert r.status_code == 500 and page_data(r)["kind"] == "error" and "Traceback" not in r.text
+    assert page_data(r)["message"] == (f"the cache {cache_dir} is read-only; maps already in it still work, to "
+                                       "fetch more set LITMAP_CACHE_DIR to a writable directory")
+
+
 def test_the_page_knows_which_given_id_names_which_seed(sample_env, serve):
     v = Visitor(serve(source="sample"))
     r = open_map(v, "/map", params=[("seed", MALDACENA), ("seed", "arXiv:hep-th/9802109"), ("nodes", "12")])

@@ -197,3 +197,22 @@ def test_browser_library_upload_and_the_actions_on_its_missing_list(browser, sam
     drv.back()
     _until(drv, "window.litmap.app.ready && location.pathname.indexOf('/library/') === 0")
     assert _errors(drv) == []
+
+
+@pytest.mark.browser
+def test_browser_the_app_shows_a_new_papers_thin_evidence_note(browser, sample_env, serve):
+    # main's evidence note (#map-note) on the app's map page, as on the page litmap seed writes
+    server = serve(source="sample")
+    drv = browser
+    drv.get(server.url)
+    _until(drv, "window.litmapApp.ready && window.litmapApp.kind === 'home'")
+    drv.get(server.url.split("/?")[0] + "/map?seed=hep-th/0304271")    # nobody in the sample cites it
+    _map_of(drv, [arxiv_paper_id("hep-th/0304271")])
+    note = drv.find_element("id", "map-note")
+    assert note.is_displayed()
+    assert note.text == ("Thin evidence \u2014 no citing papers yet: ranked by its references and the papers "
+                         "that share them.")
+    drv.get(server.url.split("/?")[0] + "/map?seed=" + MALDACENA)
+    _map_of(drv, [MALDACENA])
+    assert not drv.find_element("id", "map-note").is_displayed()
+    assert not _errors(drv)
