@@ -258,6 +258,36 @@ def export_cmd(seeds: tuple[str, ...], fmt: str, which: str, output: str | None,
         click.echo(text, nl=False)
 
 
+@cli.command()
+@click.option("--source", metavar="PATH|sample",
+              help="Maps from a local Semantic Scholar bulk dataset ('sample': the bundled arXiv hep-th graph).")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; anything but the loopback lets other machines reach the app "
+                   "(a warning says so).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the app in the browser.")
+@click.option("--api-key", metavar="KEY",
+              help="Semantic Scholar API key (default: $S2_API_KEY). Never stored, never sent to the browser.")
+@click.option("--rate", type=click.FloatRange(0), help="Requests per second (default 1; 0 = no pacing).")
+def serve(source: str | None, port: int, host: str, open_browser: bool, api_key: str | None,
+          rate: float | None) -> None:
+    """A local web app on the same cache: search, maps of your library, and any paper on a map one
+    click from its own map. Prints the address to open (with its access token); Ctrl-C stops."""
+    from litmap.serve import Server, is_loopback  # here: the server is needed by this command only
+
+    server = Server(Settings.from_env(api_key=api_key, rate=rate), source=source, host=host, port=port)
+    if not is_loopback(host):
+        _note(f"warning: listening on {host}, not only on this machine: anyone who can reach it on port "
+              f"{server.app.port} and has the token can use litmap here (and its API key through it)")
+    click.echo(f"litmap serve: {server.url}")
+    click.echo("  (maps from " + server.app.source_label + "; Ctrl-C stops)", err=True)
+    if open_browser and not webbrowser.open(server.url):
+        _note(f"note: no web browser found; open {server.url} yourself")
+    server.run()
+    _note("stopped; everything fetched is kept in the cache")
+
+
 @cli.group()
 def cache() -> None:
     """Inspect or clear the cache (LITMAP_CACHE_DIR, default ./cache)."""

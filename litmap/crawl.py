@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -45,6 +46,7 @@ NESTED_SUSPECT = 1000
 # Keep one batch answer well under the API's 10 MB limit: sum of nested list lengths.
 BATCH_EDGE_BUDGET = 40_000
 _KINDS = ("references", "citations")
+Call = tuple[list[str], tuple[str, ...], bool]  # one /paper/batch call: ids, nested kinds, full records?
 LISTED_WORKS = 10  # Prior and Derivative works listed on a map
 # The coupling step skips references cited more than this: citing a classic says little about
 # a paper's topic, and its citers would cost many requests for a weak signal.
@@ -77,7 +79,13 @@ class Crawler:
     client: s2.Client | None = None  # None: use only what the store holds
     progress: Callable[[str], None] = lambda stage: None
     source: str | None = None  # the dataset the store is, if any (for messages)
+    # Told the requests still expected until the map is done, whenever the estimate changes
+    # (see Crawler.build): exact for the step about to run, from the counts known so far for
+    # the steps after it. Never called without a client (a dataset or the cache alone).
+    plan: Callable[[int], None] = lambda remaining: None
     stats: dict = field(default_factory=lambda: {"truncated": [], "missing": [], "unresolved_references": 0})
+    planned: bool = False  # a plan was announced: later steps keep it up to date, down to 0
+    uncut: bool = False    # the API sent a nested list longer than NESTED_SUSPECT whole: it cuts none
 
     def _api(self) -> s2.Client:
         """The client, for the steps that run only when something must be fetched."""
@@ -96,7 +104,18 @@ class Crawler:
             if pid:
                 found[ref] = pid
         todo = [r for r in refs if r not in found]
+        if self.client is None:  # a dataset (or the cache alone) has no title search: its titles
+            for ref in [r for r in todo if r.kind == "title"]:
+                pid = self.store.match_title(ref.value)
+                if pid:
+                    found[ref] = pid
+            todo = [r for r in todo if r not in found]
         if todo and self.client is None:
+            what = f"no paper titled {todo[0].value!r}" if todo[0].kind == "title" else None
+            if what and self.source:
+                name = "the bundled sample" if str(self.source) == "sample" else f"the dataset {self.source}"
+                raise NotFoundError(f"{what} in {name} (a title matches whole, case and spacing aside); give its "
+                                    "id, or drop --source to look the title up on Semantic Scholar")
             if self.source:
                 name = "the bundled sample (arXiv hep-th, 1992-2003)" if str(self.source) == "sample" \
                     else f"the dataset {self.source}"
@@ -121,28 +140,34 @@ class Crawler:
 
     # -- lists ----------------------------------------------------------------------------
 
-    def seed_lists(self, seeds: list[str]) -> None:
+    def seed_lists(self, seeds: list[str], after: int = 0) -> None:
         """Seeds' references and citations: one seed through the paginated endpoints (with
         isInfluential and intents), several at once through /paper/batch with nested lists, so
         a library of hundreds of seeds costs a few calls instead of two per seed; a list the
-        batch answer cut short is fetched again page by page (ensure_lists)."""
+        batch answer cut short is fetched again page by page (ensure_lists). `after`: the
+        requests expected for the steps after this one (for the plan)."""
         if self.client is not None and len(seeds) > 1:
             listed = [self.store.list_status(seeds, k) for k in ("references", "citations")]
             todo = [p for p in seeds if any(p not in h for h in listed)]
             if len(todo) > 1:
                 self.progress(f"references and citations of {len(todo)} seeds")
-                self.ensure_lists(todo, ("references", "citations"), self.store.counts(todo))
-        for kind in ("references", "citations"):
-            have = self.store.list_status(seeds, kind)
-            for pid in seeds:
-                if pid in have:
-                    continue
-                if self.client is None:
-                    self.stats["missing"].append(f"{pid} {kind}")
-                    continue
-                self.progress(f"{kind} of the seed")
-                fetch = self.client.references if kind == "references" else self.client.citations
-                self._store_items(pid, kind, *fetch(pid, EDGE_FIELDS))
+                self.ensure_lists(todo, ("references", "citations"), self.store.counts(todo), after=after)
+        todo_lists = [(pid, kind) for kind in ("references", "citations")
+                      for have in [self.store.list_status(seeds, kind)] for pid in seeds if pid not in have]
+        if self.client is not None and todo_lists:
+            counts = self.store.counts(seeds)
+            self._announce(sum(_pages(_count(counts, pid, kind)) for pid, kind in todo_lists) + after)
+        for pid, kind in todo_lists:
+            if self.client is None:
+                self.stats["missing"].append(f"{pid} {kind}")
+                continue
+            self.progress(f"{kind} of the seed")
+            fetch = self.client.references if kind == "references" else self.client.citations
+            self._store_items(pid, kind, *fetch(pid, EDGE_FIELDS))
+
+    def _announce(self, remaining: int) -> None:
+        self.planned = True
+        self.plan(remaining)
 
     def _learned(self, pid: str, kind: str, items: list[dict], truncated: bool) -> tuple[list[dict], tuple]:
         """Stubs and the list row that one paper's list items teach."""
@@ -157,15 +182,14 @@ class Crawler:
         stubs, row = self._learned(pid, kind, items, truncated)
         writable(self.store).put_answer(stubs, [row])
 
-    def ensure_lists(self, pids: list[str], kinds: tuple[str, ...], counts: dict[str, tuple]) -> None:
+    def ensure_lists(self, pids: list[str], kinds: tuple[str, ...], counts: dict[str, tuple], after: int = 0) -> None:
         """Lists of many papers through /paper/batch with nested lists, in budgeted chunks."""
-        self.ensure([(pids, kinds)], counts)
+        self.ensure([(pids, kinds)], counts, after=after)
 
-    def ensure(self, wants: list[tuple[list[str], tuple[str, ...]]], counts: dict[str, tuple],
-               details: Iterable[str] = ()) -> None:
-        """Several papers' lists (each paper the kinds its group asks for), and full records of
-        `details`, in as few /paper/batch calls as the budget allows: one call can carry both
-        kinds and the details, so steps that do not depend on each other share their calls."""
+    def _calls(self, wants: list[tuple[list[str], tuple[str, ...]]], counts: dict[str, tuple],
+               details: Iterable[str] = ()) -> tuple[dict[str, set[str]], set[str], list[Call]]:
+        """What `ensure` lacks (paper -> kinds of list; papers without their details) and the
+        batch calls that fetch it."""
         need: dict[str, set[str]] = {}
         for pids, kinds in wants:
             have = {kind: self.store.list_status(pids, kind) for kind in kinds}
@@ -175,15 +199,38 @@ class Crawler:
                     need.setdefault(p, set()).update(missing)
         detail = sorted(set(details) - self.store.full_ids(details))
         if not need and not detail:
-            return
-        if self.client is None:  # missing details are ensure_papers' to report
-            self.stats["missing"].extend(f"{p} {k}" for p in need for k in _KINDS if k in need[p])
-            return
+            return need, set(), []
         # papers needing more go first, so a chunk asking for more fields is shared by as few
         # papers as possible that did not need them (their answers only cost bytes)
         first = {p: i for i, p in enumerate(dict.fromkeys([*(p for pids, _ in wants for p in pids), *detail]))}
         order = sorted(set(need) | set(detail), key=lambda p: (p not in detail, -len(need.get(p, ())), first[p]))
-        for chunk, kinds, full in _chunks_by_budget(order, need, set(detail), counts):
+        return need, set(detail), _chunks_by_budget(order, need, set(detail), counts)
+
+    def ensure(self, wants: list[tuple[list[str], tuple[str, ...]]], counts: dict[str, tuple],
+               details: Iterable[str] = (), after: int = 0) -> None:
+        """Several papers' lists (each paper the kinds its group asks for), and full records of
+        `details`, in as few /paper/batch calls as the budget allows: one call can carry both
+        kinds and the details, so steps that do not depend on each other share their calls.
+        `after`: the requests expected for the steps after this one (for the plan)."""
+        need, detail, calls = self._calls(wants, counts, details)
+        # each call, and the pages completing the lists it will find cut at NESTED_SUSPECT (none
+        # once the API has been seen to send a longer nested list whole)
+        pages = [sum(_completion_pages(_count(counts, p, k)) for p in chunk for k in need.get(p, ()))
+                 for chunk, _, _ in calls]
+
+        def remaining(i: int) -> int:
+            return len(calls) - i + after + (0 if self.uncut else sum(pages[i:]))
+
+        if self.client is not None and (calls or self.planned):
+            self._announce(remaining(0))
+        if not calls:
+            return
+        if self.client is None:  # missing details are ensure_papers' to report
+            self.stats["missing"].extend(f"{p} {k}" for p in need for k in _KINDS if k in need[p])
+            return
+        for i, (chunk, kinds, full) in enumerate(calls):
+            if i:
+                self._announce(remaining(i))
             what = [*(["details"] if full else []), *kinds]
             self.progress(f"{', '.join(what[:-1])}{' and ' if what[:-1] else ''}{what[-1]} of {len(chunk)} papers")
             fields = ",".join([PAPER_FIELDS if full else COUNT_FIELDS,
@@ -203,6 +250,7 @@ class Crawler:
                     nested = [n for n in raw.get(kind) or [] if isinstance(n, dict)]
                     count = raw.get("citationCount" if kind == "citations" else "referenceCount") or 0
                     capped = NESTED_SUSPECT <= len(nested) < count
+                    self.uncut = self.uncut or NESTED_SUSPECT < len(nested) >= count
                     if capped and count <= s2.OFFSET_CAP:
                         capped_lists.append((pid, kind, nested))  # the paginated endpoint has the rest
                         continue
@@ -239,6 +287,8 @@ class Crawler:
 
     def ensure_papers(self, pids: list[str]) -> None:
         todo = sorted(set(pids) - self.store.full_ids(pids))
+        if self.client is not None and (todo or self.planned):
+            self._announce(math.ceil(len(todo) / s2.BATCH_SIZE))
         if not todo:
             return
         if self.client is None:
@@ -257,7 +307,13 @@ class Crawler:
         from litmap import assemble, similarity
 
         seeds = self.resolve(refs)
-        self.seed_lists(seeds)
+        # Before the seeds' lists arrive, the later steps can only be guessed from the seeds'
+        # counts: a batch call per 500 neighbours, one for the map's papers. Each step then
+        # plans exactly what it asks (ensure), and the guess for the rest is revised.
+        seed_counts = self.store.counts(seeds)
+        neighbours_guess = min(opts.max_papers, sum((c or 0) + (r or 0) for c, r in seed_counts.values()))
+        map_guess = math.ceil((len(seeds) + opts.nodes) / s2.BATCH_SIZE)
+        self.seed_lists(seeds, after=math.ceil(neighbours_guess / s2.BATCH_SIZE) + map_guess)
         seed_set = set(seeds)  # a library has thousands of seeds: no `in` on the list
         seed_refs = sorted({b for a, b in self.store.list_edges(seeds, "references") if a in seed_set} - seed_set)
         cited = [(a, b) for a, b in self.store.list_edges(seeds, "citations") if b in seed_set and a != b]
@@ -280,7 +336,7 @@ class Crawler:
             specific = [p for p in seed_refs if ((counts.get(p) or (0,))[0] or 0) <= COUPLING_MAX_CITERS]
             expanded_cits = _by_specificity(specific, counts)[:budget]
         # both depend only on the seeds' lists: one round of batch calls serves both
-        self.ensure([(neighbours, ("references",)), (expanded_cits, ("citations",))], counts)
+        self.ensure([(neighbours, ("references",)), (expanded_cits, ("citations",))], counts, after=map_guess)
         edges = self._edges(seeds, neighbours, expanded_cits)
         counts = self.store.counts({x for e in edges for x in e})
         self.progress("ranking")
@@ -352,6 +408,20 @@ def learn(store: Store, alias: str, raw: dict) -> str:
     store.put_aliases([(alias, paper["paperId"]), *paper_aliases(paper)])
     pid: str = paper["paperId"]
     return pid
+
+
+def _count(counts: dict[str, tuple], pid: str, kind: str) -> int:
+    return (counts.get(pid) or (0, 0))[kind == "references"] or 0
+
+
+def _pages(count: int) -> int:
+    """Requests for a whole list of `count` items through the paginated endpoint."""
+    return max(1, math.ceil(min(count, s2.OFFSET_CAP) / s2.PAGE_LIMIT))
+
+
+def _completion_pages(count: int) -> int:
+    """Requests completing a list the batch call cut at NESTED_SUSPECT (Crawler._complete)."""
+    return math.ceil((count - NESTED_SUSPECT) / s2.PAGE_LIMIT) if NESTED_SUSPECT < count <= s2.OFFSET_CAP else 0
 
 
 def _by_specificity(pids: list[str], counts: dict[str, tuple]) -> list[str]:

@@ -8,6 +8,7 @@ Arrow engine reads unchanged:
     edges_by_citing/*.parquet citing, cited, is_influential, intents     sorted by citing, cited
     edges_by_cited/*.parquet  the same rows                              sorted by cited, citing
     aliases/*.parquet         alias, paper_id                            sorted by alias
+    titles/*.parquet          key, paper_id, citations (titles.title_key) sorted by key, paper_id
     meta.json                 the dataset_* keys of the SQLite engine's meta table
 
 Each folder's files are consecutive key ranges with small row groups, so a lookup of a few
@@ -30,6 +31,7 @@ import time
 from pathlib import Path
 
 from . import store as store_mod
+from . import titles
 from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, row_batches
 from .settings import Settings
 
@@ -175,6 +177,14 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
                     SELECT e.key, e.value ->> '$' AS v, p.paper_id, p.corpusid
                     FROM p, json_each(p.data, '$.externalIds') e WHERE e.key IN ({keys}))
             ) GROUP BY alias ORDER BY alias) TO '{dest / "aliases"}' ({opts})""")
+        # the key in Python (a UDF): the same normalisation as the other engines
+        con.create_function("title_key", titles.title_key, ["VARCHAR"], "VARCHAR", null_handling="special",
+                            side_effects=False)
+        con.execute(f"""COPY (
+            SELECT key, paper_id, citation_count AS citations FROM (
+                SELECT title_key(data ->> '$.title') AS key, paper_id, citation_count
+                FROM read_parquet('{dest / "papers"}/*.parquet'))
+            WHERE key IS NOT NULL ORDER BY key, paper_id) TO '{dest / "titles"}' ({opts})""")
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
@@ -297,6 +307,19 @@ class ParquetStore:
     def resolve(self, alias: str) -> str | None:
         row = self.conn.execute("SELECT paper_id FROM pq_aliases WHERE alias = ?", [alias]).fetchone()
         return row[0] if row else None
+
+    def match_title(self, title: str) -> str | None:
+        """As Store.match_title (litmap/titles.py): a lookup in titles/, sorted by key; an index
+        built before that folder existed scans the records holding the title's longest word."""
+        if (self.path / "titles").is_dir():
+            row = self.conn.execute(f"SELECT paper_id FROM read_parquet('{self.path / 'titles'}/*.parquet') "
+                                    "WHERE key = ? ORDER BY coalesce(citations, 0) DESC, paper_id LIMIT 1",
+                                    [titles.title_key(title)]).fetchone()
+            return str(row[0]) if row else None
+        word = titles.title_word(title)
+        rows = self.conn.execute("SELECT paper_id, data, citation_count FROM pq_papers"
+                                 + (" WHERE data ILIKE ?" if word else ""), [f"%{word}%"] if word else []).fetchall()
+        return titles.best_title_match(title, ((p, json.loads(d).get("title"), c) for p, d, c in rows))
 
     def list_status(self, ids, kind: str) -> dict[str, str]:
         return {p: "complete" for p in self.full_ids(ids)}

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from . import store as store_mod
+from . import titles
 from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, row_batches
 
 # -- loading ------------------------------------------------------------------------------
@@ -132,6 +133,15 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
             (now,),
         )
         conn.execute("INSERT OR IGNORE INTO aliases " + _alias_select())
+        # titles: what Store.match_title looks a title seed up in (the key in Python: the same
+        # normalisation on every engine)
+        conn.create_function("title_key", 1, titles.title_key, deterministic=True)
+        conn.execute(titles.TITLES_TABLE)
+        conn.execute("""INSERT OR IGNORE INTO titles
+                        SELECT key, paper_id, citations FROM (
+                            SELECT title_key(json_extract(data, '$.title')) AS key, paper_id,
+                                   json_extract(data, '$.citationCount') AS citations FROM papers)
+                        WHERE key IS NOT NULL ORDER BY key, paper_id""")
         before = conn.total_changes
         conn.execute(
             """INSERT OR IGNORE INTO edges (citing, cited, is_influential, intents)

@@ -173,4 +173,9 @@ def parse(text: str) -> Ref:
     if _non_latin_letters(text) >= 2:
         # 深層学習による… has no spaces to tell it is a title, but no identifier is written so
         return Ref("title", " ".join(text.split()))
+    if len(text.split()) > 1 and any(w[:1].isalpha() for w in text.split()):
+        # `litmap seed "Maldacena 1997"`: the shell took the quotes, and a word and a number (an
+        # author and a year) name no paper; a title search would only guess one.
+        raise IdError(f"cannot read {_show(raw)} as a paper: it is no id, and too short for a title (an author and "
+                      f"a year name no paper; title:TEXT searches any text as a title); accepted: {ACCEPTED}")
     raise IdError(f"cannot read {_show(raw)} as a paper id; accepted: {ACCEPTED}")

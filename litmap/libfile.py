@@ -323,11 +323,15 @@ def detect(path: Path, text: str) -> str:
     return "list"
 
 
+def _too_big(path: Path) -> LibraryFileError:
+    return LibraryFileError(f"{path}: more than {MAX_BYTES // 10**6} MB; litmap reads library files "
+                            f"up to {MAX_BYTES // 10**6} MB (is it the right file?)")
+
+
 def _read_bounded(path: Path, waiting: Callable[[str], None]) -> bytes:
     """The file's bytes, at most MAX_BYTES: /dev/zero or `<(yes)` must not fill the memory.
     A FIFO nobody writes to yet is waited for, and after a second `waiting` says so."""
-    too_big = LibraryFileError(f"{path}: more than {MAX_BYTES // 10**6} MB; litmap reads library files "
-                               f"up to {MAX_BYTES // 10**6} MB (is it the right file?)")
+    too_big = _too_big(path)
     try:
         info = path.stat()
         if stat.S_ISREG(info.st_mode) and info.st_size > MAX_BYTES:  # no need to read it
@@ -363,7 +367,15 @@ def read(path: str | Path, fmt: str | None = None,
          waiting: Callable[[str], None] = lambda message: None) -> tuple[str, list[Entry]]:
     """(format, entries) of a library file; LibraryFileError if it cannot be read at all."""
     path = Path(path)
-    data = _read_bounded(path, waiting)
+    return parse(_read_bounded(path, waiting), path, fmt)
+
+
+def parse(data: bytes, name: str | Path, fmt: str | None = None) -> tuple[str, list[Entry]]:
+    """(format, entries) of a library file's bytes, read elsewhere (an upload: nothing is read
+    from disk); `name` is the file's name, for its format and for the messages."""
+    path = Path(name)
+    if len(data) > MAX_BYTES:
+        raise _too_big(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -70,10 +70,12 @@ def resolve(entries: list[Entry], store: GraphStore, client: s2.Client | None,
                 break
     todo = [r for r in pending if r.paper_id is None]
     known = store.get_papers([r.paper_id for r in pending if r.paper_id])
-    if client is not None:
+    if client is None:  # a dataset or the cache alone: titles matched in the store (match_title)
+        _match_titles(todo, store)
+    else:
         _ask_ids(todo, writable(store), client, progress)
         _ask_titles([r for r in todo if not r.entry.refs], writable(store), client, progress)
-        known.update(store.get_papers([r.paper_id for r in todo if r.paper_id]))
+    known.update(store.get_papers([r.paper_id for r in todo if r.paper_id]))
     for r in todo:
         if r.paper_id is None and r.reason is None:
             tried = ", ".join(str(ref) for ref in r.entry.refs) or f"title {r.entry.title!r}"
@@ -111,6 +113,16 @@ def _ask_ids(todo: list[Resolution], store: Store, client: s2.Client, progress) 
         for (r, ref), raw in zip(ask, answers):
             if raw and raw.get("paperId"):
                 _learn(r, ref, raw, store)
+
+
+def _match_titles(todo: list[Resolution], store: GraphStore) -> None:
+    # Offline no other id can be asked for: an entry whose ids are unknown here is matched by
+    # its title too.
+    for r in todo:
+        if r.paper_id is None and r.entry.title:
+            pid = store.match_title(r.entry.title)
+            if pid:
+                r.paper_id, r.via = pid, "title"
 
 
 def _ask_titles(todo: list[Resolution], store: Store, client: s2.Client, progress) -> None:

@@ -134,9 +134,10 @@ class Map:
 
     # -- exports ------------------------------------------------------------------------
 
-    def to_html(self, name: str | None = None) -> str:
-        """The self-contained page (works offline); `name` names its .bib download."""
-        return render.render_html(self.data, self._bib, name=name or self.stem)
+    def to_html(self, name: str | None = None, addon: render.Addon | None = None) -> str:
+        """The self-contained page (works offline); `name` names its .bib download. `addon`:
+        what `litmap serve` adds (render.Addon); without it, the page `litmap seed` writes."""
+        return render.render_html(self.data, self._bib, name=name or self.stem, addon=addon)
 
     def to_bibtex(self, which: str = "map") -> str:
         return self.export("bibtex", which)

@@ -16,6 +16,7 @@ everything fetched so far stays in the cache, as with Ctrl-C.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -30,10 +31,12 @@ from litmap.errors import ApiUnreachableError, LitmapError, NotFoundError, Stora
 from litmap.libfile import Entry
 from litmap.maps import Map, write_map
 from litmap.outputs import check_target, map_paths, write_all
+from litmap.records import paper_aliases
 from litmap.settings import Settings
 
 __all__ = ["Progress", "build_map", "failures", "check_output", "write_map", "write_text", "progress_printer",
-           "notes", "library_lines", "CacheInfo", "cache_info", "cache_files", "clear_cache", "SAMPLE_HINT"]
+           "notes", "library_lines", "seed_ids", "CacheInfo", "cache_info", "cache_files", "clear_cache",
+           "CachedMap", "recent_maps", "library_entries", "check_source", "SAMPLE_HINT"]
 
 SAMPLE_HINT = "to see litmap work offline, try: litmap seed hep-th/9711200 --source sample --open"
 LIMITS = {"nodes": (1, 2000), "depth": (1, 2), "max_papers": (1, 1_000_000)}  # the CLI's ranges too
@@ -41,14 +44,31 @@ LIMITS = {"nodes": (1, 2000), "depth": (1, 2), "max_papers": (1, 1_000_000)}  # 
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a map is: the stage, requests made so far, papers the cache knows."""
+    """Where a map is: the stage, requests made so far, papers the cache knows; and, once the
+    crawl can tell, the requests it expects in all and the seconds they should still take.
+
+    ``expected`` is the crawl's own plan (crawl.Crawler.build): exact for the step under way
+    (the batch calls it is about to make, and the pages completing the lists they will cut),
+    estimated for the later steps from the counts known so far, and revised at each step; None
+    until the seeds are known, and for a map that needs no request. ``seconds_left`` is the
+    requests still expected at the pace requests have gone so far, never faster than the
+    paced rate (LITMAP_RATE); None without an estimate."""
 
     stage: str
     requests: int
     papers: int
+    expected: int | None = None
+    seconds_left: float | None = None
 
     def __str__(self) -> str:
-        return f"{self.stage} · {self.requests} requests · {self.papers} papers known"
+        if self.expected is None:
+            return f"{self.stage} · {self.requests} requests · {self.papers} papers known"
+        left = f" · about {_duration(self.seconds_left)} left" if self.seconds_left else ""
+        return f"{self.stage} · {self.requests} of about {self.expected} requests{left} · {self.papers} papers known"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -58,13 +78,14 @@ def build_map(seeds: Sequence[str] = (), *, library_file: str | Path | None = No
               nodes: int = 40, depth: int = 2, max_papers: int = 5000, offline: bool = False,
               refresh: bool = False, max_age: str | float | dt.timedelta | None = None,
               since: str | dt.date | None = None, settings: Settings | None = None,
-              progress: ProgressCallback | None = None) -> Map:
+              progress: ProgressCallback | None = None, library_data: bytes | None = None) -> Map:
     """The map of `seeds` (any identifier form, or a title) or of the papers of `library_file`.
 
     source: "sample" or a bulk-dataset directory (no API); offline: the cache only; refresh /
     max_age ("30d", seconds or a timedelta): fetch again lists cached longer ago; since
-    ("2024-06" or a date): only papers published after it. Raises a LitmapError whose message
-    is the one line the command line prints."""
+    ("2024-06" or a date): only papers published after it; library_data: the library file's
+    bytes, already read (an upload; `library_file` then only names it, nothing is read from
+    disk). Raises a LitmapError whose message is the one line the command line prints."""
     settings = settings or Settings.from_env()
     with failures(settings):
         if bool(seeds) == bool(library_file):
@@ -87,8 +108,8 @@ def build_map(seeds: Sequence[str] = (), *, library_file: str | Path | None = No
                 options["since"] = day.isoformat()
             resolutions: list[library.Resolution] = []
             if library_file:
-                refs, resolutions = _resolve_library(Path(library_file), run, source, offline)
-            result, store_ = _crawl_map(refs, opts, run, source, offline, age)
+                refs, resolutions = _resolve_library(Path(library_file), run, source, offline, library_data)
+            result, store_ = _crawl_map(refs, opts, run, source, offline, age, listed=not library_file)
             if library_file:
                 resolutions = library.find_in_map(resolutions, result["nodes"])
                 result = library.library_view(result, store_, resolutions)
@@ -103,6 +124,28 @@ def build_map(seeds: Sequence[str] = (), *, library_file: str | Path | None = No
         m = Map(result, stem=stem, requests=run.requests, resolutions=resolutions)
         m.first_version = not seen
         return m
+
+
+def _source_name(source: str | None) -> str | None:
+    """How a map's source is listed: None (the API), "sample", or the dataset's absolute path."""
+    if not source or str(source) == dataset.SAMPLE:
+        return str(source) if source else None
+    return str(Path(source).expanduser().resolve())
+
+
+def seed_ids(m: Map, given: Sequence[str]) -> list[str | None]:
+    """For each seed id as given to build_map, the paperId of the map's seed it names (None:
+    none). In order when no two given ids name one paper; else their aliases tell."""
+    pids: list[str | None] = [str(p) for p in m.data.get("seeds") or []]
+    if len(given) == len(pids):
+        return pids
+    out: list[str | None] = []
+    for text in given:
+        ref = ids.parse(text)
+        out.append(next((n["paperId"] for n in m.seeds if ref.value == n["paperId"] or ref.alias in
+                         {a for a, _ in paper_aliases(n)}
+                         | {ids.alias_key("title", " ".join(names.title(dict(n)).split()))}), None))
+    return out
 
 
 def _seconds(max_age: str | float | dt.timedelta | None) -> float | None:
@@ -123,6 +166,8 @@ class _Run:
         self.paused: str | None = None  # a 429's pause, shown until the request after it goes
         self.datasets: dict[str, dataset.DatasetStore] = {}
         self.cache = store.Store.open(settings.cache_dir)
+        self.planned: tuple[int, int] | None = None  # (requests made, requests still expected) at the last plan
+        self.first_request: float | None = None
 
     def __enter__(self) -> _Run:
         return self
@@ -138,7 +183,24 @@ class _Run:
 
     def progress(self, stage: str) -> None:
         if self.report is not None:
-            self.report(Progress(stage, self.requests, self.cache.paper_count()))
+            expected, left = self.expected()
+            self.report(Progress(stage, self.requests, self.cache.paper_count(), expected, left))
+
+    def plan(self, remaining: int) -> None:
+        """The crawl expects `remaining` more requests from now (crawl.Crawler.plan)."""
+        self.planned = (self.requests, remaining)
+
+    def expected(self) -> tuple[int | None, float | None]:
+        """The requests expected in all, and the seconds the rest should take: at the pace so
+        far, never faster than the paced rate; requests beyond the plan (retries) add to it."""
+        if self.planned is None:
+            return None, None
+        made, remaining = self.planned
+        expected = max(self.requests, made + remaining)
+        pace = self.client.pacer.interval if self.client else 0.0
+        if self.first_request is not None and self.requests > 1:
+            pace = max(pace, (time.monotonic() - self.first_request) / (self.requests - 1))
+        return expected, (expected - self.requests) * pace if pace else None
 
     def make_client(self) -> s2.Client:
         if self.client is None:
@@ -153,6 +215,8 @@ class _Run:
         self.progress(message)
 
     def _fetching(self) -> None:
+        if self.first_request is None:  # the pace measured from the first request on (seconds_left)
+            self.first_request = time.monotonic()
         # the retry after a 429 waits its pause after this call: the pause stays on screen
         stage, self.paused = self.paused or "fetching", None
         self.progress(stage)
@@ -166,12 +230,13 @@ class _Run:
 
 
 def _crawl_map(refs: list[ids.Ref], opts: crawl.Options, run: _Run, source: str | None, offline: bool,
-               max_age: float | None) -> tuple[dict, store.GraphStore]:
+               max_age: float | None, listed: bool = True) -> tuple[dict, store.GraphStore]:
     """The map for these seeds from the cache's finished maps, the API, the cache alone or a
     dataset; and the store it was read from. With a dataset its index is the store and no
     client exists; otherwise the cache is the store and a client is made only when something
     must be fetched. `max_age` (seconds; 0 = refresh everything): cached lists and maps older
-    than that are fetched/built again."""
+    than that are fetched/built again. `listed`: a new map joins the cache's list of maps
+    (recent_maps; a library's map is not listed: reopening it needs the library file)."""
     cache = run.cache
     seeds = [str(r) for r in refs]
     # A map remembers where it came from: `litmap export X` after `litmap seed X --source sample`
@@ -194,19 +259,34 @@ def _crawl_map(refs: list[ids.Ref], opts: crawl.Options, run: _Run, source: str 
     if cached is not None:
         return cached, found
     client = run.make_client() if not source and not offline else None
-    crawler = crawl.Crawler(found, client, run.progress, source=source)
+    crawler = crawl.Crawler(found, client, run.progress, source=source, plan=run.plan)
     result = crawler.build(refs, opts)
     if not crawler.stats["missing"]:  # a partial offline map is shown, never remembered
-        cache.put_map(key, result)
+        seed_nodes = [n for n in result["nodes"] if n.get("role") == "seed"]
+        about = {"seeds": seeds, "options": dataclasses.asdict(opts), "source": _source_name(source),
+                 "title": names.title(seed_nodes[0]) if seed_nodes else None} if listed else None
+        cache.put_map(key, result, about=about)
         cache.put_map(opts.key(seeds, "source-of-last-map"), {"source": str(source) if source else None})
     return result, found
 
 
-def _resolve_library(path: Path, run: _Run, source: str | None,
-                     offline: bool) -> tuple[list[ids.Ref], list[library.Resolution]]:
-    """The library's entries resolved (library.resolve) and its papers as seed refs. A client
-    is made only if something must be fetched; a dataset's index resolves with none."""
-    _fmt, entries = libfile.read(path, waiting=run.progress)
+def library_entries(data: bytes, name: str) -> int:
+    """How many entries a library file's bytes hold (LibraryFileError if none can be read)."""
+    return len(libfile.parse(data, name)[1])
+
+
+def check_source(source: str | None) -> None:
+    """A `source` that is no bulk dataset raises DatasetError now, before any map asks for it."""
+    if source:
+        dataset.dataset_files(dataset.resolve_source(source))
+
+
+def _resolve_library(path: Path, run: _Run, source: str | None, offline: bool,
+                     data: bytes | None = None) -> tuple[list[ids.Ref], list[library.Resolution]]:
+    """The library's entries (from `data` if given, else from the file) resolved
+    (library.resolve) and its papers as seed refs. A client is made only if something must
+    be fetched; a dataset's index resolves with none."""
+    _fmt, entries = libfile.parse(data, path) if data is not None else libfile.read(path, waiting=run.progress)
     if source:
         resolutions = library.resolve(entries, run.dataset(source), None, run.progress)
     else:
@@ -333,6 +413,34 @@ def cache_info(settings: Settings | None = None) -> CacheInfo:
         files = sorted(p for p in where.glob("*") if p.is_file()) if where.is_dir() else []
         indexes = [p for p in files if not p.name.endswith(("-wal", "-shm", ".part"))]
         return CacheInfo(path, info, where, indexes, sum(p.stat().st_size for p in files))
+
+
+@dataclass(frozen=True)
+class CachedMap:
+    seeds: list[str]            # as they were given (identifier forms build_map reads)
+    options: dict[str, int]     # nodes, depth, max_papers
+    source: str | None          # None: the API; "sample" or a dataset's path
+    title: str | None           # the first seed's title
+    papers: int                 # papers drawn
+    created: float              # when it was built (time.time())
+
+
+def recent_maps(settings: Settings | None = None, source: str | None = None, limit: int = 50) -> list[CachedMap]:
+    """The maps the cache holds from `source` (None: the API), newest first, one per seeds and
+    options; what build_map gives again for those seeds and options with no request."""
+    settings = settings or Settings.from_env()
+    with failures(settings):
+        if not (settings.cache_dir / store.DB_NAME).exists():
+            return []
+        with store.Store.open(settings.cache_dir) as db:
+            rows = db.map_index(4 * limit)  # older versions of a map (another revision) are skipped
+    want, seen, out = _source_name(source), set(), []
+    for r in rows:
+        ident = (tuple(r["seeds"]), tuple(sorted(r["options"].items())))
+        if r["source"] == want and ident not in seen:
+            seen.add(ident)
+            out.append(CachedMap(r["seeds"], r["options"], r["source"], r["title"], r["papers"], r["created_at"]))
+    return out[:limit]
 
 
 def cache_files(settings: Settings | None = None) -> tuple[Path, list[Path]]:

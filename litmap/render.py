@@ -18,13 +18,14 @@ import json
 import math
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from litmap.names import surname
 from litmap.text import plain
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "Addon", "inline_script", "csp_hash", "script_json"]
 
 VIS_VERSION = "9.1.2"
 FONT = 14.0                      # label font size, canvas units (vis scales it with zoom)
@@ -75,18 +76,18 @@ def _template(name: str) -> str:
     return (Path(__file__).parent / "templates" / name).read_text(encoding="utf-8")
 
 
-def _inline_script(js: str) -> str:
+def inline_script(js: str) -> str:
     # Nothing inside a <script> may close it or open an HTML comment (the only two ways
     # out of script data); both rewrites are no-ops for JS semantics in strings/regexes.
     js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.I)
     return js.replace("<!--", "<\\!--")
 
 
-def _sha256(text: str) -> str:
+def csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-def _script_json(obj) -> str:
+def script_json(obj) -> str:
     """JSON that is safe inside <script type="application/json">."""
     text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
                       allow_nan=False)
@@ -448,18 +449,38 @@ def _library_payload(m: dict, index: dict) -> dict:
     return out
 
 
-def render_html(map: dict, bibtex: dict[str, str], name: str | None = None) -> str:  # noqa: A002
+@dataclass(frozen=True)
+class Addon:
+    """What `litmap serve` adds to the page: a script run after the page's own (its hash joins
+    the CSP's, nothing else is allowed), its data (a JSON block, ``#litmap-addon``) and style."""
+
+    script: str
+    data: dict
+    style: str = ""
+
+
+def render_html(map: dict, bibtex: dict[str, str], name: str | None = None,  # noqa: A002
+                addon: Addon | None = None) -> str:
     """Return one self-contained HTML page for `map`, embedding `bibtex` for the .bib download.
 
     `name` (the page's file stem) names the downloaded .bib when the page cannot read its own
-    file name."""
+    file name. Without `addon` the page is the one `litmap seed` writes, byte for byte; with
+    it, the same page with the addon's script, data and style before ``</body>``."""
     vis_js, vis_css = _vendor()
-    app_js = _inline_script(_template("map.js"))
-    vis_js = _inline_script(vis_js)
+    app_js = inline_script(_template("map.js"))
+    vis_js = inline_script(vis_js)
+    extra_js = inline_script(addon.script) if addon else None
     css = (vis_css + "\n" + _template("map.css")).replace("</", "<\\/")
-    csp = ("default-src 'none'; script-src " + " ".join(_sha256(s) for s in (vis_js, app_js))
+    csp = ("default-src 'none'; script-src " + " ".join(csp_hash(s) for s in (vis_js, app_js, extra_js) if s)
            + "; style-src 'unsafe-inline'; img-src data: blob:; font-src data:; "
              "connect-src 'none'; base-uri 'none'; form-action 'none'; object-src 'none'")
-    parts = {"CSP": csp, "CSS": css, "DATA": _script_json(dict(_payload(map, bibtex), name=_text(name, limit=200))),
+    parts = {"CSP": csp, "CSS": css, "DATA": script_json(dict(_payload(map, bibtex), name=_text(name, limit=200))),
              "VIS_JS": vis_js, "APP_JS": app_js}
-    return _MARKER_RE.sub(lambda mo: parts[mo.group(1)], _template("map.html"))
+    page = _MARKER_RE.sub(lambda mo: parts[mo.group(1)], _template("map.html"))
+    if addon is None:
+        return page
+    end = page.rindex("</body>")
+    style = "<style>" + addon.style.replace("</", "<\\/") + "</style>\n" if addon.style else ""
+    tail = (f'{style}<script type="application/json" id="litmap-addon">{script_json(addon.data)}</script>\n'
+            f"<script>{extra_js}</script>\n")
+    return page[:end] + tail + page[end:]

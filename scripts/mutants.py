@@ -81,7 +81,7 @@ MUTANTS = [
            'sql if full else sql + " WHERE papers.full = 0"', "sql",
            ("tests/test_store.py",), "let a stub record overwrite a full one"),
     Mutant("store-wal-switch-not-retried", "litmap/store.py",
-           "_switch_to_wal(self.conn)", 'self.conn.execute("PRAGMA journal_mode=WAL")',
+           "switch_to_wal(self.conn)", 'self.conn.execute("PRAGMA journal_mode=WAL")',
            ("tests/test_store.py::test_eight_processes_open_a_fresh_cache_at_once_50_times",),
            "switch a fresh cache to WAL once, failing when another process holds it"),
     # -- the HTTP client ---------------------------------------------------------------------

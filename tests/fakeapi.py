@@ -22,6 +22,7 @@ FakeS2(corpus=None, required_key=None, nested_cap=9999, paper_nested_cap=1000)
 Faults (each returns a Fault; common keywords: every=k, prob=p + seed=, seconds=T, after=n,
 times=n, path=regex, method=, retry_after= (a value, or a callable asked at each answer)):
     .throttle(**kw) 429   .fail(status=500, **kw)   .slow(delay, **kw)   .drop(**kw)   .hang(delay, **kw)
+    .hold(**kw) (answer once fault.release() is called; `delay` bounds the wait, 120 s by default)
     .truncate(**kw)   .html_error(status=502, **kw)   .short_batch(missing=1, **kw)
     .die_after(n, mode="drop"|"refuse")   .rate_limit(per_second, burst=1, tolerance=None, retry_after=None)
     .inject(kind, **kw)   .clear_faults()
@@ -1111,7 +1112,8 @@ class Fault:
     """One injected misbehaviour.  kind: 'status' (answer `status` with `body`), 'html' (CloudFront
     HTML error page), 'drop' (close the connection, no answer), 'truncate' (JSON cut short,
     honest Content-Length), 'short_batch' (batch answer missing its last `missing` items),
-    'slow' (sleep `delay` then answer normally), 'hang' (sleep `delay`, then drop).
+    'slow' (sleep `delay` then answer normally), 'hang' (sleep `delay`, then drop), 'hold' (wait
+    until release() is called, at most `delay` seconds, then answer normally).
     When: every matching request, or every `every`-th, or with probability `prob` (seeded by
     `seed`), or during `seconds` from the first matching request; after skipping `after`
     matching requests; at most `times` times.  Matching: `path` regex searched in the decoded
@@ -1134,6 +1136,11 @@ class Fault:
     hits: int = 0
     _rng: random.Random | None = field(default=None, repr=False)
     _start: float | None = field(default=None, repr=False)
+    _released: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def release(self) -> None:
+        """Let the requests a 'hold' fault keeps waiting (and those it would catch later) go on."""
+        self._released.set()
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -1383,6 +1390,10 @@ class FakeS2(_Base):
     def hang(self, delay: float = 30.0, **kw) -> Fault:
         return self.inject("hang", delay=delay, **kw)
 
+    def hold(self, delay: float = 120.0, **kw) -> Fault:
+        """Matching requests wait for fault.release() (at most `delay` s), then are answered."""
+        return self.inject("hold", delay=delay, **kw)
+
     def truncate(self, **kw) -> Fault:
         return self.inject("truncate", **kw)
 
@@ -1420,6 +1431,7 @@ class FakeS2(_Base):
         entry = {"method": method, "path": path, "query": query, "json": body, "headers": headers,
                  "time": now, "status": None, "raw_query": raw_query}
         delay = 0.0
+        holds: list[Fault] = []
         action: Fault | None = None
         with self._lock:
             self.log.append(entry)
@@ -1446,6 +1458,9 @@ class FakeS2(_Base):
                             if f.kind == "slow":
                                 delay += f.delay
                                 continue
+                            if f.kind == "hold":
+                                holds.append(f)
+                                continue
                             action = f
                             break
         if dead:
@@ -1461,6 +1476,8 @@ class FakeS2(_Base):
             return
         if delay:
             time.sleep(delay)
+        for f in holds:
+            f._released.wait(f.delay)
         if action is not None:
             if action.kind == "hang":
                 time.sleep(action.delay)

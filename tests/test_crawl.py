@@ -339,3 +339,60 @@ def test_dataset_map_is_the_same_in_a_fresh_cache_and_in_one_filled_by_other_map
         _map_files(on_sample, "used", f"o{i}", other, "--source", "sample")
     _map_files(on_sample, "used", "n", seed, "--nodes", "20", "--source", "sample")
     assert _map_files(on_sample, "used", "b", seed, "--nodes", "10", "--source", "sample") == fresh
+
+
+# -- the plan of requests (pipeline.Progress.expected) -------------------------------------------
+
+def _plan(corpus, seeds, tmp_path, rate=0.0, nodes=40, **fake):
+    """Progress events of a map of `seeds` over the fake API (cache: tmp_path/cache), and the map."""
+    from litmap import pipeline
+    from litmap.settings import Settings
+
+    with FakeS2(corpus, **fake) as api:
+        events: list = []
+        m = pipeline.build_map(seeds, settings=Settings(api_url=api.url, cache_dir=tmp_path / "cache", rate=rate),
+                               nodes=nodes, progress=events.append)
+        assert m.requests == api.count
+    return events, m
+
+
+@pytest.mark.parametrize("case", ["synthetic", "capped", "uncapped", "library"])
+def test_the_plan_ends_at_the_requests_made(case, tmp_path, sample_corpus):
+    # Estimated early, exact for the step under way: once the last step is planned, the figure
+    # is the count; it is never below what was already sent.
+    if case == "synthetic":
+        corpus = Corpus.synthetic(100, 300, 40)
+        events, m = _plan(corpus, [corpus.seed], tmp_path)
+    elif case == "library":  # many seeds: their lists through batch calls
+        corpus = Corpus.synthetic(60, 90, 20, seed=5)
+        seeds = [e.cited for e in corpus.references(corpus.seed) if e.cited][:12]
+        events, m = _plan(corpus, seeds, tmp_path)
+    else:  # hep-th/9711200 and its 2,414 citations, nested lists cut at 1000 or whole
+        events, m = _plan(sample_corpus, ["arXiv:hep-th/9711200"], tmp_path,
+                          nested_cap=1000 if case == "capped" else 9999)
+    planned = [e for e in events if e.expected is not None]
+    assert planned and all(e.expected >= e.requests for e in planned)
+    assert planned[-1].expected == m.requests
+    assert events[0].expected is None            # nothing to go on before the seeds are known
+    if case == "capped":
+        assert any(e.expected < m.requests for e in planned)    # revised as the crawl learnt
+
+
+def test_no_plan_when_nothing_is_fetched(tmp_path):
+    from litmap.pipeline import Progress
+
+    corpus = Corpus.synthetic(20, 30, 5)
+    _plan(corpus, [corpus.seed], tmp_path)
+    events, m = _plan(corpus, [corpus.seed], tmp_path, nodes=5)   # a new map from cached lists
+    assert m.requests == 0 and events and all(e.expected is None for e in events)
+    assert str(Progress("ranking", 0, 12)) == "ranking · 0 requests · 12 papers known"   # the CLI's line as before
+
+
+def test_time_left_is_never_faster_than_the_paced_rate(tmp_path):
+    corpus = Corpus.synthetic(100, 300, 40)
+    events, m = _plan(corpus, [corpus.seed], tmp_path, rate=20.0)
+    interval = 1 / 20.0 + s2.PACE_MARGIN
+    timed = [e for e in events if e.seconds_left is not None]
+    assert timed and all(e.seconds_left >= (e.expected - e.requests) * interval - 1e-9 for e in timed)
+    line = str(next(e for e in timed if e.seconds_left))
+    assert " of about " in line and " left · " in line

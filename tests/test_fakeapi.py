@@ -458,6 +458,20 @@ def test_slow(fake_api):
         requests.get(f"{fake_api.url}/graph/v1/paper/{SEED}", timeout=0.2)
 
 
+def test_hold_answers_once_released(fake_api):
+    import concurrent.futures
+
+    gate = fake_api.hold(path="/paper/", after=1)
+    assert get(fake_api, f"/paper/{SEED}").status_code == 200            # `after` lets the first pass
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        answer = pool.submit(get, fake_api, f"/paper/{SEED}")
+        assert wait_until(lambda: fake_api.count, lambda n: n == 2) == 2   # it arrived...
+        assert not answer.done()                                         # ...and waits
+        gate.release()
+        assert answer.result(timeout=60).status_code == 200
+    assert get(fake_api, f"/paper/{SEED}").status_code == 200            # released for good
+
+
 def test_dropped_connection(fake_api):
     fake_api.drop(times=1)
     with pytest.raises(requests.ConnectionError):

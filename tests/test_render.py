@@ -548,8 +548,18 @@ def test_browser_sort_and_tabs(browser, page40):
 
 
 def _wait_download(folder: str, before: set) -> Path:
-    new = wait_until(lambda: [f for f in os.listdir(folder) if f not in before and not f.endswith(".crdownload")])
-    assert new, "no download appeared in %s" % folder
+    # Chromium reserves the final name with an empty file while it writes NAME.crdownload, then
+    # renames over it: the download is whole once no .crdownload is left and the file has bytes.
+    def size(name: str) -> int:
+        try:
+            return (Path(folder) / name).stat().st_size
+        except OSError:  # renamed between listing and looking
+            return 0
+
+    def done(new: list[str]) -> bool:
+        return bool(new) and not any(f.endswith(".crdownload") for f in new) and all(size(f) > 0 for f in new)
+    new = wait_until(lambda: sorted(f for f in os.listdir(folder) if f not in before), done)
+    assert new and done(new), "no whole download appeared in %s: %s" % (folder, new)
     return Path(folder) / new[0]
 
 
