@@ -10,7 +10,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
+import shutil
 import sys
 import zlib
 from pathlib import Path
@@ -300,10 +302,13 @@ ROWS: dict[str, tuple[Callable[[dict], tuple | None], str]] = {
 }
 
 
-def row_batches(files: list[Path], folder: str, report: _Report) -> Iterator[list[tuple]]:
+def row_batches(files: list[Path], folder: str, report: _Report,
+                to_row: Callable[[dict], tuple | None] | None = None) -> Iterator[list[tuple]]:
     """The valid rows of one dataset folder, in batches (file order, then line order); each
-    malformed line is reported as "folder/file:line: reason" and skipped."""
-    to_row, ids = ROWS[folder]
+    malformed line is reported as "folder/file:line: reason" and skipped. `to_row` replaces the
+    folder's row function (same rule: None when the record lacks its ids)."""
+    default, ids = ROWS[folder]
+    to_row = to_row or default
     for path in files:
         rel = f"{folder}/{path.name}"
         for batch in _line_batches(path, rel, report):
@@ -321,3 +326,44 @@ def row_batches(files: list[Path], folder: str, report: _Report) -> Iterator[lis
                 else:
                     rows.append(row)
             yield rows
+
+
+# -- an index that is a directory (the Parquet and CSR engines) -----------------------------------
+
+
+def read_dir_meta(path: Path) -> dict[str, str] | None:
+    """The meta.json of a directory index, or None when it is not a usable index."""
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def rebuild_dir(build: Callable[..., dict], root: Path, files: dict[str, list[Path]], final: Path, fp: str,
+                progress: Progress | None) -> dict:
+    """Build a directory index beside `final` with `build(root, files, dest, fp, progress)`; swap
+    it in only when complete, so an interrupted build (Ctrl-C included) leaves nothing taken as
+    an index, and remove the leftovers of builds whose process is gone."""
+    for p in final.parent.glob(final.name + ".*-*"):
+        m = re.match(r".*\.(tmp|old)-(\d+)-", p.name)
+        if not m or int(m.group(2)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(2)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            pass
+    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
+    try:
+        result = build(root, files, tmp, fp, progress)
+        old = final.with_name(f"{final.name}.old-{os.getpid()}-{os.urandom(4).hex()}")
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return result

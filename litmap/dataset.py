@@ -42,7 +42,7 @@ import os
 import re
 from pathlib import Path
 
-from . import dataset_duckdb, dataset_index
+from . import dataset_csr, dataset_duckdb, dataset_index
 from . import store as store_mod
 from .bulk import INDEX_VERSION, DatasetError, Progress, arxiv_paper_id, corpus_paper_id, normalise_record  # noqa: F401 (public names)
 from .settings import Settings
@@ -137,7 +137,7 @@ def index_dir(settings: Settings | None = None) -> Path:
     return Path(platformdirs.user_cache_dir("litmap", appauthor=False))
 
 
-ENGINES = {"sqlite": dataset_index, "duckdb": dataset_duckdb}
+ENGINES = {"sqlite": dataset_index, "duckdb": dataset_duckdb, "csr": dataset_csr}
 DEFAULT_ENGINE = "sqlite"
 
 

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import time
 from pathlib import Path
 
 from . import store as store_mod
-from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, row_batches
+from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, read_dir_meta, rebuild_dir, row_batches
 from .settings import Settings
 
 SUFFIX = ".parquet"
@@ -184,40 +183,10 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, p
 
 def rebuild(root: Path, files: dict[str, list[Path]], final: Path, fp: str, progress: Progress | None) -> dict:
     """Build into a directory beside `final`; swap it in only when complete."""
-    _clean_stale(final)
-    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
-    try:
-        result = build_index(root, files, tmp, fp, progress)
-        old = final.with_name(f"{final.name}.old-{os.getpid()}-{os.urandom(4).hex()}")
-        if final.exists():
-            os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return result
+    return rebuild_dir(build_index, root, files, final, fp, progress)
 
 
-def _clean_stale(final: Path) -> None:
-    for p in final.parent.glob(final.name + ".*-*"):
-        m = re.match(r".*\.(tmp|old)-(\d+)-", p.name)
-        if not m or int(m.group(2)) == os.getpid():
-            continue
-        try:
-            os.kill(int(m.group(2)), 0)
-        except ProcessLookupError:
-            shutil.rmtree(p, ignore_errors=True)
-        except OSError:
-            pass
-
-
-def read_meta(path: Path) -> dict[str, str] | None:
-    try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return meta if isinstance(meta, dict) else None
+read_meta = read_dir_meta
 
 
 # -- reading: the store interface the crawl uses --------------------------------------------
@@ -302,6 +271,12 @@ class ParquetStore:
 
     def paper_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM pq_papers").fetchone()[0]
+
+    def info(self) -> dict[str, int]:
+        n = self.paper_count()
+        return {"papers": n, "full_papers": n, "lists": 2 * n, "maps": 0,
+                "edges": self.conn.execute("SELECT count(*) FROM pq_edges_by_citing").fetchone()[0],
+                "bytes": sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())}
 
 
 def open_store(path: Path) -> ParquetStore:

@@ -55,10 +55,11 @@ def _load_folder(conn: sqlite3.Connection, files: list[Path], folder: str, repor
     return valid
 
 
-# The alias key of each external id, as litmap.ids.alias_key writes it: DOI lowercased, PMCID
-# with its "PMC" prefix (the bulk data has the bare number), the others as given.
+# The alias key of each external id, as litmap.ids.alias_key writes it: DOI lowercased (by
+# Python: SQLite's lower() folds ASCII only), PMCID with its "PMC" prefix (the bulk data has the
+# bare number), the others as given.
 _ALIAS_VALUE = {
-    "DOI": "lower(e.value)",
+    "DOI": "py_lower(e.value)",
     "PubMedCentral": "CASE WHEN upper(e.value) LIKE 'PMC%' THEN e.value ELSE 'PMC' || e.value END",
 }
 
@@ -95,6 +96,7 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE",
                        "cache_size=-262144", "threads=2"):  # 256 MiB page cache; sorter threads
             conn.execute(f"PRAGMA {pragma}")
+        conn.create_function("py_lower", 1, str.lower, deterministic=True)
         store_mod.create_schema(conn)
         conn.execute("DROP INDEX edges_cited")  # made after the bulk load: much faster
         conn.execute("ATTACH DATABASE ? AS s", (str(scratch),))

@@ -50,14 +50,33 @@ def sample_papers() -> dict[int, dict]:
     return {r["corpusid"]: r for r in _rows(SAMPLE / "papers" / "papers-0.jsonl.gz")}
 
 
-@pytest.fixture(scope="module")
-def sample_cache(sample_index_cache) -> Path:
-    return sample_index_cache
+ENGINES = list(dataset.ENGINES)  # every test of an index runs on each engine
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, monkeypatch) -> str:
+    """An index engine's name, and LITMAP_ENGINE set to it (dataset_store's default)."""
+    if request.param == "duckdb":
+        from tests import guard
+
+        guard.need_module("duckdb", "pip install -e '.[test]'")
+    monkeypatch.setenv("LITMAP_ENGINE", request.param)
+    return request.param
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def sample_engine(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def sample_store(sample_cache):
-    st = dataset_store("sample", sample_cache)
+def sample_cache(sample_index_of, sample_engine) -> Path:
+    return sample_index_of(sample_engine)
+
+
+@pytest.fixture(scope="module")
+def sample_store(sample_cache, sample_engine):
+    st = dataset_store("sample", sample_cache, engine_name=sample_engine)
     yield st
     st.close()
 
@@ -267,13 +286,15 @@ def test_sample_store_counts(sample_store):
     assert sample_store.dataset_warnings == []
 
 
-def test_sample_store_schema_is_the_store_schema(sample_store, tmp_path):
+def test_sample_store_schema_is_the_store_schema(sample_index_cache, tmp_path):
     ref = sqlite3.connect(tmp_path / "ref.sqlite")
 
+    sample_store = dataset_store("sample", sample_index_cache, engine_name="sqlite")
     store.create_schema(ref)
     schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
     assert sample_store.conn.execute(schema).fetchall() == ref.execute(schema).fetchall()
     assert sample_store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1"
+    sample_store.close()
 
 
 def test_sample_store_maldacena(sample_store):
@@ -300,16 +321,20 @@ def test_sample_store_maldacena(sample_store):
     assert (gkp, MALDACENA_ID) in cits
 
 
-def test_sample_store_is_read_only(sample_store):
-    with pytest.raises(sqlite3.OperationalError):
-        sample_store.put_aliases([("ARXIV:x", "y")])
+def test_sample_store_is_read_only(sample_store, sample_engine):
+    if sample_engine == "sqlite":
+        with pytest.raises(sqlite3.OperationalError):
+            sample_store.put_aliases([("ARXIV:x", "y")])
+    else:  # the other engines' stores have no writing methods at all
+        assert not [m for m in dir(sample_store) if m.startswith("put_")]
 
 
-def test_index_is_built_once_and_reused(sample_store, sample_cache):
+def test_index_is_built_once_and_reused(sample_store, sample_cache, sample_engine):
     index = Path(sample_store.dataset_info["index"])
-    assert index.parent == sample_cache / "datasets" and index.is_file()
+    assert index.parent == sample_cache / "datasets" and index.exists()
     mtime = index.stat().st_mtime_ns
-    again = dataset_store("sample", sample_cache, progress=lambda m: pytest.fail(f"rebuilt: {m}"))
+    again = dataset_store("sample", sample_cache, progress=lambda m: pytest.fail(f"rebuilt: {m}"),
+                          engine_name=sample_engine)
     try:
         assert again.dataset_info["built"] is False and again.dataset_info["index"] == str(index)
         assert again.resolve(f"ARXIV:{MALDACENA}") == MALDACENA_ID
@@ -378,7 +403,7 @@ def _tiny(root: Path, gz: bool = False) -> Path:
     return root
 
 
-def test_tiny_dataset(tmp_path):
+def test_tiny_dataset(tmp_path, engine):
     messages: list[str] = []
     st = dataset_store(_tiny(tmp_path / "ds"), tmp_path / "cache", progress=messages.append)
     try:
@@ -411,7 +436,7 @@ def test_tiny_dataset(tmp_path):
         assert edges == sorted([(p2, p1, 0, None), (p3, p1, 0, None), (p3, p2, 0, None),
                                 (p1, p2, 1, '["background"]')])
         totals = dict(((pid, kind), total) for pid, kind, total in
-                      st.conn.execute("SELECT paper_id, kind, total FROM lists WHERE status = 'complete'"))
+                      st.conn.execute("SELECT paper_id, kind, total FROM lists WHERE status = 'complete'").fetchall())
         assert totals == {(p1, "references"): 1, (p1, "citations"): 2, (p2, "references"): 1,
                           (p2, "citations"): 2, (p3, "references"): 2, (p3, "citations"): 0}
         assert st.dataset_warnings == []
@@ -423,7 +448,7 @@ def test_tiny_dataset(tmp_path):
         st.close()
 
 
-def test_gzipped_and_plain_files_give_the_same_index(tmp_path):
+def test_gzipped_and_plain_files_give_the_same_index(tmp_path, engine):
     plain = dataset_store(_tiny(tmp_path / "plain"), tmp_path / "cache")
     gz = dataset_store(_tiny(tmp_path / "gz", gz=True), tmp_path / "cache")
     try:
@@ -435,6 +460,104 @@ def test_gzipped_and_plain_files_give_the_same_index(tmp_path):
     finally:
         plain.close()
         gz.close()
+
+
+def _tangled(root: Path) -> Path:
+    """What the index rules decide: a repeated corpusid (the first row wins, its aliases too), two
+    corpusids of one paperId (one paper: the smallest corpusid's record and abstract; citations of
+    either are its, one becoming a self-citation), repeated abstracts (the last wins; a blank one
+    is no row), non-ASCII DOIs (lowercased as the crawler's alias keys are)."""
+    merged = f"https://www.semanticscholar.org/paper/{hashlib.sha1(b'merged').hexdigest()}"
+    _jsonl(root / "papers" / "papers-0.jsonl", [
+        _s2_paper(1, "One"),
+        _s2_paper(5, "Five", url=merged, externalids={"DOI": "10.1/ÜNÏ", "MAG": "55", "CorpusId": "5"}),
+        _s2_paper(1, "One again", externalids={"DOI": "10.1/not-kept", "CorpusId": "1"}),
+    ])
+    _jsonl(root / "papers" / "papers-1.jsonl", [
+        _s2_paper(4, "Four", url=merged, externalids={"DOI": "10.1/Four", "CorpusId": "4"}),
+        _s2_paper(2, "Two", externalids={"DOI": "10.1/Ä", "ArXiv": "2101.00002", "CorpusId": "2"}),
+        _s2_paper(3, "Three"),
+    ])
+    _jsonl(root / "citations" / "citations-0.jsonl", [
+        _cite(1, 5), _cite(2, 4), _cite(2, 5), _cite(3, 4), _cite(4, 1), _cite(5, 4), _cite(3, 2),
+        _cite(1, 3, isinfluential=True, intents=["methodology", "result"]),
+    ])
+    _jsonl(root / "abstracts" / "abstracts-0.jsonl", [
+        {"corpusid": 2, "abstract": "first"}, {"corpusid": 2, "abstract": "second"}, {"corpusid": 2, "abstract": " "},
+        {"corpusid": 4, "abstract": "of four"}, {"corpusid": 5, "abstract": "of five"}])
+    return root
+
+
+def test_every_engine_indexes_the_same_rows(tmp_path):
+    from tests import guard
+
+    guard.need_module("duckdb", "pip install -e '.[test]'")
+    root = _tangled(tmp_path / "ds")
+    got = {}
+    for name in ENGINES:
+        st = dataset_store(root, tmp_path / f"cache-{name}", engine_name=name)
+        try:
+            q = st.conn.execute
+            got[name] = {
+                "papers": [(p, c, json.loads(d)) for p, c, d in
+                           q("SELECT paper_id, corpus_id, data FROM papers ORDER BY paper_id").fetchall()],
+                "edges": q("SELECT citing, cited, is_influential, intents FROM edges ORDER BY 1, 2").fetchall(),
+                "aliases": q("SELECT alias, paper_id FROM aliases ORDER BY 1").fetchall(),
+                "lists": q("SELECT paper_id, kind, status, total FROM lists ORDER BY 1, 2").fetchall(),
+                "notes": st.dataset_notes,
+            }
+        finally:
+            st.close()
+    assert got["sqlite"] == got["duckdb"] == got["csr"]
+    one, two, three = (hashlib.sha1(str(i).encode()).hexdigest() for i in (1, 2, 3))
+    merged = hashlib.sha1(b"merged").hexdigest()
+    papers = {p: (c, d) for p, c, d in got["csr"]["papers"]}
+    assert papers[merged][0] == 4 and papers[merged][1]["title"] == "Four"
+    assert papers[merged][1]["abstract"] == "of four" and papers[two][1]["abstract"] == "second"
+    assert papers[one][1]["title"] == "One"
+    aliases = dict(got["csr"]["aliases"])
+    assert aliases["DOI:10.1/ünï"] == aliases["DOI:10.1/four"] == aliases["CORPUSID:5"] == merged
+    assert aliases["DOI:10.1/ä"] == two and "DOI:10.1/not-kept" not in aliases
+    assert [e[:2] for e in got["csr"]["edges"]] == sorted([(one, merged), (two, merged), (three, merged), (merged, one),
+                                                          (merged, merged), (three, two), (one, three)])
+    assert (one, three, 1, '["methodology","result"]') in got["csr"]["edges"]
+    assert got["csr"]["notes"] == ["papers: 1 rows repeat a corpusid already seen; the first was kept",
+                                   "citations: 1 rows dropped: an endpoint is not in papers/, or a repeated pair"]
+
+
+def test_csr_build_in_worker_processes_gives_the_same_index_and_reports(tmp_path, monkeypatch):
+    # On big inputs the CSR engine reads the shards in a pool of worker processes: forced here on
+    # small ones (several paper shards, malformed lines), it must give what a serial build gives.
+    from litmap import dataset_csr
+
+    def build(root: Path, cache: Path) -> tuple:
+        messages: list[str] = []
+        st = dataset_store(root, cache, progress=messages.append, engine_name="csr")
+        try:
+            q = st.conn.execute
+            tables = [q(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("papers", "edges", "aliases", "lists")]
+            return tables, st.dataset_warnings, st.dataset_notes, [m for m in messages if " in " not in m]
+        finally:
+            st.close()
+
+    pools = []
+    real = dataset_csr.multiprocessing.get_context
+
+    def get_context(method):
+        pools.append(method)
+        return real(method)
+
+    for root in (_tangled(tmp_path / "tangled"), BAD / "malformed"):
+        serial = build(root, tmp_path / "serial")
+        assert pools == []
+        monkeypatch.setattr(dataset_csr, "PARALLEL_BYTES", 0)
+        monkeypatch.setattr(dataset_csr.multiprocessing, "get_context", get_context)
+        monkeypatch.setenv("LITMAP_BUILD_WORKERS", "2")
+        parallel = build(root, tmp_path / "parallel")
+        monkeypatch.undo()
+        assert pools == ["spawn"] and parallel == serial
+        pools.clear()
+    assert serial[1][0] == "papers/papers-0.jsonl:3: not valid JSON, skipped"
 
 
 def test_normalise_record():
@@ -452,7 +575,7 @@ def test_normalise_record():
     assert p["journal"] is None and p["abstract"] is None and set(p) == PAPER_KEYS
 
 
-def test_stale_index_is_rebuilt_when_a_file_changes(tmp_path):
+def test_stale_index_is_rebuilt_when_a_file_changes(tmp_path, engine):
     root = _tiny(tmp_path / "ds")
     cache = tmp_path / "cache"
     st = dataset_store(root, cache)
@@ -486,7 +609,7 @@ def test_stale_index_is_rebuilt_when_a_file_changes(tmp_path):
     st.close()
 
 
-def test_index_is_keyed_by_content_not_path(tmp_path):
+def test_index_is_keyed_by_content_not_path(tmp_path, engine):
     root = _tiny(tmp_path / "ds")
     first = dataset_store(root, tmp_path / "cache")
     assert first.dataset_info["built"]
@@ -504,25 +627,36 @@ class Interrupted(BaseException):
     """Stands for Ctrl-C (KeyboardInterrupt) arriving in the middle of a build."""
 
 
-def test_interrupted_build_leaves_no_index(tmp_path, monkeypatch):
+def _engine_module(engine: str):
+    return dataset.ENGINES[engine]
+
+
+def _snapshot(index: Path) -> dict[str, bytes]:
+    """What an index holds: its file's bytes, or every file of its directory."""
+    if index.is_file():
+        return {"": index.read_bytes()}
+    return {str(p.relative_to(index)): p.read_bytes() for p in sorted(index.rglob("*")) if p.is_file()}
+
+
+def test_interrupted_build_leaves_no_index(tmp_path, monkeypatch, engine):
     root = _tiny(tmp_path / "ds")
     cache = tmp_path / "cache"
-    real = dataset_index._load_folder
+    module = _engine_module(engine)
+    real = module.row_batches
 
-    def load_then_interrupt(conn, files, folder, report):
-        counts = real(conn, files, folder, report)
-        if folder == "citations":
+    def read_then_interrupt(files, folder, report, *args, **kwargs):
+        if folder == "tldrs":  # every engine reads tldrs/ with bulk.row_batches, after papers/
             raise Interrupted()
-        return counts
+        return real(files, folder, report, *args, **kwargs)
 
-    monkeypatch.setattr(dataset_index, "_load_folder", load_then_interrupt)
+    monkeypatch.setattr(module, "row_batches", read_then_interrupt)
     with pytest.raises(Interrupted):
         dataset_store(root, cache)
     index = dataset.index_path(root.resolve(), cache)
     assert not index.exists()
-    assert list(index.parent.iterdir()) == []  # the temp file and its scratch are gone
+    assert list(index.parent.iterdir()) == []  # the temp file or folder and its scratch are gone
 
-    monkeypatch.setattr(dataset_index, "_load_folder", real)
+    monkeypatch.setattr(module, "row_batches", real)
     st = dataset_store(root, cache)
     try:
         assert st.dataset_info["built"] and st.info()["edges"] == 4
@@ -530,21 +664,22 @@ def test_interrupted_build_leaves_no_index(tmp_path, monkeypatch):
         st.close()
 
 
-def test_interrupted_rebuild_keeps_the_old_index_stale(tmp_path, monkeypatch):
+def test_interrupted_rebuild_keeps_the_old_index_stale(tmp_path, monkeypatch, engine):
     root = _tiny(tmp_path / "ds")
     cache = tmp_path / "cache"
     dataset_store(root, cache).close()
     index = dataset.index_path(root.resolve(), cache)
-    before = index.read_bytes()
+    before = _snapshot(index)
     _jsonl(root / "citations" / "citations-1.jsonl", [_cite(1, 3)])
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(dataset_index, "_alias_select", boom)  # late in the build: after all the loading
+    monkeypatch.setattr(_engine_module(engine), "index_meta", boom)  # the last step of every build
     with pytest.raises(KeyboardInterrupt):
         dataset_store(root, cache)
-    assert index.read_bytes() == before  # untouched, and still not current:
+    assert _snapshot(index) == before  # untouched, and still not current:
+    assert [p.name for p in index.parent.iterdir()] == [index.name]
     monkeypatch.undo()
     st = dataset_store(root, cache)
     try:
@@ -553,32 +688,43 @@ def test_interrupted_rebuild_keeps_the_old_index_stale(tmp_path, monkeypatch):
         st.close()
 
 
-def test_a_broken_index_file_is_rebuilt(tmp_path):
+def test_a_broken_index_is_rebuilt(tmp_path, engine):
     root = _tiny(tmp_path / "ds")
     cache = tmp_path / "cache"
     index = dataset.index_path(root.resolve(), cache)
     index.parent.mkdir(parents=True)
-    index.write_bytes(b"not a database at all")
+    if engine == "sqlite":
+        index.write_bytes(b"not a database at all")
+    else:
+        index.mkdir()
+        (index / "meta.json").write_text("not json")
     st = dataset_store(root, cache)
     assert st.dataset_info["built"] and st.info()["papers"] == 3
     st.close()
-    # a database with the schema but no build stamp (e.g. copied from a half build)
-    index.unlink()
-    with Store(index) as half:
-        half.put_papers([{"paperId": "x" * 40}], full=True)
+    # an index without a build stamp (e.g. copied from a half build)
+    if engine == "sqlite":
+        index.unlink()
+        with Store(index) as half:
+            half.put_papers([{"paperId": "x" * 40}], full=True)
+    else:
+        (index / "meta.json").write_text("{}")
     st = dataset_store(root, cache)
     assert st.dataset_info["built"] and st.info()["papers"] == 3
     st.close()
 
 
-def test_stale_temp_files_of_dead_builds_are_removed(tmp_path):
+def test_stale_temp_files_of_dead_builds_are_removed(tmp_path, engine):
     root = _tiny(tmp_path / "ds")
     cache = tmp_path / "cache"
     index = dataset.index_path(root.resolve(), cache)
     index.parent.mkdir(parents=True)
     dead = index.with_name(f"{index.name}.tmp-999999999-abcd")  # no such process
-    dead.write_bytes(b"half")
-    Path(f"{dead}-scratch").write_bytes(b"half")
+    if engine == "sqlite":
+        dead.write_bytes(b"half")
+        Path(f"{dead}-scratch").write_bytes(b"half")
+    else:
+        (dead / "scratch").mkdir(parents=True)
+        (dead / "half.bin").write_bytes(b"half")
     dataset_store(root, cache).close()
     assert sorted(p.name for p in index.parent.iterdir()) == [index.name]
 
@@ -586,7 +732,7 @@ def test_stale_temp_files_of_dead_builds_are_removed(tmp_path):
 # -- bad datasets -------------------------------------------------------------------------
 
 
-def test_malformed_lines_are_skipped_and_reported(tmp_path, capsys):
+def test_malformed_lines_are_skipped_and_reported(tmp_path, capsys, engine):
     messages: list[str] = []
     st = dataset_store(BAD / "malformed", tmp_path / "cache", progress=messages.append)
     try:
@@ -616,7 +762,7 @@ def test_malformed_lines_are_skipped_and_reported(tmp_path, capsys):
     assert "papers/papers-0.jsonl:3: not valid JSON, skipped" in capsys.readouterr().err
 
 
-def test_bad_utf8_and_cap_on_warnings(tmp_path, monkeypatch):
+def test_bad_utf8_and_cap_on_warnings(tmp_path, monkeypatch, engine):
     root = _tiny(tmp_path / "ds")
     with open(root / "papers" / "papers-1.jsonl", "ab") as f:
         f.write(b'{"corpusid": 5, "title": "caf\xe9"}\n')
@@ -634,20 +780,20 @@ def test_bad_utf8_and_cap_on_warnings(tmp_path, monkeypatch):
         st.close()
 
 
-def test_missing_citations_folder(tmp_path):
+def test_missing_citations_folder(tmp_path, engine):
     with pytest.raises(DatasetError, match=r"no citations/ folder") as exc:
         dataset_store(BAD / "no_citations", tmp_path / "cache")
     assert "\n" not in str(exc.value) and str(BAD / "no_citations") in str(exc.value)
     assert not (tmp_path / "cache" / "datasets").exists() or not any((tmp_path / "cache" / "datasets").iterdir())
 
 
-def test_papers_folder_without_data_files(tmp_path):
+def test_papers_folder_without_data_files(tmp_path, engine):
     with pytest.raises(DatasetError, match=r"papers/ holds no \*\.jsonl or \*\.jsonl\.gz files"):
         dataset_store(BAD / "empty_papers", tmp_path / "cache")
 
 
 @pytest.mark.parametrize("make", ["missing", "file", "empty_dir", "only_citations"])
-def test_wrong_path(tmp_path, make):
+def test_wrong_path(tmp_path, make, engine):
     path = tmp_path / "somewhere"
     if make == "file":
         path.write_text("x")
@@ -661,7 +807,7 @@ def test_wrong_path(tmp_path, make):
                               "holding *.jsonl or *.jsonl.gz files")
 
 
-def test_no_valid_paper_at_all(tmp_path):
+def test_no_valid_paper_at_all(tmp_path, engine):
     root = tmp_path / "ds"
     _jsonl(root / "papers" / "p.jsonl", ["nonsense"])
     _jsonl(root / "citations" / "c.jsonl", [_cite(1, 2)])
@@ -670,7 +816,7 @@ def test_no_valid_paper_at_all(tmp_path):
     assert list((tmp_path / "cache" / "datasets").iterdir()) == []
 
 
-def test_truncated_gzip_is_refused(tmp_path):
+def test_truncated_gzip_is_refused(tmp_path, engine):
     root = _tiny(tmp_path / "ds", gz=True)
     shard = root / "citations" / "citations-0.jsonl.gz"
     data = shard.read_bytes()
@@ -680,7 +826,7 @@ def test_truncated_gzip_is_refused(tmp_path):
     assert list((tmp_path / "cache" / "datasets").iterdir()) == []
 
 
-def test_sample_source_name_and_paths(tmp_path, monkeypatch):
+def test_sample_source_name_and_paths(tmp_path, monkeypatch, engine):
     assert dataset.resolve_source("sample") == SAMPLE
     monkeypatch.chdir(tmp_path)
     rel = _tiny(tmp_path / "rel")
@@ -739,7 +885,7 @@ def test_line_batches_match_a_plain_split(tmp_path_factory, lines, final_newline
 
 def test_an_unknown_index_engine_is_one_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("LITMAP_ENGINE", "bogus")
-    with pytest.raises(dataset.DatasetError, match="LITMAP_ENGINE must be one of duckdb, sqlite, not 'bogus'"):
+    with pytest.raises(dataset.DatasetError, match="LITMAP_ENGINE must be one of csr, duckdb, sqlite, not 'bogus'"):
         dataset.dataset_store("sample", tmp_path)
-    monkeypatch.setenv("LITMAP_ENGINE", "SQLite")  # case and spaces do not matter
-    assert dataset.engine() is dataset_index
+    monkeypatch.setenv("LITMAP_ENGINE", " SQLite ")  # case and spaces do not matter
+    assert dataset.engine() is dataset.ENGINES["sqlite"]

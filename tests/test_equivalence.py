@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from litmap import crawl, dataset, dataset_duckdb, ids, s2
 from litmap.cli import cli
+from litmap.csr_store import CsrStore
 from litmap.store import Store
 from tests import guard
 from tests.fakeapi import FakeS2
@@ -39,32 +40,32 @@ def test_sample_as_dataset_and_through_http_give_the_same_map(tmp_path, sample_c
     assert {"Gauge Theory Correlators from Non-Critical String Theory", "Anti De Sitter Space And Holography"} <= set(titles)
 
 
-def test_bundled_sample_map_is_byte_identical_on_both_index_engines(tmp_path):
-    # The same crawl on the SQLite index and on the DuckDB/Parquet one: the same page, .bib, .json.
+def test_bundled_sample_map_is_byte_identical_on_every_index_engine(tmp_path, sample_index_of):
+    # The same crawl on the SQLite, DuckDB/Parquet and CSR indexes: the same page, .bib, .json.
     guard.need_module("duckdb", "pip install -e '.[test]'")
     outputs = {}
-    for engine in ("sqlite", "duckdb"):
+    for engine, module in dataset.ENGINES.items():
         out = tmp_path / engine
         out.mkdir()
-        # the SQLite index is the session's shared one (LITMAP_INDEX_DIR); the Parquet one is
-        # built in this test's own directory, so the shared one holds what other tests expect
-        index_dir = dataset.index_dir() if engine == "sqlite" else tmp_path / "indexes"
+        index_dir = sample_index_of(engine)  # built once per run and engine, shared by the test files
         result = CliRunner().invoke(cli, ["seed", SEED, "--source", "sample", "--quiet", "-o", str(out / "map.html")],
                                     env={"LITMAP_CACHE_DIR": str(tmp_path / f"cache-{engine}"), "LITMAP_ENGINE": engine,
                                          "LITMAP_INDEX_DIR": str(index_dir)})
         assert result.exit_code == 0, result.output
-        assert list((index_dir / "datasets").glob("*.parquet" if engine == "duckdb" else "*.sqlite"))
+        assert list((index_dir / "datasets").glob("*" + module.SUFFIX))
         outputs[engine] = {name: (out / name).read_bytes() for name in ("map.html", "map.bib", "map.json")}
-    assert outputs["sqlite"] == outputs["duckdb"]
+    assert len(outputs) == 3
+    assert outputs["sqlite"] == outputs["duckdb"] == outputs["csr"]
 
 
-def test_the_parquet_store_reads_everything_the_crawl_reads():
-    # Every reading method of the SQLite store exists on the Parquet one, with the same parameters:
-    # a method added to one engine only would fail here, not in a user's crawl.
+def test_every_store_reads_everything_the_crawl_reads():
+    # Every reading method of the SQLite store exists on the other engines' stores, with the same
+    # parameters: a method added to one engine only would fail here, not in a user's crawl.
     writing = ("put_", "_", "pacing", "transaction", "open", "info", "get_map", "map_")
-    for name, fn in inspect.getmembers(Store, inspect.isfunction):
-        if name.startswith(writing):
-            continue
-        other = getattr(dataset_duckdb.ParquetStore, name, None)
-        assert other is not None, name
-        assert list(inspect.signature(fn).parameters) == list(inspect.signature(other).parameters), name
+    for other in (dataset_duckdb.ParquetStore, CsrStore):
+        for name, fn in inspect.getmembers(Store, inspect.isfunction):
+            if name.startswith(writing):
+                continue
+            theirs = getattr(other, name, None)
+            assert theirs is not None, (other.__name__, name)
+            assert list(inspect.signature(fn).parameters) == list(inspect.signature(theirs).parameters), name
