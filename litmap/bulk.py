@@ -55,6 +55,7 @@ def corpus_paper_id(corpusid: int) -> str:
 
 _WS = " \t\n\r"
 _DIGITS_RE = re.compile(r"[0-9]+")
+_HEX40_RE = re.compile(r"[0-9a-f]{40}")
 
 
 def _int(value) -> int | None:
@@ -68,7 +69,9 @@ def _int(value) -> int | None:
 
 def _str(value) -> str | None:
     """A non-blank JSON string (half surrogate pairs replaced, as the API client does); else None."""
-    return sane_text(value) if isinstance(value, str) and value.strip(_WS) else None
+    if not isinstance(value, str) or not value.strip(_WS):
+        return None
+    return value if value.isascii() else sane_text(value)  # isascii is O(1): most strings skip the regex
 
 
 def _id_str(value) -> str | None:
@@ -85,7 +88,7 @@ def _url_paper_id(url: str | None) -> str | None:
     if i < 0:
         return None
     h = url[i + 7 : i + 47]
-    if len(h) == 40 and all(c in "0123456789abcdef" for c in h) and url[i + 47 : i + 48] in ("", "/", "?", "#"):
+    if _HEX40_RE.fullmatch(h) and url[i + 47 : i + 48] in ("", "/", "?", "#"):
         return h
     return None
 
@@ -109,14 +112,14 @@ def normalise_record(rec: dict) -> dict | None:
     hexid = _url_paper_id(url)
 
     ext = rec.get("externalids")
-    external_ids = {k: _id_str(v) for k, v in ext.items() if _id_str(v)} if isinstance(ext, dict) else {}
+    external_ids = {k: s for k, v in ext.items() if (s := _id_str(v))} if isinstance(ext, dict) else {}
     external_ids["CorpusId"] = str(corpusid)
 
     authors = rec.get("authors")
     authors = [
-        {"authorId": _id_str(a.get("authorId")), "name": a["name"]}
+        {"authorId": _id_str(a.get("authorId")), "name": name}
         for a in (authors if isinstance(authors, list) else [])
-        if isinstance(a, dict) and _str(a.get("name"))
+        if isinstance(a, dict) and (name := _str(a.get("name")))
     ]
 
     journal = rec.get("journal")

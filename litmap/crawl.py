@@ -260,8 +260,9 @@ class Crawler:
             expanded_cits = _by_specificity(specific, counts)[:budget]
         # both depend only on the seeds' lists: one round of batch calls serves both
         self.ensure([(neighbours, ("references",)), (expanded_cits, ("citations",))], counts)
-        edges = self._edges(seeds, neighbours, expanded_cits)
-        counts = self.store.counts({x for e in edges for x in e})
+        lists = [(seeds, "references"), (seeds, "citations"), (neighbours, "references"), (expanded_cits, "citations")]
+        edges = self._matrix(lists)
+        counts = self.store.counts(edges.ids)
         self.progress("ranking")
         ranked = similarity.rank(edges, seeds, counts, years=self.store.years(seed_cits))
         self.stats["papers_considered"] = len(counts)
@@ -269,11 +270,11 @@ class Crawler:
         # The details of the map's papers ride with their lists, and so do those of the likely
         # Prior/Derivative works (from what is known before the lists arrive); any the lists
         # change are fetched after. (Without a client nothing is fetched: no guess is needed.)
-        likely = self._likely_listed(edges, node_ids, seeds) if self.client else []
+        map_lists = [*lists, (node_ids, "references"), (node_ids, "citations")]
+        likely = self._likely_listed(map_lists, node_ids, seeds) if self.client else []
         self.ensure([(node_ids, _KINDS)], counts, details=[*node_ids, *likely])
-        map_edges = sorted(set(edges) | set(self.store.list_edges(node_ids, "references"))
-                           | set(self.store.list_edges(node_ids, "citations")))
-        counts = self.store.counts({x for e in map_edges for x in e})
+        map_edges = self._matrix(map_lists)
+        counts = self.store.counts(map_edges.ids)
         prior = similarity.prior_works(map_edges, node_ids, k=LISTED_WORKS, exclude=frozenset(seeds))
         derivative = similarity.derivative_works(map_edges, node_ids, k=LISTED_WORKS, exclude=frozenset(seeds))
         listed = [*node_ids, *(p for p, _ in prior), *(p for p, _ in derivative)]
@@ -284,22 +285,23 @@ class Crawler:
         return assemble.assemble_map(seeds, ranked, node_ids, papers, map_edges, counts, self.stats,
                                      prior=prior, derivative=derivative)
 
-    def _likely_listed(self, edges: list[tuple[str, str]], node_ids: list[str], seeds: list[str]) -> list[str]:
+    def _likely_listed(self, lists: list[tuple[list[str], str]], node_ids: list[str], seeds: list[str]) -> list[str]:
         from litmap import similarity
 
-        known = set(edges) | set(self.store.list_edges(node_ids, "references")) \
-            | set(self.store.list_edges(node_ids, "citations"))
-        known = sorted(known)
+        known = self._matrix(lists)
         k = 3 * LISTED_WORKS
         out = similarity.prior_works(known, node_ids, k=k, exclude=frozenset(seeds))
         out += similarity.derivative_works(known, node_ids, k=k, exclude=frozenset(seeds))
         return [p for p, _ in out]
 
-    def _edges(self, seeds: list[str], neighbours: list[str], expanded_cits: list[str]) -> list[tuple[str, str]]:
-        out = set(self.store.list_edges(seeds, "references")) | set(self.store.list_edges(seeds, "citations"))
-        out |= set(self.store.list_edges(neighbours, "references"))
-        out |= set(self.store.list_edges(expanded_cits, "citations"))
-        return sorted(out)
+    def _matrix(self, lists: list[tuple[list[str], str]]):
+        """The citation matrix of these lists' edges ((paperIds, kind) each). A store holding the
+        edges as integers (the CSR index) builds it with no Python per edge."""
+        from litmap import similarity
+
+        if hasattr(self.store, "edge_arrays"):
+            return similarity.matrix_from_indices(*self.store.edge_arrays(lists))
+        return similarity.build_matrix(list(set().union(*(self.store.list_edges(ids, kind) for ids, kind in lists))))
 
 
 def known_id(store: Any, ref: idmod.Ref) -> str | None:

@@ -27,6 +27,7 @@ import numpy as np
 BLOCK = 64  # lines per compressed block: a block of records is ~20-80 KB, decompressed in ~0.1 ms
 LEVEL = 6  # zlib level: 3.6x on the sample's records (level 1: 3.0x), decompression as fast
 _HEX40 = re.compile(r"[0-9a-f]{40}")
+_HEX = re.compile(r"[0-9a-f]*")
 _DIGITS = re.compile(r"[1-9][0-9]*|0")
 
 
@@ -196,6 +197,26 @@ class KeyTable:
 
 # -- the store ----------------------------------------------------------------------------------
 
+
+def _unique(a: np.ndarray) -> np.ndarray:
+    """np.unique by sort and neighbour compare (numpy 2's hash-based np.unique is slower here)."""
+    a = np.sort(a)
+    return a[np.concatenate(([True], a[1:] != a[:-1]))] if len(a) else a
+
+
+def _keys(ids: Iterable[str]) -> np.ndarray:
+    """These paperIds as sorted distinct 20-byte keys; ids that are not 40 lower-case hex digits
+    name no paper and are left out. (One join and one hex decoding for all: a hub map asks
+    about a hundred thousand ids at once.)"""
+    ids = list(ids if isinstance(ids, (list, tuple, set, frozenset, dict)) else list(ids))
+    joined = "".join(ids) if all(isinstance(i, str) for i in ids) else None
+    if joined is None or set(map(len, ids)) - {40} or not (joined.isascii() and joined == joined.lower()) \
+            or not _HEX.fullmatch(joined):
+        ids = [i for i in ids if isinstance(i, str) and _HEX40.fullmatch(i)]
+        joined = "".join(ids)
+    return _unique(np.frombuffer(bytes.fromhex(joined), dtype="S20"))
+
+
 _KIND = {"references": "references", "citations": "citations"}
 
 
@@ -244,15 +265,16 @@ class CsrStore:
 
     def rows(self, ids: Iterable[str]) -> tuple[list[str], np.ndarray]:
         """The known ones of these paperIds (sorted) and their rows."""
-        wanted = sorted({i for i in ids if isinstance(i, str) and _HEX40.fullmatch(i)})
-        if not wanted:
+        keys = _keys(ids)
+        if not len(keys):
             return [], np.zeros(0, dtype=np.int64)
-        keys = np.frombuffer(bytes.fromhex("".join(wanted)), dtype="S20")
         srt = self.a("papers.pid_sorted")
-        pos = np.minimum(np.searchsorted(srt, keys), max(len(srt) - 1, 0))
-        hit = srt[pos] == keys if len(srt) else np.zeros(len(keys), dtype=bool)
-        found = [p for p, h in zip(wanted, hit.tolist()) if h]
-        return found, self.a("papers.pid_rows")[pos[hit]].astype(np.int64)
+        if not len(srt):
+            return [], np.zeros(0, dtype=np.int64)
+        pos = np.minimum(np.searchsorted(srt, keys), len(srt) - 1)
+        hit = srt[pos] == keys
+        h = keys[hit].tobytes().hex()
+        return [h[i : i + 40] for i in range(0, len(h), 40)], self.a("papers.pid_rows")[pos[hit]].astype(np.int64)
 
     def hex_ids(self, rows: np.ndarray) -> list[str]:
         """The paperIds of these rows."""
@@ -296,7 +318,8 @@ class CsrStore:
     def _column(self, name: str, rows: np.ndarray) -> list:
         col = self.a(f"papers.{name}")
         values = col[rows]
-        return [None if v == none_value(col) else v for v in values.tolist()]
+        none = none_value(col)
+        return [None if v == none else v for v in values.tolist()]
 
     def counts(self, ids) -> dict[str, tuple]:
         found, rows = self.rows(ids)
@@ -342,6 +365,21 @@ class CsrStore:
         if kind == "references":
             return [(names[i], names[j]) for i, j in zip(a, b)]
         return [(names[j], names[i]) for i, j in zip(a, b)]
+
+    def edge_arrays(self, lists: Iterable[tuple[Iterable[str], str]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The edges of several lists ((paperIds, kind) each) as (paperIds sorted, citing and cited
+        positions in them), repeats included: similarity.matrix_from_indices takes it as is."""
+        citing, cited = [], []
+        for ids, kind in lists:
+            own, other = self.neighbours(self.rows(ids)[1], kind)
+            citing.append(own if kind == "references" else other)
+            cited.append(other if kind == "references" else own)
+        a, b = (np.concatenate(x) if x else np.zeros(0, dtype=np.int64) for x in (citing, cited))
+        nodes = _unique(np.concatenate((a, b)))  # rows, ascending
+        order = np.argsort(self.a("papers.pid_pos")[nodes], kind="stable")  # the same nodes in paperId order
+        local = np.empty(len(nodes), dtype=np.int64)
+        local[order] = np.arange(len(nodes))
+        return self.hex_ids(nodes[order]), local[np.searchsorted(nodes, a)], local[np.searchsorted(nodes, b)]
 
     def paper_count(self) -> int:
         return len(self.a("papers.corpus_id"))

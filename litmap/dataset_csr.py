@@ -44,6 +44,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -87,6 +88,14 @@ class _Task:
     max_warnings: int
 
 
+_PLAIN = re.compile(r'[^"\\\x00-\x1f]*')
+
+
+def _json_text(text: str) -> str:
+    """json.dumps(text, ensure_ascii=False), without its cost for the usual text that needs no escape."""
+    return f'"{text}"' if _PLAIN.fullmatch(text) else json.dumps(text, ensure_ascii=False)
+
+
 def _number(value) -> int | str:
     return "" if value is None or not -_BIG < value < _BIG else value
 
@@ -112,7 +121,7 @@ def _parse(task: _Task) -> dict:
                     cid = row["corpusId"]
                     lines.append(f"{base + i}\t{cid}\t{row['paperId']}\t{_number(row['citationCount'])}\t"
                                  f"{_number(row['referenceCount'])}\t{_number(row['year'])}\t{slot}\n")
-                    more += [f"{base + i}\t{cid}\t{json.dumps(alias_key(ALIAS_PREFIXES[k].lower(), v), ensure_ascii=False)}\n"
+                    more += [f"{base + i}\t{cid}\t{_json_text(alias_key(ALIAS_PREFIXES[k].lower(), v))}\n"
                              for k, v in row["externalIds"].items() if k in ALIAS_PREFIXES]
                 elif row[1] is not None:  # a blank abstract or tldr is not a row
                     slot = blocks.add(json.dumps(row[1], ensure_ascii=False).encode("utf-8"))
@@ -181,7 +190,7 @@ def _duckdb(scratch: Path):
                     "enable_progress_bar = false"):
         con.execute(f"SET {setting}")
     con.execute("SET temp_directory = ?", [str(scratch / "spill")])
-    return con, duckdb.Error
+    return con, duckdb
 
 
 def _tsv(paths: list[str], columns: dict[str, str]) -> str:
@@ -210,28 +219,32 @@ def _read_json(paths: list[str]) -> str:
                CASE WHEN json_type(isinfluential) = 'BOOLEAN' THEN CAST(CAST(isinfluential AS BOOLEAN) AS TINYINT) END AS infl,
                CASE WHEN json_type(intents) IN ('ARRAY', 'OBJECT') THEN CAST(intents AS VARCHAR) END AS intents
         FROM read_json({paths!r}, format='newline_delimited', columns={cols}, ignore_errors=true,
-                       filename=true, maximum_object_size=1000000000))"""
+                       filename=true))"""
 
 
-def _load_citations(con, error, files: list[Path], scratch: Path, dest: Path, report: _Report,
+def _load_citations(con, duckdb, files: list[Path], scratch: Path, dest: Path, report: _Report,
                     progress: Progress | None, max_warnings: int) -> None:
     """The citations table: DuckDB reads every shard it can; bulk.py's reader the others."""
     paths = [str(p) for p in files]
     bad: set[str] = set()
+    unreadable = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
     try:
         con.execute("CREATE TABLE cite AS " + _read_json(paths))
-    except error:  # e.g. a truncated gzip stream: find the shards DuckDB cannot read, one by one
+    except unreadable:  # e.g. a truncated gzip stream: find the shards DuckDB cannot read, one by one
         con.execute("CREATE OR REPLACE TABLE cite (file VARCHAR, citing BIGINT, cited BIGINT, infl TINYINT, "
                     "intents VARCHAR, bad BOOLEAN)")
         for p in paths:
             try:
                 con.execute("INSERT INTO cite " + _read_json([p]))
-            except error:
+            except unreadable:
                 bad.add(p)
     bad |= {r[0] for r in con.execute("SELECT DISTINCT file FROM cite WHERE bad").fetchall()}
     if bad:
         con.execute("DELETE FROM cite WHERE file IN (SELECT unnest(?::VARCHAR[]))", [sorted(bad)])
     tasks = [_Task("citations", i, p, str(scratch), str(dest), max_warnings) for i, p in enumerate(paths) if p in bad]
+    if progress:
+        for t in tasks:
+            progress(f"citations/{Path(t.path).name}: read line by line (DuckDB rejected a line of it)")
     big = sum(os.path.getsize(t.path) for t in tasks) >= PARALLEL_BYTES
     for task, result in _run(_parse_citations, tasks, big):
         _relay(report, progress, f"citations/{Path(task.path).name}", result)
@@ -338,9 +351,12 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, p
         for task, result in _run(_parse, tasks, big):
             _relay(report, progress, f"{task.folder}/{Path(task.path).name}", result)
             results[task] = result
-        con, error = _duckdb(scratch)
+        con, duckdb = _duckdb(scratch)
         try:
-            out = _assemble(con, error, root, files, tasks, results, scratch, dest, report, progress, max_warnings)
+            out = _assemble(con, duckdb, root, files, tasks, results, scratch, dest, report, progress, max_warnings)
+        except duckdb.OutOfMemoryException as exc:
+            raise DatasetError(f"the index build ran out of memory (LITMAP_DUCKDB_MEMORY={MEMORY_LIMIT}; fewer "
+                               f"LITMAP_BUILD_WORKERS need less): {str(exc).splitlines()[0]}") from None
         finally:
             con.close()
     finally:
@@ -351,7 +367,7 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, p
     return {**out, "malformed": len(report.warnings) + report.dropped, "seconds": time.perf_counter() - t0}
 
 
-def _assemble(con, error, root, files, tasks, results, scratch, dest, report, progress, max_warnings) -> dict:
+def _assemble(con, duckdb, root, files, tasks, results, scratch, dest, report, progress, max_warnings) -> dict:
     # the blocks: one store per text folder, each shard's slots offset by its first block
     bases = []
     for folder in _TEXT_FOLDERS:
@@ -401,7 +417,7 @@ def _assemble(con, error, root, files, tasks, results, scratch, dest, report, pr
         raise DatasetError("internal error: the papers are not stored in corpus-id order")
     row_type = _int_dtype(0, n, unknown=False, unsigned=True)
 
-    _load_citations(con, error, files["citations"], scratch, dest, report, progress, max_warnings)
+    _load_citations(con, duckdb, files["citations"], scratch, dest, report, progress, max_warnings)
     con.execute("""CREATE TABLE e AS
         SELECT a.row AS citing, b.row AS cited, min(c.infl) AS infl, min(c.intents) AS intents
         FROM cite c JOIN cmap a ON a.corpusid = c.citing JOIN cmap b ON b.corpusid = c.cited
