@@ -37,6 +37,9 @@ PAPER_FIELDS = (
 COUNT_FIELDS = "paperId,citationCount,referenceCount"
 # year: the ranking weighs the seed's recent citers most (similarity.rank); same requests
 EDGE_FIELDS = "isInfluential,intents,year," + COUNT_FIELDS
+# a nested list's items: stubs with years (every list, so a seed's ranking does not depend on
+# whether its citers came nested or paged)
+NESTED_FIELDS = "paperId,year,citationCount,referenceCount"
 # A nested list at least this long and shorter than the paper's count was probably cut by
 # the API's cap on nested lists, so it is fetched again through the paginated endpoint.
 NESTED_SUSPECT = 1000
@@ -89,12 +92,18 @@ class Crawler:
                     else f"the dataset {self.source}"
                 raise NotFoundError(f"{todo[0]} is not in {name}; drop --source to fetch it from Semantic Scholar")
             raise NotFoundError(f"{todo[0]} is not in the cache (offline); run without --offline to fetch it")
-        self.progress("resolving seeds")
         titles = [r for r in todo if r.kind == "title"]
         others = [r for r in todo if r.kind != "title"]
+        # A seed's lists ride in the call that resolves it, as nested lists: as many seeds as
+        # fit the answer's budget with both lists as long as the API serves (title matches
+        # cannot nest lists: seed_lists fetches theirs).
+        with_lists = 0 < len(others) * (2 * s2.OFFSET_CAP + 1) <= BATCH_EDGE_BUDGET
+        self.progress("resolving seeds" + (" with their references and citations" if with_lists else ""))
         answers: list[tuple[idmod.Ref, dict | None]] = []
         if others:
-            answers += zip(others, self.client.batch([r.api_id for r in others], PAPER_FIELDS))
+            fields = ",".join([PAPER_FIELDS, *(f"{k}.{f}" for k in _KINDS for f in NESTED_FIELDS.split(",")
+                                               if with_lists)])
+            answers += zip(others, self.client.batch([r.api_id for r in others], fields))
         for ref in titles:
             try:
                 answers.append((ref, self.client.match_title(ref.value, PAPER_FIELDS)))
@@ -104,32 +113,24 @@ class Crawler:
             if not raw or not raw.get("paperId"):
                 raise NotFoundError(f"paper {ref} not found on Semantic Scholar")
             found[ref] = learn(self.store, ref.alias, raw)
+            if with_lists and ref in others:
+                self._store_nested([(found[ref], raw)], set(_KINDS), seeds=True)
         return list(dict.fromkeys(found[r] for r in refs))
 
     # -- lists ----------------------------------------------------------------------------
 
     def seed_lists(self, seeds: list[str]) -> None:
-        """Seeds' references and citations: one seed through the paginated endpoints (with
-        isInfluential and intents), several at once through /paper/batch with nested lists, so
-        a library of hundreds of seeds costs a few calls instead of two per seed; a list the
-        batch answer cut short is fetched again page by page (ensure_lists)."""
-        if self.client is not None and len(seeds) > 1:
-            have = [self.store.list_status(seeds, k) for k in ("references", "citations")]
-            todo = [p for p in seeds if any(p not in h for h in have)]
-            if len(todo) > 1:
-                self.progress(f"references and citations of {len(todo)} seeds")
-                self.ensure_lists(todo, ("references", "citations"), self.store.counts(todo))
-        for kind in ("references", "citations"):
-            have = self.store.list_status(seeds, kind)
-            for pid in seeds:
-                if pid in have:
-                    continue
-                if self.client is None:
-                    self.stats["missing"].append(f"{pid} {kind}")
-                    continue
-                self.progress(f"{kind} of the seed")
-                fetch = self.client.references if kind == "references" else self.client.citations
-                self._store_items(pid, kind, *fetch(pid, EDGE_FIELDS))
+        """Seeds' references and citations (those the resolving call did not bring): through
+        /paper/batch with nested lists, all seeds in as few calls as the budget allows; a list
+        the batch answer cut short is completed page by page (_complete)."""
+        have = {kind: self.store.list_status(seeds, kind) for kind in _KINDS}
+        todo = [p for p in seeds if any(p not in have[k] for k in _KINDS)]
+        if not todo:
+            return
+        if self.client is None:
+            self.stats["missing"].extend(f"{p} {k}" for k in _KINDS for p in seeds if p not in have[k])
+            return
+        self.ensure([(todo, _KINDS)], self.store.counts(todo), seeds=True)
 
     def _learned(self, pid: str, kind: str, items: list[dict], truncated: bool) -> tuple[list[dict], tuple]:
         """Stubs and the list row that one paper's list items teach."""
@@ -149,10 +150,12 @@ class Crawler:
         self.ensure([(pids, kinds)], counts)
 
     def ensure(self, wants: list[tuple[list[str], tuple[str, ...]]], counts: dict[str, tuple],
-               details: Iterable[str] = ()) -> None:
+               details: Iterable[str] = (), seeds: bool = False) -> None:
         """Several papers' lists (each paper the kinds its group asks for), and full records of
         `details`, in as few /paper/batch calls as the budget allows: one call can carry both
-        kinds and the details, so steps that do not depend on each other share their calls."""
+        kinds and the details, so steps that do not depend on each other share their calls.
+        `seeds`: the lists are seeds' (a list the nested cap cut is completed up to what the
+        API serves, however long)."""
         need: dict[str, set[str]] = {}
         for pids, kinds in wants:
             have = {kind: self.store.list_status(pids, kind) for kind in kinds}
@@ -172,33 +175,43 @@ class Crawler:
         order = sorted(set(need) | set(detail), key=lambda p: (p not in detail, -len(need.get(p, ())), first[p]))
         for chunk, kinds, full in _chunks_by_budget(order, need, set(detail), counts):
             what = [*(["details"] if full else []), *kinds]
-            self.progress(f"{', '.join(what[:-1])}{' and ' if what[:-1] else ''}{what[-1]} of {len(chunk)} papers")
+            whose = ("the seed" if len(chunk) == 1 else f"{len(chunk)} seeds") if seeds \
+                else f"{len(chunk)} paper{'s' if len(chunk) != 1 else ''}"
+            self.progress(f"{', '.join(what[:-1])}{' and ' if what[:-1] else ''}{what[-1]} of {whose}")
             fields = ",".join([PAPER_FIELDS if full else COUNT_FIELDS,
-                               *(f"{k}.paperId,{k}.year,{k}.citationCount,{k}.referenceCount" for k in kinds)])
-            answer = self.client.batch_chunk(chunk, fields)
-            stubs, rows, capped_lists, papers = [], [], [], []
-            for pid, raw in zip(chunk, answer):
-                if raw and full and pid in detail:
-                    papers.append(s2.normalise_paper(raw))
-                for kind in (k for k in _KINDS if k in need.get(pid, ())):
-                    if raw is None:  # the API no longer knows it: remember, don't ask again
-                        rows.append((pid, kind, [], "truncated", 0))
-                        continue
-                    nested = [n for n in raw.get(kind) or [] if isinstance(n, dict)]
-                    count = raw.get("citationCount" if kind == "citations" else "referenceCount") or 0
-                    capped = NESTED_SUSPECT <= len(nested) < count
-                    if capped and count <= s2.OFFSET_CAP:
-                        capped_lists.append((pid, kind, nested))  # the paginated endpoint has the rest
-                        continue
-                    key = "citedPaper" if kind == "references" else "citingPaper"
-                    more, row = self._learned(pid, kind, [{key: n} for n in nested], capped)
-                    stubs += more
-                    rows.append(row)
+                               *(f"{k}.{f}" for k in kinds for f in NESTED_FIELDS.split(","))])
+            answer = list(zip(chunk, self.client.batch_chunk(chunk, fields)))
+            papers = [s2.normalise_paper(raw) for pid, raw in answer if raw and full and pid in detail]
             if papers:
                 self.store.put_papers(papers, full=True)
-            self.store.put_answer(stubs, rows)
-            for pid, kind, nested in capped_lists:
-                self._complete(pid, kind, nested)
+            self._store_nested([(pid, raw) for pid, raw in answer if need.get(pid)], need, seeds)
+
+    def _store_nested(self, answer: list[tuple[str, dict | None]], need: dict[str, set[str]] | set[str],
+                      seeds: bool) -> None:
+        """The nested lists of a batch answer [(paperId, paper or None)], the kinds `need` names
+        (per paper, or one set for all), in one transaction; then the lists the API cut short
+        are completed page by page. A neighbour's list longer than the API serves through the
+        pages stays as cut (the coupling step needs a sample, not the whole); a seed's is
+        completed to the API's limit."""
+        stubs, rows, capped_lists = [], [], []
+        for pid, raw in answer:
+            for kind in (k for k in _KINDS if k in (need if isinstance(need, set) else need.get(pid, ()))):
+                if raw is None:  # the API no longer knows it: remember, don't ask again
+                    rows.append((pid, kind, [], "truncated", 0))
+                    continue
+                nested = [n for n in raw.get(kind) or [] if isinstance(n, dict)]
+                count = raw.get("citationCount" if kind == "citations" else "referenceCount") or 0
+                capped = NESTED_SUSPECT <= len(nested) < count
+                if capped and (seeds or count <= s2.OFFSET_CAP):
+                    capped_lists.append((pid, kind, nested))  # the paginated endpoint has the rest
+                    continue
+                key = "citedPaper" if kind == "references" else "citingPaper"
+                more, row = self._learned(pid, kind, [{key: n} for n in nested], capped)
+                stubs += more
+                rows.append(row)
+        self.store.put_answer(stubs, rows)
+        for pid, kind, nested in capped_lists:
+            self._complete(pid, kind, nested)
 
     def _complete(self, pid: str, kind: str, nested: list[dict]) -> None:
         """A nested list cut by the batch cap, completed through the paginated endpoint.
