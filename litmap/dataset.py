@@ -184,7 +184,7 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
     Extra attributes on the returned store: `dataset_warnings` (the malformed lines skipped
     when the index was built, "file:line: reason"), `dataset_notes` (summary lines) and
     `dataset_info` (source, index path, papers, edges, built: whether this call built it,
-    seconds).
+    seconds, and the build's phases when the engine times them).
     """
     eng = engine(engine_name)
     root = resolve_source(source)
@@ -195,13 +195,13 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
 
     meta = eng.read_meta(final) if final.exists() else None
     built = False
-    seconds = 0.0
+    seconds, phases = 0.0, None
     if not _is_current(meta, fp):
         if progress:
             why = "first use" if meta is None else "the dataset changed"
             progress(f"indexing {root} ({why}); this happens once")
         result = eng.rebuild(root, files, final, fp, progress)
-        built, seconds = True, result["seconds"]
+        built, seconds, phases = True, result["seconds"], result.get("phases")
         if progress:
             progress(f"indexed {result['papers']:,} papers and {result['edges']:,} citations in {seconds:.1f} s")
             if result["malformed"]:
@@ -224,5 +224,6 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
         "built": built,
         "seconds": seconds,
         "content_key": fp,
+        **({"phases": phases} if phases else {}),
     }
     return st

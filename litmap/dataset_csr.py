@@ -45,6 +45,7 @@ import json
 import multiprocessing
 import os
 import re
+import resource
 import shutil
 import time
 from dataclasses import dataclass
@@ -335,6 +336,26 @@ def _column(con, expr: str, table: str, n: int, path: Path, unknown: bool = True
 # -- the build --------------------------------------------------------------------------------------
 
 
+class _Clock:
+    """Wall and CPU seconds (this process, its threads and its finished worker processes) of
+    each phase of a build: what benchmarks/scale.py reports as the build's parallel share."""
+
+    def __init__(self):
+        self.phases: dict[str, dict[str, float]] = {}
+        self.t, self.c = time.perf_counter(), self._cpu()
+
+    @staticmethod
+    def _cpu() -> float:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    def lap(self, name: str) -> None:
+        t, c = time.perf_counter(), self._cpu()
+        self.phases[name] = {"wall": round(t - self.t, 2), "cpu": round(c - self.c, 2)}
+        self.t, self.c = t, c
+
+
+
 def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, progress: Progress | None = None) -> dict:
     """Write the CSR index of the dataset at `root` into the new directory `dest`."""
     t0 = time.perf_counter()
@@ -348,12 +369,15 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, p
                  for folder in _TEXT_FOLDERS for i, p in enumerate(files[folder])]
         big = sum(p.stat().st_size for name in files for p in files[name]) >= PARALLEL_BYTES
         results = {}
+        clock = _Clock()
         for task, result in _run(_parse, tasks, big):
             _relay(report, progress, f"{task.folder}/{Path(task.path).name}", result)
             results[task] = result
+        clock.lap("papers, abstracts, tldrs: worker processes")
         con, duckdb = _duckdb(scratch)
         try:
-            out = _assemble(con, duckdb, root, files, tasks, results, scratch, dest, report, progress, max_warnings)
+            out = _assemble(con, duckdb, root, files, tasks, results, scratch, dest, report, progress, max_warnings,
+                            clock)
         except duckdb.OutOfMemoryException as exc:
             raise DatasetError(f"the index build ran out of memory (LITMAP_DUCKDB_MEMORY={MEMORY_LIMIT}; fewer "
                                f"LITMAP_BUILD_WORKERS need less): {str(exc).splitlines()[0]}") from None
@@ -364,10 +388,12 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, p
     meta = {"schema_version": str(store_mod.SCHEMA_VERSION),
             **index_meta(root, fp, out["papers"], out["edges"], report, time.time())}
     (dest / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
-    return {**out, "malformed": len(report.warnings) + report.dropped, "seconds": time.perf_counter() - t0}
+    return {**out, "malformed": len(report.warnings) + report.dropped, "seconds": time.perf_counter() - t0,
+            "phases": clock.phases}
 
 
-def _assemble(con, duckdb, root, files, tasks, results, scratch, dest, report, progress, max_warnings) -> dict:
+def _assemble(con, duckdb, root, files, tasks, results, scratch, dest, report, progress, max_warnings,
+              clock: _Clock) -> dict:
     # the blocks: one store per text folder, each shard's slots offset by its first block
     bases = []
     for folder in _TEXT_FOLDERS:
@@ -417,7 +443,9 @@ def _assemble(con, duckdb, root, files, tasks, results, scratch, dest, report, p
         raise DatasetError("internal error: the papers are not stored in corpus-id order")
     row_type = _int_dtype(0, n, unknown=False, unsigned=True)
 
+    clock.lap("papers: DuckDB (first rows, one per paperId, numbering)")
     _load_citations(con, duckdb, files["citations"], scratch, dest, report, progress, max_warnings)
+    clock.lap("citations: DuckDB JSON reader")
     con.execute("""CREATE TABLE e AS
         SELECT a.row AS citing, b.row AS cited, min(c.infl) AS infl, min(c.intents) AS intents
         FROM cite c JOIN cmap a ON a.corpusid = c.citing JOIN cmap b ON b.corpusid = c.cited
@@ -433,6 +461,7 @@ def _assemble(con, duckdb, root, files, tasks, results, scratch, dest, report, p
     con.execute("DROP TABLE e")
     _write_csr(con, "e2", "cited", "citing", n, dest, "citations", row_type)
     con.execute("DROP TABLE e2")
+    clock.lap("edges: DuckDB join, dedupe, sorts; CSR arrays written")
 
     if progress:
         progress("writing the paper arrays ...")
@@ -455,6 +484,7 @@ def _assemble(con, duckdb, root, files, tasks, results, scratch, dest, report, p
     con.execute("DROP TABLE ws")
     con.execute("DROP TABLE wp")
 
+    clock.lap("paper arrays: DuckDB sorts; arrays written")
     alias = tsv("papers", "aliases", {"seq": "BIGINT", "corpusid": "BIGINT", "alias": "VARCHAR"})
     con.execute(f"""CREATE TABLE al AS SELECT alias, arg_min(row, corpusid) AS row FROM (
         SELECT json_extract_string(x.alias, '$') AS alias, x.corpusid, m.row
@@ -466,6 +496,7 @@ def _assemble(con, duckdb, root, files, tasks, results, scratch, dest, report, p
     pairs = ((a, r) for c in _chunks(con, "SELECT alias, row FROM al", total)
              for a, r in zip(c["alias"].tolist(), c["row"].tolist()))
     write_key_table(dest, "aliases", pairs)
+    clock.lap("aliases: DuckDB join and sort; key table written")
     return {"papers": n, "edges": n_edges}
 
 
