@@ -119,24 +119,15 @@ def naive_crawl(api_url: str, seed: str, coupling: bool) -> dict:
     return counts
 
 
-<<<<<<< HEAD
-def requests_per_step(corpus: Corpus, seed: str, nested_cap: int) -> tuple[int, dict[str, int]]:
-    """A cold crawl in this process; requests counted by the crawl step current when sent."""
-    stage, steps = ["start"], {}
-=======
 def requests_per_step(corpus: Corpus, seed: str, nested_cap: int) -> tuple[int, dict[str, int], dict[str, int]]:
     """A cold crawl in this process; requests counted by the crawl step current when sent, and
     the floor of each step (floor_of)."""
-    from litmap import crawl, ids, s2
-    from litmap.store import Store
-
     stage, steps, sent = ["start"], {}, []
 
     def on_request() -> None:
         steps[stage[0]] = steps.get(stage[0], 0) + 1
         sent.append(stage[0])
 
->>>>>>> 46e23f0 (Request floor: tests pin 3 requests (synthetic seeds) and 15/7 (hep-th/9711200, nested cap 1000/9999); benchmarks/crawl.py computes and prints each step's floor; fault tests fit a 3-request crawl. CSR build: phase timings (wall, CPU) in dataset_info. scale.py: nice level, warm map = least of several runs with loads and CPU, kept indexes (--maps), --megahub datasets; hubprofile.py)
     with FakeS2(corpus, nested_cap=nested_cap) as api, tempfile.TemporaryDirectory() as d, Store.open(d) as store:
         client = s2.Client(base_url=api.url, rate=0, on_request=on_request)
         crawl.Crawler(store, client, progress=lambda s: stage.__setitem__(0, s)).build([ids.parse(seed)], crawl.Options())
@@ -154,8 +145,6 @@ def floor_of(requests: list[dict], corpus: Corpus, nested_cap: int, seeds: bool,
     longer than the cap, the pages of 1,000 after it up to the 9,999 positions the API serves (a
     neighbour's list longer than that is left cut, as the crawl leaves it: its pages would not
     complete it either)."""
-    from litmap import crawl, s2
-
     batch_ids, items, pages, matches, got = 0, 0, 0, 0, set()
     for r in requests:
         if r["path"].endswith("/search/match"):

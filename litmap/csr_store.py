@@ -214,7 +214,8 @@ def _keys(ids: Iterable[str]) -> np.ndarray:
             or not _HEX.fullmatch(joined):
         ids = [i for i in ids if isinstance(i, str) and _HEX40.fullmatch(i)]
         joined = "".join(ids)
-    return _unique(np.frombuffer(bytes.fromhex(joined), dtype="S20"))
+    keys = np.frombuffer(bytes.fromhex(joined), dtype="S20")
+    return keys if np.all(keys[1:] > keys[:-1]) else _unique(keys)  # a matrix's ids come sorted
 
 
 _KIND = {"references": "references", "citations": "citations"}
@@ -319,6 +320,8 @@ class CsrStore:
         col = self.a(f"papers.{name}")
         values = col[rows]
         none = none_value(col)
+        if not np.any(values == none):
+            return values.tolist()
         return [None if v == none else v for v in values.tolist()]
 
     def counts(self, ids) -> dict[str, tuple]:

@@ -10,18 +10,21 @@ format (the S2AG "papers", "citations" and, optionally, "abstracts" and "tldrs" 
 
 `--source sample` is the arXiv hep-th graph bundled with litmap (litmap/data/sample).
 
-On first use the dataset is indexed into `CACHE_DIR/datasets/<name>-<hash>.sqlite`, a
-database with exactly the schema of litmap/store.py: every paper a full record, every
-citation an edge, a `complete` list row of both kinds for every paper and an alias for every
-external id. The crawler then runs on that store as on the API cache, with no client. The
-index is reused while the dataset's files keep their names, sizes and mtimes, and rebuilt
-when any of them changes. It is built in a temporary file and moved into place only when
+On first use the dataset is indexed into `INDEX_DIR/datasets/<name>-<content key><suffix>`
+by one of three engines (LITMAP_ENGINE): `csr` (the default, litmap/dataset_csr.py: edges as
+integer paper numbers in CSR arrays, memory-mapped), `sqlite` (litmap/dataset_index.py: a
+database with exactly the schema of litmap/store.py) or `duckdb` (litmap/dataset_duckdb.py:
+Parquet). Each holds every paper as a full record, every citation as an edge, every list as
+complete and an alias for every external id, and gives a store with the reading methods of
+litmap/store.py, so the crawler runs on it as on the API cache, with no client, and the same
+map comes out of each. The index is reused while the dataset's content is the same (see
+fingerprint) and rebuilt when it changes. It is built aside and moved into place only when
 complete, so an interrupted build (Ctrl-C, crash, full disk) never leaves an index that is
 taken as complete; the next run simply builds again.
 
-The build (litmap/dataset_index.py) streams, so memory stays flat whatever the size of the
-dataset; this module is the public side: the dataset directory, the normalisation of a paper
-record, and opening the index (building it first when needed).
+Every build streams or spills, so memory stays bounded whatever the size of the dataset;
+this module is the public side: the dataset directory, the normalisation of a paper record,
+and opening the index (building it first when needed).
 
 Malformed input policy: a line that is not valid JSON, not an object, or has no usable
 corpusid is *skipped and reported* with its file and line number
@@ -138,7 +141,7 @@ def index_dir(settings: Settings | None = None) -> Path:
 
 
 ENGINES = {"sqlite": dataset_index, "duckdb": dataset_duckdb, "csr": dataset_csr}
-DEFAULT_ENGINE = "sqlite"
+DEFAULT_ENGINE = "csr"  # the smallest, fastest to build and to map of the three (benchmarks/SCALE.md)
 
 
 def engine(name: str | None = None):
