@@ -2,6 +2,7 @@
 """Where a warm hub map's time goes: `litmap seed` under cProfile, summed by stage.
 
     python benchmarks/hubprofile.py DATASET CORPUSID [--engine csr] [--index-dir DIR] [--label after]
+                                    [--code CHECKOUT]
 
 Runs the map of CorpusId:N from the dataset at DATASET in this process (the index must exist in
 --index-dir, or is built first; the map cache is fresh, so nothing is cached but the index),
@@ -25,7 +26,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# --code DIR profiles another checkout (e.g. main, for a before/after); it must come first on the path
+CODE = Path(sys.argv[sys.argv.index("--code") + 1]).resolve() if "--code" in sys.argv else ROOT
+sys.path.insert(0, str(CODE))
 
 # stage -> the functions (file name, function name) whose cumulative time it is
 STAGES = [
@@ -55,6 +58,7 @@ def main() -> None:
     ap.add_argument("--index-dir", type=Path, default=Path(tempfile.gettempdir()) / "litmap-hubprofile")
     ap.add_argument("--label", default="current")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "hub-profile.json")
+    ap.add_argument("--code", type=Path, default=ROOT, help="the litmap checkout to profile (default: this one)")
     args = ap.parse_args()
     os.environ.update(LITMAP_ENGINE=args.engine, LITMAP_INDEX_DIR=str(args.index_dir),
                       LITMAP_API_URL="http://127.0.0.1:9")

@@ -1,7 +1,8 @@
 """Neighbourhood expansion: from seeds to the citation lists a map needs, in few requests.
 
 The plan, the same whatever the source (live API, cache only, or a bulk dataset index):
-  1. the seeds' own references and citations (paginated, with isInfluential and intents);
+  1. the seeds' own references and citations, nested in the /paper/batch call that resolves
+     them (nested items carry no isInfluential or intents, which nothing here uses);
   2. the references of every one of those neighbours, 500 papers per /paper/batch call with
      nested `references.paperId`: this reveals what is co-cited with the seed;
   3. (depth 2) the citers of the seeds' references, most specific references first, within the

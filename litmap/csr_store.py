@@ -14,185 +14,25 @@ lazily: opening the store reads meta.json only.
 
 from __future__ import annotations
 
-import bisect
 import json
 import os
 import re
-import zlib
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import numpy as np
 
-BLOCK = 64  # lines per compressed block: a block of records is ~20-80 KB, decompressed in ~0.1 ms
-LEVEL = 6  # zlib level: 3.6x on the sample's records (level 1: 3.0x), decompression as fast
+from .blocks import BlockStore, KeyTable, load
+
 _HEX40 = re.compile(r"[0-9a-f]{40}")
 _HEX = re.compile(r"[0-9a-f]*")
 _DIGITS = re.compile(r"[1-9][0-9]*|0")
-
-
-def load(path: Path) -> np.ndarray:
-    """A .npy array, memory-mapped (an empty one cannot be mapped: read)."""
-    try:
-        return np.load(path, mmap_mode="r")
-    except ValueError:
-        return np.load(path)
 
 
 def none_value(a: np.ndarray) -> int:
     """The value an integer column stores for "unknown": its dtype's minimum (unsigned: maximum)."""
     info = np.iinfo(a.dtype)
     return info.max if info.min == 0 else info.min
-
-
-# -- blocks of lines --------------------------------------------------------------------------
-
-
-class BlockWriter:
-    """Lines (bytes without a newline) compressed BLOCK at a time into one part file."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.f = open(path, "wb")
-        self.offsets = [0]  # byte offsets of the blocks written so far, and the end
-        self.lines: list[bytes] = []
-
-    def add(self, line: bytes) -> int:
-        """The line's slot in this part: block number * BLOCK + position in the block."""
-        slot = (len(self.offsets) - 1) * BLOCK + len(self.lines)
-        self.lines.append(line)
-        if len(self.lines) == BLOCK:
-            self._flush()
-        return slot
-
-    def _flush(self) -> None:
-        data = zlib.compress(b"\n".join(self.lines), LEVEL)
-        self.f.write(data)
-        self.offsets.append(self.offsets[-1] + len(data))
-        self.lines = []
-
-    def close(self) -> list[int]:
-        if self.lines:
-            self._flush()
-        self.f.close()
-        return self.offsets
-
-
-def join_parts(folder: Path, name: str, parts: list[tuple[str, list[int]]]) -> list[int]:
-    """Make one block store `name` of the part files [(file name, offsets)] (in this order):
-    writes name.blocks.npy (virtual byte offsets of every block, and the end) and
-    name.parts.json; returns each part's first block number. Empty parts are removed."""
-    starts, blocks, kept, first_block, virtual = [], [], [], [], 0
-    for file, offsets in parts:
-        first_block.append(len(blocks))
-        if len(offsets) < 2:
-            (folder / file).unlink(missing_ok=True)
-            continue
-        kept.append([file, virtual])
-        blocks.extend(virtual + o for o in offsets[:-1])
-        virtual += offsets[-1]
-    blocks.append(virtual)
-    np.save(folder / f"{name}.blocks.npy", np.array(blocks, dtype=np.int64))
-    (folder / f"{name}.parts.json").write_text(json.dumps(kept), encoding="utf-8")
-    return first_block
-
-
-class BlockStore:
-    """Read side of join_parts: lines by slot."""
-
-    def __init__(self, folder: Path, name: str):
-        self.folder = folder
-        self.blocks = load(folder / f"{name}.blocks.npy")
-        parts = json.loads((folder / f"{name}.parts.json").read_text(encoding="utf-8"))
-        self.files = [p[0] for p in parts]
-        self.starts = [p[1] for p in parts]
-        self.fds: dict[int, int] = {}
-
-    def block(self, b: int) -> list[bytes]:
-        start, end = int(self.blocks[b]), int(self.blocks[b + 1])
-        k = bisect.bisect_right(self.starts, start) - 1
-        fd = self.fds.get(k)
-        if fd is None:
-            fd = self.fds[k] = os.open(self.folder / self.files[k], os.O_RDONLY)
-        return zlib.decompress(os.pread(fd, end - start, start - self.starts[k])).split(b"\n")
-
-    def lines(self, slots: Iterable[int]) -> dict[int, bytes]:
-        out: dict[int, bytes] = {}
-        by_block: dict[int, list[int]] = {}
-        for s in slots:
-            by_block.setdefault(s // BLOCK, []).append(s)
-        for b, wanted in by_block.items():
-            lines = self.block(b)
-            out.update((s, lines[s % BLOCK]) for s in wanted)
-        return out
-
-    def close(self) -> None:
-        for fd in self.fds.values():
-            os.close(fd)
-        self.fds.clear()
-
-
-# -- a sorted key table (aliases; titles could be another) --------------------------------------
-
-
-def write_key_table(folder: Path, name: str, pairs: Iterator[tuple[str, int]]) -> int:
-    """A sorted table of (key, row): blocks of BLOCK JSON lines [key, row] and the first key of
-    each block for the binary search. `pairs` must come in ascending UTF-8 byte order (as a
-    database sorts text), each key once; returns the number of keys."""
-    w = BlockWriter(folder / f"{name}-00000.bin")
-    first: list[bytes] = []
-    prev: bytes | None = None
-    n = 0
-    for key, row in pairs:
-        k = key.encode("utf-8")
-        if prev is not None and k <= prev:
-            raise ValueError(f"{name}: keys not in ascending byte order at {key!r}")
-        if n % BLOCK == 0:
-            first.append(k)
-        w.add(json.dumps([key, int(row)], ensure_ascii=False).encode("utf-8"))
-        prev, n = k, n + 1
-    join_parts(folder, name, [(w.path.name, w.close())])
-    offsets = np.zeros(len(first) + 1, dtype=np.int64)
-    np.cumsum([len(k) for k in first], out=offsets[1:])
-    (folder / f"{name}.first.bin").write_bytes(b"".join(first))
-    np.save(folder / f"{name}.first.npy", offsets)
-    return n
-
-
-class KeyTable:
-    def __init__(self, folder: Path, name: str):
-        self.store = BlockStore(folder, name)
-        self.offsets = load(folder / f"{name}.first.npy")
-        self.first = (folder / f"{name}.first.bin").read_bytes() if len(self.offsets) > 1 else b""
-
-    def _first(self, i: int) -> bytes:
-        return self.first[int(self.offsets[i]) : int(self.offsets[i + 1])]
-
-    def get(self, key: str) -> int | None:
-        k = key.encode("utf-8", "surrogatepass")
-        lo, hi = 0, len(self.offsets) - 1  # the last block whose first key <= k
-        if hi == 0 or self._first(0) > k:
-            return None
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if self._first(mid) <= k:
-                lo = mid
-            else:
-                hi = mid
-        for line in self.store.block(lo):
-            entry, row = json.loads(line)
-            if entry == key:
-                return row
-        return None
-
-    def items(self) -> Iterator[tuple[str, int]]:
-        for b in range(len(self.store.blocks) - 1):
-            for line in self.store.block(b):
-                key, row = json.loads(line)
-                yield key, row
-
-    def close(self) -> None:
-        self.store.close()
 
 
 # -- the store ----------------------------------------------------------------------------------
