@@ -12,6 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from .blocks import write_key_table
+from .csr_store import bucket_bits, bucket_of
 from .bulk import DatasetError, Progress, _Report
 
 MEMORY_LIMIT = os.environ.get("LITMAP_DUCKDB_MEMORY", "4GB")
@@ -247,11 +248,16 @@ def assemble(con, duckdb, root: Path, citations: list[Path], bases: list[tuple[s
         _column(con, col, "w", n, dest / f"papers.{name}.npy", unknown, unsigned=True)
     con.execute("CREATE TABLE ws AS SELECT paper_id, row FROM w ORDER BY paper_id")
     srt, rws = _Npy(dest / "papers.pid_sorted.npy", "S20", n), _Npy(dest / "papers.pid_rows.npy", row_type, n)
+    bits = bucket_bits(n)
+    per_bucket = np.zeros(1 << bits, dtype=np.int64)
     for c in _chunks(con, "SELECT paper_id, row FROM ws", n):
-        srt.write(np.frombuffer(bytes.fromhex("".join(c["paper_id"].tolist())), dtype="S20"))
+        keys = bytes.fromhex("".join(c["paper_id"].tolist()))
+        srt.write(np.frombuffer(keys, dtype="S20"))
         rws.write(c["row"])
+        per_bucket += np.bincount(bucket_of(keys, bits), minlength=1 << bits)
     srt.close()
     rws.close()
+    np.save(dest / "papers.pid_buckets.npy", np.concatenate(([0], np.cumsum(per_bucket))).astype(row_type))
     con.execute("CREATE TABLE wp AS SELECT row, rowid AS pos FROM ws ORDER BY row")
     if con.execute("SELECT count(*) FROM wp WHERE row != rowid").fetchone()[0]:
         raise DatasetError("internal error: the paperId positions are not stored in row order")

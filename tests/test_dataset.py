@@ -560,6 +560,24 @@ def test_csr_build_in_worker_processes_gives_the_same_index_and_reports(tmp_path
     assert serial[1][0] == "papers/papers-0.jsonl:3: not valid JSON, skipped"
 
 
+def test_csr_paperid_lookup_by_bucket_is_a_binary_search(sample_index_of):
+    # The CSR store finds paperIds by a binary search within their bucket (their first bits):
+    # the same positions as one over the whole sorted array, for present and absent ids alike.
+    import numpy as np
+
+    st = dataset_store("sample", sample_index_of("csr"), engine_name="csr")
+    try:
+        srt = st.a("papers.pid_sorted")
+        rng = np.random.default_rng(1)
+        keys = np.concatenate([srt[rng.integers(0, len(srt), 3000)], srt[:2], srt[-2:],
+                               np.frombuffer(rng.bytes(20 * 3000), dtype="S20"),
+                               np.frombuffer(b"\x00" * 20 + b"\xff" * 20, dtype="S20")])
+        assert len(st.a("papers.pid_buckets")) > 1000
+        assert (st._positions(srt, keys) == np.searchsorted(srt, keys)).all()
+    finally:
+        st.close()
+
+
 def test_normalise_record():
     assert normalise_record({"title": "no id"}) is None
     assert normalise_record({"corpusid": "12x"}) is None
