@@ -343,21 +343,28 @@ def read_dir_meta(path: Path) -> dict[str, str] | None:
     return meta if isinstance(meta, dict) else None
 
 
-def rebuild_dir(build: Callable[..., dict], root: Path, files: dict[str, list[Path]], final: Path, fp: str,
-                progress: Progress | None) -> dict:
-    """Build a directory index beside `final` with `build(root, files, dest, fp, progress)`; swap
-    it in only when complete, so an interrupted build (Ctrl-C included) leaves nothing taken as
-    an index, and remove the leftovers of builds whose process is gone."""
+def dead_builds(final: Path) -> Iterator[Path]:
+    """The leftovers (NAME.tmp-PID-..., NAME.old-PID-...) of builds of the index `final` whose
+    process is gone: killed, not merely interrupted (an interrupted build removes its own)."""
     for p in final.parent.glob(final.name + ".*-*"):
         m = re.match(r".*\.(tmp|old)-(\d+)-", p.name)
         if not m or int(m.group(2)) == os.getpid():
             continue
         try:
-            os.kill(int(m.group(2)), 0)
+            os.kill(int(m.group(2)), 0)  # still running: another build of the same dataset
         except ProcessLookupError:
-            shutil.rmtree(p, ignore_errors=True)
-        except OSError:
+            yield p
+        except OSError:  # e.g. another user's process
             pass
+
+
+def rebuild_dir(build: Callable[..., dict], root: Path, files: dict[str, list[Path]], final: Path, fp: str,
+                progress: Progress | None) -> dict:
+    """Build a directory index beside `final` with `build(root, files, dest, fp, progress)`; swap
+    it in only when complete, so an interrupted build (Ctrl-C included) leaves nothing taken as
+    an index, and remove the leftovers of builds whose process is gone."""
+    for p in dead_builds(final):
+        shutil.rmtree(p, ignore_errors=True)
     tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
     try:
         result = build(root, files, tmp, fp, progress)

@@ -16,13 +16,12 @@ The index is written to a temporary file that replaces the old one only when com
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import time
 from pathlib import Path
 
 from . import store as store_mod
-from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, row_batches
+from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, dead_builds, index_meta, row_batches
 
 
 # -- loading ------------------------------------------------------------------------------
@@ -238,16 +237,5 @@ def _fsync(path: Path, directory: bool = False) -> None:
 
 
 def _clean_stale_temps(final: Path) -> None:
-    """Remove the temp files of builds whose process is gone (killed, not merely interrupted:
-    an interrupted build removes its own)."""
-    for p in final.parent.glob(final.name + ".tmp-*"):
-        m = re.match(r".*\.tmp-(\d+)-", p.name)
-        if not m or int(m.group(1)) == os.getpid():
-            continue
-        try:
-            os.kill(int(m.group(1)), 0)
-            continue  # still running: another build of the same dataset
-        except ProcessLookupError:
-            _unlink(p)
-        except OSError:  # e.g. another user's process
-            continue
+    for p in dead_builds(final):
+        _unlink(p)
