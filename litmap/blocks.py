@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import mmap
 import os
 import zlib
 from pathlib import Path
@@ -20,16 +19,13 @@ LEVEL = 6  # zlib level: 3.6x on the sample's records (level 1: 3.0x), decompres
 
 
 def load(path: Path) -> np.ndarray:
-    """A .npy array, memory-mapped (an empty one cannot be mapped: read). A map reads a few
-    thousand scattered entries: the kernel's read-ahead (128 KB a fault) would read and map 30
-    times what is used (560 MB for a median map at 10^8 edges), so it is turned off."""
+    """A .npy array, memory-mapped (an empty one cannot be mapped: read). The kernel's read-ahead
+    stays on: a cold hub map at 10^8 edges took 73,000 page faults and 8 s without it, 215 and
+    2 s with it (the lookups cluster)."""
     try:
         arr = np.load(path, mmap_mode="r")
     except ValueError:
         return np.load(path)
-    m = getattr(arr, "_mmap", None)
-    if m is not None and hasattr(mmap, "MADV_RANDOM"):
-        m.madvise(mmap.MADV_RANDOM)
     return arr
 
 
