@@ -169,11 +169,5 @@ class KeyTable:
                 return row
         return None
 
-    def items(self) -> Iterator[tuple[str, int]]:
-        for b in range(len(self.store.blocks) - 1):
-            for line in self.store.block(b):
-                key, row = json.loads(line)
-                yield key, row
-
     def close(self) -> None:
         self.store.close()

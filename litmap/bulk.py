@@ -16,7 +16,7 @@ import shutil
 import sys
 import zlib
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import DatasetError
 from .records import publication_year, sane_text
@@ -306,7 +306,7 @@ ROWS: dict[str, tuple[Callable[[dict], tuple | None], str]] = {
 
 
 def row_batches(files: list[Path], folder: str, report: _Report,
-                to_row: Callable[[dict], tuple | None] | None = None) -> Iterator[list[tuple]]:
+                to_row: Callable[[dict], Any] | None = None) -> Iterator[list[Any]]:
     """The valid rows of one dataset folder, in batches (file order, then line order); each
     malformed line is reported as "folder/file:line: reason" and skipped. `to_row` replaces the
     folder's row function (same rule: None when the record lacks its ids)."""

@@ -87,7 +87,8 @@ class Crawler:
             if pid:
                 found[ref] = pid
         todo = [r for r in refs if r not in found]
-        if todo and self.client is None:
+        client = self.client
+        if todo and client is None:
             if self.source:
                 name = "the bundled sample (arXiv hep-th, 1992-2003)" if str(self.source) == "sample" \
                     else f"the dataset {self.source}"
@@ -101,13 +102,13 @@ class Crawler:
         with_lists = 0 < len(others) * (2 * s2.OFFSET_CAP + 1) <= BATCH_EDGE_BUDGET
         self.progress("resolving seeds" + (" with their references and citations" if with_lists else ""))
         answers: list[tuple[idmod.Ref, dict | None]] = []
-        if others:
+        if others and client is not None:  # (without a client, todo is empty here)
             fields = ",".join([PAPER_FIELDS, *(f"{k}.{f}" for k in _KINDS for f in NESTED_FIELDS.split(",")
                                                if with_lists)])
-            answers += zip(others, self.client.batch([r.api_id for r in others], fields))
+            answers += zip(others, client.batch([r.api_id for r in others], fields))
         for ref in titles:
             try:
-                answers.append((ref, self.client.match_title(ref.value, PAPER_FIELDS)))
+                answers.append((ref, client.match_title(ref.value, PAPER_FIELDS) if client else None))
             except s2.NotFound:
                 answers.append((ref, None))
         for ref, raw in answers:
@@ -194,7 +195,9 @@ class Crawler:
         are completed page by page. A neighbour's list longer than the API serves through the
         pages stays as cut (the coupling step needs a sample, not the whole); a seed's is
         completed to the API's limit."""
-        stubs, rows, capped_lists = [], [], []
+        stubs: list[dict] = []
+        rows: list[tuple] = []
+        capped_lists: list[tuple[str, str, list[dict]]] = []
         for pid, raw in answer:
             for kind in (k for k in _KINDS if k in (need if isinstance(need, set) else need.get(pid, ()))):
                 if raw is None:  # the API no longer knows it: remember, don't ask again

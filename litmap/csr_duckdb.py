@@ -6,28 +6,39 @@ their edges, and the sorted results streamed into the index's .npy arrays, CHUNK
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .blocks import write_key_table
+from .bulk import Progress, _Report
 from .csr_store import bucket_bits, bucket_of
-from .bulk import DatasetError, Progress, _Report
+from .errors import DatasetError, SettingsError
 
-MEMORY_LIMIT = os.environ.get("LITMAP_DUCKDB_MEMORY", "4GB")
-CHUNK = 1 << 24  # rows fetched from DuckDB at a time (an edge chunk: 16 M edges, 256 MB)
+# Rows fetched from DuckDB at a time: 2 M rows are ~100 MB of Python strings (paperIds, aliases)
+# or 32 MB an integer column, so the build's memory beyond DuckDB's limit stays flat at any
+# size; larger chunks are no faster (a chunk is a rowid range: DuckDB reads only those rows).
+CHUNK = 1 << 21
 
 
-def connect(scratch: Path, threads: int):
+def connect(scratch: Path, threads: int, memory: str) -> tuple[Any, Any]:
+    """An in-memory DuckDB for the build: `memory` (LITMAP_DUCKDB_MEMORY) is its limit, beyond
+    which its tables and sorts spill to the scratch folder; `threads` its worker threads."""
     try:
-        import duckdb
+        import duckdb  # here: only a build needs DuckDB (0.07 s to import); maps read the arrays
     except ImportError:
         raise DatasetError("the csr engine needs the duckdb package to build an index: pip install duckdb "
                            "(or use LITMAP_ENGINE=sqlite)") from None
-    con = duckdb.connect()  # in memory, tables spilling to the scratch folder beyond the limit
-    for setting in (f"memory_limit = '{MEMORY_LIMIT}'", f"threads = {threads}", "preserve_insertion_order = true",
-                    "enable_progress_bar = false"):
+    con = duckdb.connect()
+    try:
+        con.execute("SET memory_limit = ?", [memory])
+    except duckdb.Error:
+        con.close()
+        raise SettingsError(f"LITMAP_DUCKDB_MEMORY must be a size such as 4GB or 512MB, not {memory!r}") from None
+    for setting in (f"threads = {int(threads)}", "preserve_insertion_order = true", "enable_progress_bar = false"):
         con.execute(f"SET {setting}")
     con.execute("SET temp_directory = ?", [str(scratch / "spill")])
     return con, duckdb
@@ -99,13 +110,13 @@ def _int_dtype(lo, hi, unknown: bool = True, unsigned: bool = False) -> np.dtype
     value that none of them is (csr_store.none_value: a signed type's minimum, an unsigned one's
     maximum)."""
     if unsigned and (lo is None or lo >= 0):
-        for t in (np.uint32, np.uint64):
-            if hi is None or hi <= np.iinfo(t).max - unknown:
-                return np.dtype(t)
-    for t in (np.int8, np.int16, np.int32, np.int64):
-        info = np.iinfo(t)
+        for u in (np.dtype(np.uint32), np.dtype(np.uint64)):
+            if hi is None or hi <= np.iinfo(u).max - unknown:
+                return u
+    for s in (np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64)):
+        info = np.iinfo(s)
         if (lo is None or lo >= info.min + unknown) and (hi is None or hi <= info.max):
-            return np.dtype(t)
+            return s
     return np.dtype(np.int64)
 
 
@@ -113,7 +124,7 @@ class _Npy:
     """A .npy file of known length written front to back (never mapped: the build's memory
     stays that of one chunk)."""
 
-    def __init__(self, path: Path, dtype: np.dtype, length: int):
+    def __init__(self, path: Path, dtype: npt.DTypeLike, length: int):
         self.f = open(path, "wb")
         self.dtype, self.length, self.n = np.dtype(dtype), length, 0
         np.lib.format.write_array_header_2_0(self.f, {"descr": np.lib.format.dtype_to_descr(self.dtype),
@@ -145,7 +156,7 @@ def _write_csr(con, table: str, key: str, other: str, n: int, dest: Path, name: 
         if len(k) and (((k[0], o[0]) <= last) or np.any((np.diff(k) < 0) | ((np.diff(k) == 0) & (np.diff(o) <= 0)))):
             raise DatasetError(f"internal error: {table} is not sorted by ({key}, {other})")
         # offsets of the rows up to this chunk's last key (a key may continue into the next chunk)
-        starts = np.searchsorted(k, np.arange(next_row, int(k[-1]) + 1)) + done if len(k) else []
+        starts = np.searchsorted(k, np.arange(next_row, int(k[-1]) + 1)) + done if len(k) else np.zeros(0, np.int64)
         offsets.write(np.asarray(starts, dtype=np.int64))
         next_row = int(k[-1]) + 1 if len(k) else next_row
         rows.write(o)

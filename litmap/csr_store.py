@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
@@ -72,11 +72,7 @@ _KIND = {"references": "references", "citations": "citations"}
 
 
 class CsrStore:
-    """A read-only litmap store (the reading half of litmap.store.Store) on a CSR index.
-
-    `conn` (built on first use) is a DuckDB connection with views named like the SQLite
-    store's tables (papers, edges, lists, aliases, meta), so the same SQL inspects every
-    engine; it materialises the index in memory, so it is meant for small indexes and tests."""
+    """A read-only litmap store (the reading half of litmap.store.Store) on a CSR index."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
@@ -84,7 +80,6 @@ class CsrStore:
         self._arrays: dict[str, np.ndarray] = {}
         self._stores: dict[str, BlockStore] = {}
         self._aliases: KeyTable | None = None
-        self._conn = None
 
     def a(self, name: str) -> np.ndarray:
         arr = self._arrays.get(name)
@@ -102,11 +97,8 @@ class CsrStore:
             s.close()
         if self._aliases is not None:
             self._aliases.close()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
-    def __enter__(self) -> "CsrStore":
+    def __enter__(self) -> CsrStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -256,55 +248,3 @@ class CsrStore:
 
     def paper_count(self) -> int:
         return len(self.a("papers.corpus_id"))
-
-    def integrity(self) -> str:
-        return "ok"
-
-    def info(self) -> dict[str, int]:
-        n = self.paper_count()
-        return {"papers": n, "full_papers": n, "edges": len(self.a("references.rows")), "lists": 2 * n,
-                "maps": 0, "bytes": sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())}
-
-    # -- inspection ----------------------------------------------------------------------------
-
-    @property
-    def conn(self):
-        if self._conn is None:
-            self._conn = _inspection(self)
-        return self._conn
-
-
-def _inspection(st: CsrStore):
-    """A DuckDB connection holding the index as the SQLite store's tables (see CsrStore)."""
-    import duckdb
-
-    con = duckdb.connect()
-    n = st.paper_count()
-    pids = st.hex_ids(np.arange(n))
-    papers = st.get_papers(pids)
-    name = np.array(pids, dtype=object)
-    con.register("_p", {"row": np.arange(n), "paper_id": name, "corpus_id": st.a("papers.corpus_id").astype(np.int64),
-                        "data": np.array([json.dumps(papers[p], ensure_ascii=False) for p in pids], dtype=object),
-                        "refs": np.diff(st.a("references.offsets")), "cits": np.diff(st.a("citations.offsets"))})
-    con.execute("""CREATE TABLE papers AS SELECT paper_id, corpus_id, data, 1 AS "full", 0.0 AS fetched_at FROM _p""")
-    con.execute("""CREATE TABLE lists AS
-        SELECT paper_id, 'citations' AS kind, 'complete' AS status, cits AS total, 0.0 AS fetched_at FROM _p
-        UNION ALL SELECT paper_id, 'references', 'complete', refs, 0.0 FROM _p""")
-    off = st.a("references.offsets")
-    citing = np.repeat(np.arange(n), np.diff(off))
-    con.register("_e", {"citing": name[citing], "cited": name[st.a("references.rows")[:].astype(np.int64)]})
-    attrs = st.path / "edges.attrs.parquet"
-    con.execute(f"""CREATE TABLE edges AS SELECT citing, cited, CAST(is_influential AS INTEGER) AS is_influential,
-                    intents FROM _e POSITIONAL JOIN read_parquet('{attrs}')""")
-    if st._aliases is None:
-        st._aliases = KeyTable(st.path, "aliases")
-    entries = list(st._aliases.items())
-    con.register("_a", {"alias": np.array([k for k, _ in entries], dtype=object),
-                        "row": np.array([r for _, r in entries], dtype=np.int64)})
-    con.execute("""CREATE TABLE aliases AS SELECT alias, _p.paper_id FROM _a JOIN _p ON _p.row = _a.row
-                   UNION ALL SELECT 'CORPUSID:' || corpus_id, paper_id FROM _p""")
-    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [[k, str(v)] for k, v in st.meta.items()])
-    for t in ("_p", "_e", "_a"):
-        con.unregister(t)
-    return con

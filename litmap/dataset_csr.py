@@ -49,31 +49,31 @@ import re
 import resource
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
-
-from . import bulk
+from . import bulk, csr_duckdb
 from . import store as store_mod
-from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, normalise_record, row_batches
-from . import csr_duckdb
 from .blocks import BLOCK, BlockWriter, join_parts
+from .bulk import (
+    ALIAS_PREFIXES,
+    Progress,
+    _Report,
+    index_meta,
+    normalise_record,
+    row_batches,
+)
 from .csr_store import CsrStore
+from .errors import DatasetError
 from .ids import alias_key
+from .settings import Settings
 
 SUFFIX = ".csr"
 PARALLEL_BYTES = 64 << 20  # inputs smaller than this are read in this process: a pool costs more
 _TEXT_FOLDERS = ("papers", "abstracts", "tldrs")
 _STORE = {"papers": "records", "abstracts": "abstracts", "tldrs": "tldrs"}
 _BIG = 1 << 62  # counts and years beyond this are not numbers a paper has: unknown
-
-
-def workers() -> int:
-    env = os.environ.get("LITMAP_BUILD_WORKERS", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    return max(1, os.cpu_count() or 1)
 
 
 # -- step 1: the text folders, one shard a task ------------------------------------------------
@@ -152,14 +152,14 @@ def _parse_citations(task: _Task) -> dict:
     return {"valid": n, "warnings": report.warnings, "dropped": report.dropped, "tsv": str(path)}
 
 
-def _run(fn, tasks: list[_Task], parallel: bool) -> Iterator[tuple[_Task, dict]]:
-    """fn over the tasks, in their order; in a pool of worker processes when `parallel`."""
-    if not parallel or len(tasks) < 2 or workers() < 2:
+def _run(fn: Callable[[_Task], dict], tasks: list[_Task], processes: int) -> Iterator[tuple[_Task, dict]]:
+    """fn over the tasks, in their order; in a pool of `processes` worker processes (1: here)."""
+    if processes < 2 or len(tasks) < 2:
         for t in tasks:
             yield t, fn(t)
         return
     # spawn: a fresh interpreter per worker, never a fork of a process that may run DuckDB threads
-    pool = multiprocessing.get_context("spawn").Pool(min(workers(), len(tasks)))
+    pool = multiprocessing.get_context("spawn").Pool(min(processes, len(tasks)))
     try:
         yield from zip(tasks, pool.imap(fn, tasks))
         pool.close()
@@ -202,41 +202,34 @@ class _Clock:
 def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, progress: Progress | None = None) -> dict:
     """Write the CSR index of the dataset at `root` into the new directory `dest`."""
     t0 = time.perf_counter()
+    settings = Settings.from_env()
+    processes = settings.build_processes()  # LITMAP_BUILD_WORKERS: a bad value stops the build before any work
     report = _Report(progress)
     dest.mkdir(parents=True)
     scratch = dest / "scratch"
     scratch.mkdir()
     max_warnings = bulk.MAX_WARNINGS
     try:
-        tasks = [_Task(folder, i, str(p), str(scratch), str(dest), max_warnings)
-                 for folder in _TEXT_FOLDERS for i, p in enumerate(files[folder])]
-        big = sum(p.stat().st_size for name in files for p in files[name]) >= PARALLEL_BYTES
-        results = {}
-        clock = _Clock()
-        for task, result in _run(_parse, tasks, big):
-            _relay(report, progress, f"{task.folder}/{Path(task.path).name}", result)
-            results[task] = result
-        clock.lap("papers, abstracts, tldrs: worker processes")
-        bases = []  # each text folder one block store, each shard's slots offset by its first block
-        for folder in _TEXT_FOLDERS:
-            mine = [t for t in tasks if t.folder == folder]
-            first = join_parts(dest, _STORE[folder], [(results[t]["part"], results[t]["offsets"]) for t in mine])
-            bases += [(folder, t.index, f * BLOCK) for t, f in zip(mine, first)]
-
-        def read_by_python(paths: list[str]) -> Iterator[tuple[str, str]]:
-            shards = [_Task("citations", files["citations"].index(Path(p)), p, str(scratch), str(dest), max_warnings)
-                      for p in paths]
-            for task, result in _run(_parse_citations, shards, sum(map(os.path.getsize, paths)) >= PARALLEL_BYTES):
-                _relay(report, progress, f"citations/{Path(task.path).name}", result)
-                yield task.path, result["tsv"]
-
-        con, duckdb = csr_duckdb.connect(scratch, workers())
+        # first, so a bad LITMAP_DUCKDB_MEMORY stops the build before the shards are read
+        con, duckdb = csr_duckdb.connect(scratch, processes, settings.duckdb_memory)
         try:
+            clock = _Clock()
+            bases = _read_text_folders(files, scratch, dest, processes, report, progress)
+            clock.lap("papers, abstracts, tldrs: worker processes")
+
+            def read_by_python(paths: list[str]) -> Iterator[tuple[str, str]]:
+                shards = [_Task("citations", files["citations"].index(Path(p)), p, str(scratch), str(dest),
+                                max_warnings) for p in paths]
+                big = sum(map(os.path.getsize, paths)) >= PARALLEL_BYTES
+                for task, result in _run(_parse_citations, shards, processes if big else 1):
+                    _relay(report, progress, f"citations/{Path(task.path).name}", result)
+                    yield task.path, result["tsv"]
+
             out = csr_duckdb.assemble(con, duckdb, root, files["citations"], bases, scratch, dest, report, progress,
                                       clock, read_by_python)
         except duckdb.OutOfMemoryException as exc:
-            raise DatasetError(f"the index build ran out of memory (LITMAP_DUCKDB_MEMORY={csr_duckdb.MEMORY_LIMIT}; fewer "
-                               f"LITMAP_BUILD_WORKERS need less): {str(exc).splitlines()[0]}") from None
+            raise DatasetError(f"the index build ran out of memory (LITMAP_DUCKDB_MEMORY={settings.duckdb_memory}; "
+                               f"fewer LITMAP_BUILD_WORKERS need less): {str(exc).splitlines()[0]}") from None
         finally:
             con.close()
     finally:
@@ -246,6 +239,25 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, p
     (dest / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     return {**out, "malformed": len(report.warnings) + report.dropped, "seconds": time.perf_counter() - t0,
             "phases": clock.phases}
+
+
+def _read_text_folders(files: dict[str, list[Path]], scratch: Path, dest: Path, processes: int, report: _Report,
+                       progress: Progress | None) -> list[tuple[str, int, int]]:
+    """Step 1: papers/, abstracts/ and tldrs/, one shard a task; each folder's blocks joined into
+    one block store. Returns (folder, shard, first slot) of every shard's blocks."""
+    tasks = [_Task(folder, i, str(p), str(scratch), str(dest), bulk.MAX_WARNINGS)
+             for folder in _TEXT_FOLDERS for i, p in enumerate(files[folder])]
+    big = sum(p.stat().st_size for name in files for p in files[name]) >= PARALLEL_BYTES
+    results = {}
+    for task, result in _run(_parse, tasks, processes if big else 1):
+        _relay(report, progress, f"{task.folder}/{Path(task.path).name}", result)
+        results[task] = result
+    bases = []
+    for folder in _TEXT_FOLDERS:
+        mine = [t for t in tasks if t.folder == folder]
+        first = join_parts(dest, _STORE[folder], [(results[t]["part"], results[t]["offsets"]) for t in mine])
+        bases += [(folder, t.index, f * BLOCK) for t, f in zip(mine, first)]
+    return bases
 
 
 # -- the engine interface (litmap/dataset.py) ------------------------------------------------

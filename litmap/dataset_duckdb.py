@@ -272,12 +272,6 @@ class ParquetStore:
     def paper_count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM pq_papers").fetchone()[0]
 
-    def info(self) -> dict[str, int]:
-        n = self.paper_count()
-        return {"papers": n, "full_papers": n, "lists": 2 * n, "maps": 0,
-                "edges": self.conn.execute("SELECT count(*) FROM pq_edges_by_citing").fetchone()[0],
-                "bytes": sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())}
-
 
 def open_store(path: Path) -> ParquetStore:
     return ParquetStore(path)

@@ -11,12 +11,15 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from litmap import bulk, dataset, dataset_index, store
+from litmap import bulk, dataset, dataset_csr, store
 from litmap.dataset import DatasetError, arxiv_paper_id, dataset_store, normalise_record
 from litmap.ids import alias_key
 from litmap.store import Store
+from tests import guard
+from tests.indexes import counts, tables
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "litmap" / "data" / "sample"
@@ -57,8 +60,6 @@ ENGINES = list(dataset.ENGINES)  # every test of an index runs on each engine
 def engine(request, monkeypatch) -> str:
     """An index engine's name, and LITMAP_ENGINE set to it (dataset_store's default)."""
     if request.param == "duckdb":
-        from tests import guard
-
         guard.need_module("duckdb", "pip install -e '.[test]'")
     monkeypatch.setenv("LITMAP_ENGINE", request.param)
     return request.param
@@ -270,14 +271,14 @@ def test_build_sample_is_deterministic(tmp_path):
 
 
 def test_sample_store_counts(sample_store):
-    info = sample_store.info()
-    assert info["papers"] == info["full_papers"] == 29_555
-    assert info["edges"] == 352_768
-    assert info["lists"] == 2 * 29_555
-    rows = sample_store.conn.execute("SELECT kind, status, count(*) FROM lists GROUP BY kind, status").fetchall()
+    q = tables(sample_store).execute
+    assert q('SELECT count(*), count(*) FILTER (WHERE "full" = 1) FROM papers').fetchone() == (29_555, 29_555)
+    assert counts(sample_store)["edges"] == 352_768
+    assert q("SELECT count(*) FROM lists").fetchone()[0] == 2 * 29_555
+    rows = q("SELECT kind, status, count(*) FROM lists GROUP BY kind, status").fetchall()
     assert sorted(rows) == [("citations", "complete", 29_555), ("references", "complete", 29_555)]
     # every list's total is the number of its edges in the store
-    bad = sample_store.conn.execute(
+    bad = q(
         """SELECT count(*) FROM lists l WHERE total != CASE kind
                WHEN 'references' THEN (SELECT count(*) FROM edges WHERE citing = l.paper_id)
                ELSE (SELECT count(*) FROM edges WHERE cited = l.paper_id) END"""
@@ -286,10 +287,9 @@ def test_sample_store_counts(sample_store):
     assert sample_store.dataset_warnings == []
 
 
-def test_sample_store_schema_is_the_store_schema(sample_index_cache, tmp_path):
+def test_sample_store_schema_is_the_store_schema(sample_index_of, tmp_path):
     ref = sqlite3.connect(tmp_path / "ref.sqlite")
-
-    sample_store = dataset_store("sample", sample_index_cache, engine_name="sqlite")
+    sample_store = dataset_store("sample", sample_index_of("sqlite"), engine_name="sqlite")
     store.create_schema(ref)
     schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
     assert sample_store.conn.execute(schema).fetchall() == ref.execute(schema).fetchall()
@@ -432,11 +432,11 @@ def test_tiny_dataset(tmp_path, engine):
                             ("corpusid", "1")]:
             assert st.resolve(alias_key(kind, value)) == p1, (kind, value)
         assert st.resolve("DBLP:conf/x/1") is None
-        edges = sorted(st.conn.execute("SELECT citing, cited, is_influential, intents FROM edges").fetchall())
+        edges = sorted(tables(st).execute("SELECT citing, cited, is_influential, intents FROM edges").fetchall())
         assert edges == sorted([(p2, p1, 0, None), (p3, p1, 0, None), (p3, p2, 0, None),
                                 (p1, p2, 1, '["background"]')])
         totals = dict(((pid, kind), total) for pid, kind, total in
-                      st.conn.execute("SELECT paper_id, kind, total FROM lists WHERE status = 'complete'").fetchall())
+                      tables(st).execute("SELECT paper_id, kind, total FROM lists WHERE status = 'complete'").fetchall())
         assert totals == {(p1, "references"): 1, (p1, "citations"): 2, (p2, "references"): 1,
                           (p2, "citations"): 2, (p3, "references"): 2, (p3, "citations"): 0}
         assert st.dataset_warnings == []
@@ -453,9 +453,9 @@ def test_gzipped_and_plain_files_give_the_same_index(tmp_path, engine):
     gz = dataset_store(_tiny(tmp_path / "gz", gz=True), tmp_path / "cache")
     try:
         q = "SELECT paper_id, data FROM papers ORDER BY paper_id"
-        assert plain.conn.execute(q).fetchall() == gz.conn.execute(q).fetchall()
+        assert tables(plain).execute(q).fetchall() == tables(gz).execute(q).fetchall()
         q = "SELECT * FROM edges ORDER BY citing, cited"
-        assert plain.conn.execute(q).fetchall() == gz.conn.execute(q).fetchall()
+        assert tables(plain).execute(q).fetchall() == tables(gz).execute(q).fetchall()
         assert plain.dataset_info["index"] != gz.dataset_info["index"]
     finally:
         plain.close()
@@ -489,15 +489,13 @@ def _tangled(root: Path) -> Path:
 
 
 def test_every_engine_indexes_the_same_rows(tmp_path):
-    from tests import guard
-
     guard.need_module("duckdb", "pip install -e '.[test]'")
     root = _tangled(tmp_path / "ds")
     got = {}
     for name in ENGINES:
         st = dataset_store(root, tmp_path / f"cache-{name}", engine_name=name)
         try:
-            q = st.conn.execute
+            q = tables(st).execute
             got[name] = {
                 "papers": [(p, c, json.loads(d)) for p, c, d in
                            q("SELECT paper_id, corpus_id, data FROM papers ORDER BY paper_id").fetchall()],
@@ -528,15 +526,13 @@ def test_every_engine_indexes_the_same_rows(tmp_path):
 def test_csr_build_in_worker_processes_gives_the_same_index_and_reports(tmp_path, monkeypatch):
     # On big inputs the CSR engine reads the shards in a pool of worker processes: forced here on
     # small ones (several paper shards, malformed lines), it must give what a serial build gives.
-    from litmap import dataset_csr
-
     def build(root: Path, cache: Path) -> tuple:
         messages: list[str] = []
         st = dataset_store(root, cache, progress=messages.append, engine_name="csr")
         try:
-            q = st.conn.execute
-            tables = [q(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("papers", "edges", "aliases", "lists")]
-            return tables, st.dataset_warnings, st.dataset_notes, [m for m in messages if " in " not in m]
+            q = tables(st).execute
+            rows = [q(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("papers", "edges", "aliases", "lists")]
+            return rows, st.dataset_warnings, st.dataset_notes, [m for m in messages if " in " not in m]
         finally:
             st.close()
 
@@ -563,8 +559,6 @@ def test_csr_build_in_worker_processes_gives_the_same_index_and_reports(tmp_path
 def test_csr_paperid_lookup_by_bucket_is_a_binary_search(sample_index_of):
     # The CSR store finds paperIds by a binary search within their bucket (their first bits):
     # the same positions as one over the whole sorted array, for present and absent ids alike.
-    import numpy as np
-
     st = dataset_store("sample", sample_index_of("csr"), engine_name="csr")
     try:
         srt = st.a("papers.pid_sorted")
@@ -598,7 +592,7 @@ def test_stale_index_is_rebuilt_when_a_file_changes(tmp_path, engine):
     cache = tmp_path / "cache"
     st = dataset_store(root, cache)
     index = Path(st.dataset_info["index"])
-    assert st.dataset_info["built"] and st.info()["edges"] == 4
+    assert st.dataset_info["built"] and counts(st)["edges"] == 4
     st.close()
     again = dataset_store(root, cache)
     assert again.dataset_info["built"] is False
@@ -611,14 +605,14 @@ def test_stale_index_is_rebuilt_when_a_file_changes(tmp_path, engine):
     try:
         # new content, new content key: a new index (the old one may serve another copy)
         assert st.dataset_info["built"] is True and st.dataset_info["index"] != str(index)
-        assert st.info()["edges"] == 5
+        assert counts(st)["edges"] == 5
     finally:
         st.close()
 
     # a new shard is a change too
     _jsonl(root / "citations" / "citations-1.jsonl", [_cite(1, 3)])
     st = dataset_store(root, cache)
-    assert st.dataset_info["built"] is True and st.info()["edges"] == 6
+    assert st.dataset_info["built"] is True and counts(st)["edges"] == 6
     st.close()
     # a touched file (same content, new mtime) is the same dataset: no rebuild
     os.utime(cites, ns=(cites.stat().st_atime_ns, cites.stat().st_mtime_ns + 10**9))
@@ -677,7 +671,7 @@ def test_interrupted_build_leaves_no_index(tmp_path, monkeypatch, engine):
     monkeypatch.setattr(module, "row_batches", real)
     st = dataset_store(root, cache)
     try:
-        assert st.dataset_info["built"] and st.info()["edges"] == 4
+        assert st.dataset_info["built"] and counts(st)["edges"] == 4
     finally:
         st.close()
 
@@ -701,7 +695,7 @@ def test_interrupted_rebuild_keeps_the_old_index_stale(tmp_path, monkeypatch, en
     monkeypatch.undo()
     st = dataset_store(root, cache)
     try:
-        assert st.dataset_info["built"] is True and st.info()["edges"] == 5
+        assert st.dataset_info["built"] is True and counts(st)["edges"] == 5
     finally:
         st.close()
 
@@ -717,7 +711,7 @@ def test_a_broken_index_is_rebuilt(tmp_path, engine):
         index.mkdir()
         (index / "meta.json").write_text("not json")
     st = dataset_store(root, cache)
-    assert st.dataset_info["built"] and st.info()["papers"] == 3
+    assert st.dataset_info["built"] and counts(st)["papers"] == 3
     st.close()
     # an index without a build stamp (e.g. copied from a half build)
     if engine == "sqlite":
@@ -727,7 +721,7 @@ def test_a_broken_index_is_rebuilt(tmp_path, engine):
     else:
         (index / "meta.json").write_text("{}")
     st = dataset_store(root, cache)
-    assert st.dataset_info["built"] and st.info()["papers"] == 3
+    assert st.dataset_info["built"] and counts(st)["papers"] == 3
     st.close()
 
 
@@ -767,7 +761,7 @@ def test_malformed_lines_are_skipped_and_reported(tmp_path, capsys, engine):
         # A skipped line leaves no trace: were it read as its neighbour's record again, that
         # record would show up as a repeated corpusid or a repeated citation pair here.
         assert st.dataset_notes == []
-        assert st.info()["papers"] == 4 and st.info()["edges"] == 4
+        assert counts(st)["papers"] == 4 and counts(st)["edges"] == 4
         assert st.resolve("CORPUSID:8") is not None and st.resolve("CORPUSID:3") is None
     finally:
         st.close()
