@@ -9,8 +9,9 @@ import bisect
 import json
 import os
 import zlib
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class BlockWriter:
     def __init__(self, path: Path):
         self.path = path
         self.f = open(path, "wb")
-        self.offsets = [0]  # byte offsets of the blocks written so far, and the end
+        self.offsets = array("q", [0])  # byte offsets of the blocks written so far, and the end
         self.lines: list[bytes] = []
 
     def add(self, line: bytes) -> int:
@@ -55,28 +56,28 @@ class BlockWriter:
         self.offsets.append(self.offsets[-1] + len(data))
         self.lines = []
 
-    def close(self) -> list[int]:
+    def close(self) -> array:
         if self.lines:
             self._flush()
         self.f.close()
         return self.offsets
 
 
-def join_parts(folder: Path, name: str, parts: list[tuple[str, list[int]]]) -> list[int]:
+def join_parts(folder: Path, name: str, parts: list[tuple[str, Sequence[int]]]) -> list[int]:
     """Make one block store `name` of the part files [(file name, offsets)] (in this order):
     writes name.blocks.npy (virtual byte offsets of every block, and the end) and
     name.parts.json; returns each part's first block number. Empty parts are removed."""
-    blocks, kept, first_block, virtual = [], [], [], 0
+    blocks, kept, first_block, n, virtual = [], [], [], 0, 0
     for file, offsets in parts:
-        first_block.append(len(blocks))
+        first_block.append(n)
         if len(offsets) < 2:
             (folder / file).unlink(missing_ok=True)
             continue
         kept.append([file, virtual])
-        blocks.extend(virtual + o for o in offsets[:-1])
+        blocks.append(virtual + np.asarray(offsets[:-1], dtype=np.int64))
+        n += len(offsets) - 1
         virtual += offsets[-1]
-    blocks.append(virtual)
-    np.save(folder / f"{name}.blocks.npy", np.array(blocks, dtype=np.int64))
+    np.save(folder / f"{name}.blocks.npy", np.concatenate([*blocks, np.array([virtual], dtype=np.int64)]))
     (folder / f"{name}.parts.json").write_text(json.dumps(kept), encoding="utf-8")
     return first_block
 
@@ -124,22 +125,21 @@ def write_key_table(folder: Path, name: str, pairs: Iterator[tuple[str, int]]) -
     each block for the binary search. `pairs` must come in ascending UTF-8 byte order (as a
     database sorts text), each key once; returns the number of keys."""
     w = BlockWriter(folder / f"{name}-00000.bin")
-    first: list[bytes] = []
+    offsets = array("q", [0])  # of the first keys in name.first.bin, written as they come
     prev: bytes | None = None
     n = 0
-    for key, row in pairs:
-        k = key.encode("utf-8")
-        if prev is not None and k <= prev:
-            raise ValueError(f"{name}: keys not in ascending byte order at {key!r}")
-        if n % BLOCK == 0:
-            first.append(k)
-        w.add(json.dumps([key, int(row)], ensure_ascii=False).encode("utf-8"))
-        prev, n = k, n + 1
+    with open(folder / f"{name}.first.bin", "wb") as first:
+        for key, row in pairs:
+            k = key.encode("utf-8")
+            if prev is not None and k <= prev:
+                raise ValueError(f"{name}: keys not in ascending byte order at {key!r}")
+            if n % BLOCK == 0:
+                first.write(k)
+                offsets.append(offsets[-1] + len(k))
+            w.add(json.dumps([key, int(row)], ensure_ascii=False).encode("utf-8"))
+            prev, n = k, n + 1
     join_parts(folder, name, [(w.path.name, w.close())])
-    offsets = np.zeros(len(first) + 1, dtype=np.int64)
-    np.cumsum([len(k) for k in first], out=offsets[1:])
-    (folder / f"{name}.first.bin").write_bytes(b"".join(first))
-    np.save(folder / f"{name}.first.npy", offsets)
+    np.save(folder / f"{name}.first.npy", np.frombuffer(offsets, dtype=np.int64))
     return n
 
 
