@@ -37,16 +37,17 @@ STAGES = [
     ("store: list_edges", [("store.py", "list_edges"), ("csr_store.py", "list_edges"), ("dataset_duckdb.py", "list_edges")]),
     ("store: counts, years", [(f, n) for f in ("store.py", "csr_store.py", "dataset_duckdb.py") for n in ("counts", "years")]),
     ("store: get_papers (records)", [(f, "get_papers") for f in ("store.py", "csr_store.py", "dataset_duckdb.py")]),
-    ("citation matrices (crawl._matrix)", [("crawl.py", "_matrix")]),
+    ("citation matrices (crawl._matrix; build_matrix on main)", [("crawl.py", "_matrix"), ("crawl.py", "_edges")]),
     ("similarity.rank", [("similarity.py", "rank")]),
     ("similarity.select", [("similarity.py", "select")]),
     ("Prior/Derivative works", [("similarity.py", "prior_works"), ("similarity.py", "derivative_works")]),
     ("assemble_map: map_edges", [("similarity.py", "map_edges")]),
-    ("assemble_map: layout (networkx import included)", [("layout.py", "layout")]),
+    ("assemble_map: layout", [("layout.py", "layout")]),
     ("assemble_map: clusters", [("clusters.py", "cluster_map")]),
-    ("assemble_map: linked_nodes", [("similarity.py", "linked_nodes")]),
+    ("assemble_map: seed_overlap, linked_nodes, citations",
+     [("similarity.py", "seed_overlap"), ("similarity.py", "linked_nodes"), ("assemble.py", "citations")]),
     ("page (render_html)", [("render.py", "render_html")]),
-    ("BibTeX and map JSON", [("cli.py", "_map_bibtex")]),
+    ("BibTeX and map JSON", [("maps.py", "to_bibtex"), ("maps.py", "to_json")]),
 ]
 
 
@@ -62,14 +63,16 @@ def main() -> None:
     args = ap.parse_args()
     os.environ.update(LITMAP_ENGINE=args.engine, LITMAP_INDEX_DIR=str(args.index_dir),
                       LITMAP_API_URL="http://127.0.0.1:9")
+    # here, not at the top: after the environment above and the --code path are set
     from litmap import dataset
 
     dataset.dataset_store(args.dataset, dataset.index_dir()).close()  # built outside the profile
     work = Path(tempfile.mkdtemp(prefix="litmap-hubprofile-"))
     os.environ["LITMAP_CACHE_DIR"] = str(work / "cache")
-    from litmap.cli import cli
+    from litmap.cli import cli  # (as above)
 
     prof = cProfile.Profile()
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     prof.enable()
     try:
@@ -85,9 +88,12 @@ def main() -> None:
         cum[key] = max(cum.get(key, 0.0), ct)  # a recursive or twice-defined name: the outer one
     total = sum(tt for (_cc, _nc, tt, _ct, _c) in st.values())
     stats = json.loads((work / "map.json").read_text())["stats"]
+    synth = args.dataset / "synth.json"  # benchmarks/synth_s2ag.py's description of its dataset
+    info = json.loads(synth.read_text()) if synth.exists() else {}
     out = {"dataset": str(args.dataset), "corpusid": args.corpusid, "engine": args.engine,
            "papers_considered": stats.get("papers_considered"), "candidates": stats.get("candidates"),
-           "profiled_s": round(total, 3), "wall_s": round(wall, 3), "stages": [], "rank": []}
+           "megahub_citations": info.get("megahub_citations") if info.get("megahub_corpusid") == args.corpusid else None,
+           "profiled_s": round(total, 3), "wall_s": round(wall, 3), "load": round(load, 1), "stages": [], "rank": []}
     for label, funcs in STAGES[1:]:
         secs = sum(cum.get(f, 0.0) for f in funcs)
         out["stages"].append([label, round(secs, 3)])

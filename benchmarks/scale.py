@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -69,19 +70,72 @@ def _run(cmd: list[str], env: dict) -> dict:
     return {"wall": wall, "out": out, "err": err}
 
 
-def _measured(cmd: list[str], env: dict) -> dict:
-    """Like _run, with the child's own rusage (nice execs the command in the same process)."""
+def _tree_rss(pid: int) -> tuple[int, int]:
+    """Resident bytes of a process and all its descendants, and of the descendants alone (the
+    build's worker processes run beside it: wait4's ru_maxrss is the largest one, not a sum)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            parts = stat[stat.rindex(")") + 2 :].split()
+            children.setdefault(int(parts[1]), []).append(int(d.name))
+            rss[int(d.name)] = int(parts[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += children.get(p, [])
+    return total, total - rss.get(pid, 0)
+
+
+class _Sampler(threading.Thread):
+    """Peaks, sampled while a child runs: its process tree's summed RSS and its descendants'
+    (every 0.2 s), and the bytes under `watch` (every 2 s: the index being built, its scratch
+    and DuckDB's spill)."""
+
+    def __init__(self, pid: int, watch: Path | None):
+        super().__init__(daemon=True)
+        self.pid, self.watch, self.rss, self.workers, self.disk = pid, watch, 0, 0, 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        n = 0
+        while not self.done.wait(0.2):
+            rss, workers = _tree_rss(self.pid)
+            self.rss, self.workers = max(self.rss, rss), max(self.workers, workers)
+            if self.watch is not None and n % 10 == 0:
+                try:
+                    self.disk = max(self.disk, _du(self.watch))
+                except OSError:  # a file removed while counted
+                    pass
+            n += 1
+
+
+def _measured(cmd: list[str], env: dict, watch: Path | None = None) -> dict:
+    """Like _run, with the child's own rusage (nice execs the command in the same process) and
+    the sampled peaks of its process tree's RSS and of the bytes under `watch`."""
     with tempfile.TemporaryFile("w+") as errf:  # a file, not a pipe: a chatty child never blocks
         t0 = time.perf_counter()
         proc = subprocess.Popen(["nice", "-n", str(NICE), *cmd], env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL,
                                 stderr=errf, text=True)
+        sampler = _Sampler(proc.pid, watch)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
+        sampler.done.set()
+        sampler.join()
         errf.seek(0)
         err = errf.read()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(cmd)} failed: {err.strip()[-2000:]}")
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024, "err": err}
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
+            "tree_peak_mb": sampler.rss / 2**20, "workers_peak_mb": sampler.workers / 2**20,
+            "disk_peak_bytes": sampler.disk, "err": err}
 
 
 def _du(path: Path) -> int:
@@ -112,25 +166,34 @@ BUILD = ("import json, sys; from litmap import dataset; "
          "st = dataset.dataset_store(sys.argv[1], sys.argv[2]); print(json.dumps(st.dataset_info), file=sys.stderr)")
 
 
-def measure(data_dir: Path, info: dict, engine: str, work: Path, build: bool = True) -> dict:
+def measure(data_dir: Path, info: dict, engine: str, work: Path, build: bool = True, variant: str = "") -> dict:
     """Build the index (unless `build` is False: the kept one is reused and only maps are
-    measured), then time the maps. The index is kept in `work` for a later map re-measurement."""
-    cache = work / f"{data_dir.name}-{engine}"
+    measured), then time the maps. The index is kept in `work` for a later map re-measurement.
+    A `variant` (a build under other settings, e.g. LITMAP_DUCKDB_MEMORY) is built only."""
+    cache = work / f"{data_dir.name}-{engine}" if not variant else work / f"{data_dir.name}-{engine}-{variant}"
     env = _env(cache, engine)
     row: dict = {"engine": engine}
     if build:
         shutil.rmtree(cache, ignore_errors=True)
         load = os.getloadavg()[0]
-        b = _measured([sys.executable, "-c", BUILD, str(data_dir), str(cache)], env)
+        cache.mkdir(parents=True)
+        b = _measured([sys.executable, "-c", BUILD, str(data_dir), str(cache)], env, watch=cache)
         ds = json.loads(b["err"].strip().splitlines()[-1])
         row.update(build_s=round(b["wall"], 1), build_cpu_s=round(b["cpu"], 1), build_peak_mb=round(b["peak_mb"]),
-                   build_load=[round(load, 1), round(os.getloadavg()[0], 1)], build_phases=ds.get("phases"))
+                   build_tree_peak_mb=round(b["tree_peak_mb"]), build_workers_peak_mb=round(b["workers_peak_mb"]),
+                   build_disk_peak_bytes=b["disk_peak_bytes"],
+                   build_load=[round(load, 1), round(os.getloadavg()[0], 1)], build_phases=ds.get("phases"),
+                   build_env={k: os.environ[k] for k in ("LITMAP_DUCKDB_MEMORY", "LITMAP_BUILD_WORKERS")
+                              if k in os.environ})
     else:
         ds = json.loads(_measured([sys.executable, "-c", BUILD, str(data_dir), str(cache)], env)["err"].strip().splitlines()[-1])
         if ds["built"]:
             raise SystemExit(f"no kept {engine} index of {data_dir} in {cache}: measure with its build")
     index = Path(ds["index"])
     row.update(edges=ds["edges"], papers=ds["papers"], references=info["references"], index_bytes=_du(index))
+    if variant:
+        shutil.rmtree(cache, ignore_errors=True)  # only the build was measured: the disk is needed
+        return row
     seeds = [("median", info["median_corpusid"]), ("hub", info["hub_corpusid"])]
     if info.get("megahub_corpusid"):
         seeds.append(("megahub", info["megahub_corpusid"]))
@@ -195,26 +258,33 @@ def main() -> None:
     ap.add_argument("--megahub", type=int, default=0,
                     help="datasets with one more paper cited by this many (synth_s2ag --megahub): a real hub's size")
     ap.add_argument("--warm-runs", type=int, default=WARM_RUNS)
+    ap.add_argument("--variant", default="",
+                    help="a name for builds under other settings (set in the environment): kept apart, build only")
+    ap.add_argument("--again", action="store_true", help="measure again what the results file already has")
     args = ap.parse_args()
     NICE, WARM_RUNS = args.nice, args.warm_runs
     sizes = [float(s) for s in args.sizes.split(",")] if args.sizes else [s for s in SIZES if s <= args.max_edges]
     results = json.loads(args.results.read_text()) if args.results.exists() else []
-    done = {(r["engine"], r["size"], r.get("megahub", 0)) for r in results}
+    def key_of(r: dict) -> tuple:
+        return r["engine"], r["size"], r.get("megahub", 0), r.get("variant", "")
+
+    done = {key_of(r) for r in results}
     args.data.mkdir(parents=True, exist_ok=True)
     args.work.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
         for size in sizes:
             d, info = dataset_for(args.data, size, args.megahub)
             for engine in args.engines.split(","):
-                key = (engine, size, args.megahub)
-                if key in done and not args.maps:
+                key = (engine, size, args.megahub, args.variant)
+                if key in done and not (args.maps or args.again):
                     continue
-                print(f"{engine} at {size:g} edges ...", file=sys.stderr, flush=True)
-                old = next((r for r in results if (r["engine"], r["size"], r.get("megahub", 0)) == key), {})
+                print(f"{engine} at {size:g} edges {args.variant} ...", file=sys.stderr, flush=True)
+                old = next((r for r in results if key_of(r) == key), {})
                 row = {**old, "size": size, **({"megahub": args.megahub} if args.megahub else {}),
-                       **measure(d, info, engine, args.work, build=not args.maps)}
+                       **({"variant": args.variant} if args.variant else {}),
+                       **measure(d, info, engine, args.work, build=not args.maps, variant=args.variant)}
                 print(json.dumps(row), file=sys.stderr, flush=True)
-                results = [r for r in results if (r["engine"], r["size"], r.get("megahub", 0)) != key] + [row]
+                results = [r for r in results if key_of(r) != key] + [row]
                 args.results.write_text(json.dumps(results, indent=1) + "\n")
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                 if l.startswith("model name")), platform.processor())

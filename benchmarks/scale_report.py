@@ -58,13 +58,14 @@ MEASURES = [  # key, label, unit conversion to the unit shown, unit
 
 
 def _fmt(v: float | None) -> str:
-    if v is None or v != v:
+    if v is None or math.isnan(v):
         return "n/a"
     return f"{v:.3g}" if v < 1000 else f"{v:,.0f}"
 
 
 def _rows(results: list[dict], engine: str) -> list[dict]:
-    return sorted((r for r in results if r["engine"] == engine and not r.get("megahub")), key=lambda r: r["edges"])
+    return sorted((r for r in results if r["engine"] == engine and not r.get("megahub") and not r.get("variant")),
+                  key=lambda r: r["edges"])
 
 
 def _fits(rows: list[dict]) -> dict[str, dict]:
@@ -82,46 +83,110 @@ def _efficiency(row: dict) -> float | None:
     return row["build_cpu_s"] / (2 * row["build_s"]) if row.get("build_s") else None
 
 
-def _cell(f: dict | None, conv: float, unit: str, measured: str) -> str:
+def amdahl(phases: dict[str, dict[str, float]], cores: int = 8, measured_on: int = 2) -> float:
+    """Wall time on `cores` cores per second of CPU, from a build's phases measured on
+    `measured_on` cores. Each phase's parallel share f of its CPU work follows from its wall w
+    and CPU c there (w = c(1 - f) + c f / measured_on); on `cores` cores it would take
+    c(1 - f) + c f / cores. A phase slowed by other users' load looks less parallel than it is,
+    so this errs long."""
+    cpu = sum(ph["cpu"] for ph in phases.values())
+    wall = 0.0
+    for ph in phases.values():
+        c, w = ph["cpu"], ph["wall"]
+        if c <= 0:
+            continue
+        f = min(1.0, max(0.0, (1 - w / c) * measured_on / (measured_on - 1)))
+        wall += c * (1 - f) + c * f / cores
+    return wall / cpu if cpu else 1.0
+
+
+def _cell(f: dict | None, conv: float, unit: str, measured: str = "") -> str:
     if not f:
         return "n/a"
-    return f"{_fmt(f['at_full'] * conv)} {unit} ({_fmt(f['low'] * conv)}–{_fmt(f['high'] * conv)}; {measured})"
+    return f"{_fmt(f['at_full'] * conv)} {unit} ({_fmt(f['low'] * conv)}–{_fmt(f['high'] * conv)})" + \
+        (f"; {measured}" if measured else "")
+
+
+def _load(r: dict, *keys: str) -> str:
+    loads = [x for k in keys for x in r.get(k) or []]
+    return f"load {min(loads)}–{max(loads)}" if loads else "load not recorded"
 
 
 def summary(results: list[dict]) -> list[str]:
-    engines = [e for e in ENGINE_NAMES if _rows(results, e)]
-    head = "| at 2.5·10^9 edges, 2.2·10^8 papers | goal | " + " | ".join(ENGINE_NAMES[e] for e in engines) + " |"
-    lines = ["## The full release, by engine", "",
-             "Extrapolated by the fits below (central value, then the range of the three fits and the largest "
-             "measured size). The build's wall time on 8 cores is its CPU time divided by 8 cores and by the "
-             "parallel efficiency measured on this machine's 2 (see \"The CSR build\"); SQLite's build is one "
-             "writer, so more cores do not shorten it.", "",
-             head, "|---|---|" + "---|" * len(engines)]
-    fits = {e: _fits(_rows(results, e)) for e in engines}
-    last = {e: _rows(results, e)[-1] for e in engines}
+    csr = _rows(results, "csr")
+    if not csr:
+        return []
+    big = csr[-1]
+    fits = {e: _fits(_rows(results, e)) for e in ENGINE_NAMES if _rows(results, e)}
+    others = [e for e in fits if e != "csr"]
+    r8 = amdahl(big["build_phases"]) if big.get("build_phases") else None
+    cpu_fit = fits["csr"].get("build_cpu_s")
+    peak = max(big.get("build_tree_peak_mb", 0), big["build_peak_mb"]) / 1024
+    head = (f"| measure | goal | CSR measured at {big['edges'] / 1e6:,.0f} M edges, {big['papers'] / 1e6:,.0f} M papers "
+            "| CSR at full scale (extrapolated) | " + " | ".join(f"{ENGINE_NAMES[e]} at full scale" for e in others) + " |")
+    lines = ["## Summary: the full release (2.5·10^9 edges, 2.2·10^8 papers)", "",
+             ("Measured on this machine (2 cores, shared; the load average during each measurement in brackets); "
+             "extrapolated by the fits of the engine sections below: the central value, then the range of the three "
+             "fits (see `fit()`). SQLite and DuckDB/Parquet: measured up to 3·10^7 edges."), "",
+             head, "|---|---|---|---|" + "---|" * len(others)]
 
-    def at(e: str, key: str, conv: float, unit: str, fmt: str) -> str:
-        r = last[e]
-        return _cell(fits[e].get(key), conv, unit, f"{fmt.format(r[key] * conv)} at {r['edges'] / 1e6:,.0f} M edges")
+    def full(e: str, key: str, conv: float, unit: str) -> str:
+        return _cell(fits[e].get(key), conv, unit)
 
-    lines.append("| index on disk | ≤ 150 GB | " + " | ".join(at(e, "index_bytes", 1e-9, "GB", "{:.2f} GB") for e in engines) + " |")
-    lines.append("| build, CPU time | | " + " | ".join(at(e, "build_cpu_s", 1 / 3600, "h", "{:.2f} h") for e in engines) + " |")
-    cells = []
-    for e in engines:
-        f, eff = fits[e].get("build_cpu_s"), _efficiency(last[e]) if e == "csr" else None
-        if e == "csr" and f and eff:
-            cells.append(f"{_fmt(f['at_full'] / 3600 / (8 * eff))} h ({_fmt(f['low'] / 3600 / (8 * eff))}–"
-                         f"{_fmt(f['high'] / 3600 / (8 * eff))}; efficiency {eff:.2f})")
-        elif e == "sqlite" and f:
-            cells.append(f"{_fmt(f['at_full'] / 3600)} h (one writer)")
-        else:
-            cells.append("not measured" if e != "duckdb" else "Python parse serial: ~CPU time")
-    lines.append("| build, wall on 8 cores | ≤ 6 h | " + " | ".join(cells) + " |")
-    lines.append("| peak RSS of the build | ≤ 16 GB | " + " | ".join(
-        f"{last[e]['build_peak_mb'] / 1024:.1f} GB at {last[e]['edges'] / 1e6:,.0f} M edges"
-        + (" (DuckDB's memory limit + one chunk: levels off)" if e != "sqlite" else "") for e in engines) + " |")
-    for key, label, goal in (("median_warm_s", "map, median seed, warm", "≤ 1 s"), ("hub_warm_s", "map, hub seed, warm", "≤ 2 s")):
-        lines.append(f"| {label} | {goal} | " + " | ".join(at(e, key, 1, "s", "{:.2f} s") for e in engines) + " |")
+    lines.append(f"| index on disk | ≤ 150 GB | {big['index_bytes'] / 1e9:.2f} GB ({big['index_bytes'] / big['edges']:.0f} "
+                 f"bytes an edge) | {full('csr', 'index_bytes', 1e-9, 'GB')} | "
+                 + " | ".join(full(e, "index_bytes", 1e-9, "GB") for e in others) + " |")
+    lines.append(f"| build, CPU time | | {big['build_cpu_s']:,.0f} s | {full('csr', 'build_cpu_s', 1 / 3600, 'h')} | "
+                 + " | ".join(full(e, "build_cpu_s", 1 / 3600, "h") for e in others) + " |")
+    if cpu_fit and r8:
+        w8 = f"{_fmt(cpu_fit['at_full'] / 3600 * r8)} h ({_fmt(cpu_fit['low'] / 3600 * r8)}–{_fmt(cpu_fit['high'] / 3600 * r8)})"
+    else:
+        w8 = "n/a"
+    lines.append(f"| build, wall | ≤ 6 h on 8 cores | {big['build_s']:,.0f} s on 2 cores ({_load(big, 'build_load')}): "
+                 f"parallel efficiency {_efficiency(big):.2f}; by phase, {r8 or 0:.2f} s of wall per CPU second on 8 cores "
+                 f"| {w8} on 8 cores (CPU time x {r8 or 0:.2f}, see \"The CSR build\") | "
+                 + " | ".join("one writer: ≈ its CPU time" if e == "sqlite" else "Python parse serial: ≈ its CPU time"
+                              for e in others) + " |")
+    lines.append(f"| peak RSS of the build | ≤ 16 GB | {peak:.1f} GB (all its processes) | bounded by settings, not size: "
+                 "≈ LITMAP_DUCKDB_MEMORY + 0.5 GB + 0.25 GB a worker (see \"The CSR build's memory\") | "
+                 + " | ".join(f"{_rows(results, e)[-1]['build_peak_mb'] / 1024:.1f} GB at 3·10^7" for e in others) + " |")
+    if big.get("build_disk_peak_bytes"):
+        ratio = big["build_disk_peak_bytes"] / big["index_bytes"]
+        idx = fits["csr"].get("index_bytes")
+        lines.append(f"| disk during the build (index, scratch, DuckDB spill) | | {big['build_disk_peak_bytes'] / 1e9:.1f} GB "
+                     f"({ratio:.1f}x the index) | {_fmt(idx['at_full'] * ratio / 1e9) if idx else 'n/a'} GB (the same ratio) | "
+                     + " | ".join("not measured" for _ in others) + " |")
+    for key, label, goal, loads in (("median_warm_s", "map, median seed, warm", "≤ 1 s", "median_load"),
+                                     ("hub_warm_s", "map, hub seed, warm", "≤ 2 s", "hub_load")):
+        cpu = big.get(key.replace("_s", "_cpu_s"))
+        lines.append(f"| {label} | {goal} | {big[key]:.2f} s (CPU {cpu:.2f} s; {_load(big, loads)}) | "
+                     f"{full('csr', key, 1, 's')} | " + " | ".join(full(e, key, 1, "s") for e in others) + " |")
+    mh = [r for r in results if r.get("megahub") and r["engine"] == "csr" and not r.get("variant")]
+    if mh:
+        r = mh[-1]
+        lines.append(f"| map, a 30,000-citer hub, warm | ≤ 2 s | {r['megahub_warm_s']:.2f} s at {r['edges'] / 1e6:,.0f} M edges "
+                     f"(CPU {r.get('megahub_warm_cpu_s', 0):.2f} s; {_load(r, 'megahub_load')}) | bounded by --max-papers "
+                     "(see \"A hub map\") | " + " | ".join("" for _ in others) + " |")
+    return lines + [""]
+
+
+def memory_section(rows: list[dict]) -> list[str]:
+    """The CSR build's memory by size and settings: every process of it (sampled), the largest
+    one, the worker processes together, and the disk it used at its peak."""
+    if not rows:
+        return []
+    lines = ["### The CSR build's memory", "",
+             ("Sampled every 0.2 s over the build's whole process tree (the main process, which runs DuckDB, and "
+             "its worker processes); disk: the index directory, its scratch folder and DuckDB's spill, every 2 s."), "",
+             ("| edges | papers | LITMAP_DUCKDB_MEMORY | workers | all processes, peak | largest process | worker "
+             "processes, peak | disk, peak | index | build CPU |"), "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in sorted(rows, key=lambda r: (r["edges"], r.get("variant", ""))):
+        env = r.get("build_env") or {}
+        lines.append(f"| {r['edges']:,} | {r['papers']:,} | {env.get('LITMAP_DUCKDB_MEMORY', '4GB (default)')} | "
+                     f"{env.get('LITMAP_BUILD_WORKERS', '2 (all cores)')} | {r['build_tree_peak_mb']:,} MB | "
+                     f"{r['build_peak_mb']:,} MB | {r.get('build_workers_peak_mb', 0):,} MB | "
+                     f"{r.get('build_disk_peak_bytes', 0) / 1e9:.1f} GB | {r['index_bytes'] / 1e9:.2f} GB | "
+                     f"{r['build_cpu_s']:,.0f} s |")
     return lines + [""]
 
 
@@ -142,9 +207,9 @@ def engine_section(results: list[dict], engine: str) -> list[str]:
                      f"{r['build_peak_mb']:,} MB | {r['index_bytes'] / 1e6:,.0f} MB | {r['index_bytes'] / r['edges']:.0f} | "
                      f"{med} | {hub} | {r.get('hub_warm_peak_mb', 0):,} MB |"
                      + (f" {min(loads)}–{max(loads)} |" if loads else ""))
-    lines += ["", "Fit, log y = a + b log(edges) over the sizes from 10^6 edges up, extrapolated to the full release "
+    lines += ["", ("Fit, log y = a + b log(edges) over the sizes from 10^6 edges up, extrapolated to the full release "
               f"({FULL_EDGES:.2g} edges, {FULL_PAPERS:.2g} papers); the range spans the extrapolations by this fit, by the "
-              "last two sizes alone and by all sizes (see `fit()`):", "",
+              "last two sizes alone and by all sizes (see `fit()`):"), "",
               "| measure | slope b | at full scale | range |", "|---|---:|---:|---:|"]
     fits = _fits(rows)
     for key, label, conv, unit in MEASURES:
@@ -156,23 +221,30 @@ def engine_section(results: list[dict], engine: str) -> list[str]:
     if engine == "csr" and rows[-1].get("build_phases"):
         r = rows[-1]
         eff = _efficiency(r)
-        lines += [f"### The CSR build, phase by phase ({r['edges'] / 1e6:,.0f} M edges)", "",
-                  "| phase | wall | CPU | CPU / wall |", "|---|---:|---:|---:|"]
+        lines += [f"### The CSR build, phase by phase ({r['edges'] / 1e6:,.0f} M edges; {_load(r, 'build_load')})", "",
+                  "| phase | wall | CPU | CPU / wall | parallel share of its CPU | wall on 8 cores (Amdahl) |",
+                  "|---|---:|---:|---:|---:|---:|"]
         for name, ph in r["build_phases"].items():
-            lines.append(f"| {name} | {ph['wall']:,.0f} s | {ph['cpu']:,.0f} s | {ph['cpu'] / max(ph['wall'], 1e-9):.2f} |")
-        lines += ["", f"In all {r['build_s']:,.0f} s wall for {r['build_cpu_s']:,.0f} s of CPU on 2 cores: a parallel "
-                  f"efficiency of {eff:.2f} (CPU / (wall x 2)), with the machine shared (load {r['build_load'][0]}–"
-                  f"{r['build_load'][1]}), so a lower bound. The worker processes read one shard each (the release has "
-                  "dozens per folder) and DuckDB runs its scans, joins and sorts on every core; what runs on one core is "
-                  "Python writing the arrays and the alias table (the phases whose CPU/wall stays near 1). The 8-core "
-                  "figure above assumes the 2-core efficiency holds.", ""]
+            c, w = ph["cpu"], max(ph["wall"], 1e-9)
+            f = min(1.0, max(0.0, 2 * (1 - w / c))) if c > 0 else 0.0
+            lines.append(f"| {name} | {w:,.0f} s | {c:,.0f} s | {c / w:.2f} | {f:.2f} | {c * (1 - f) + c * f / 8:,.0f} s |")
+        r8 = amdahl(r["build_phases"])
+        lines += ["", (f"In all {r['build_s']:,.0f} s wall for {r['build_cpu_s']:,.0f} s of CPU on 2 cores: a parallel "
+                  f"efficiency of {eff:.2f} (CPU / (wall x 2)). Each phase's parallel share follows from its CPU / wall on "
+                  "2 cores (`amdahl()`); on 8 cores the build would take "
+                  f"{r8:.2f} s of wall per second of CPU ({1 / r8:.1f}x faster than one core), which is how the summary turns "
+                  "the extrapolated CPU time into 8-core wall time. It errs long: other users' load made every phase look "
+                  "less parallel than it is. It assumes the release's shards (dozens per folder) keep 8 workers busy and "
+                  "the disk keeps up. What runs on one core is Python: writing the arrays from DuckDB's sorted "
+                  "tables and the alias key table (the phases with the lowest parallel share)."), ""]
+        lines += memory_section([x for x in results if x["engine"] == "csr" and x.get("build_tree_peak_mb")])
     if engine == "sqlite":
-        lines += ["Measured 2026-12-02 (reused): 10^5-10^7 at `nice -n 19` under a load of 6-10, 3·10^7 at `nice -n 10`, "
-                  "load 2-4; one warm run per map. The build is one SQLite writer.", ""]
+        lines += [("Measured 2026-12-02 (reused): 10^5-10^7 at `nice -n 19` under a load of 6-10, 3·10^7 at `nice -n 10`, "
+                  "load 2-4; one warm run per map. The build is one SQLite writer."), ""]
     if engine == "duckdb":
-        lines += ["Measured 2026-12-02 (reused), as SQLite. The build's memory is bounded by DuckDB's memory_limit "
+        lines += [("Measured 2026-12-02 (reused), as SQLite. The build's memory is bounded by DuckDB's memory_limit "
                   "(LITMAP_DUCKDB_MEMORY, 4 GB), so its peak RSS levels off; its map times swing with the machine's load "
-                  "(DuckDB runs its scans on worker threads), so compare sizes row by row.", ""]
+                  "(DuckDB runs its scans on worker threads), so compare sizes row by row."), ""]
     return lines
 
 
@@ -182,25 +254,29 @@ def profile_section(profile: dict, megahub: list[dict]) -> list[str]:
     labels = list(profile)
     first = profile[labels[0]]
     lines = ["## A hub map: where the time goes", "",
-             f"`python benchmarks/hubprofile.py` on a 10^7-edge graph with one paper cited by "
-             f"{first.get('papers_considered') and 'about 30,000'} papers (`synth_s2ag.py --megahub 30000`: the size "
-             "of the real release's most cited papers; the synthetic hubs have 3k citers), one warm `litmap seed` "
-             "in-process under cProfile (imports not counted), cumulative seconds by stage. cProfile inflates "
-             "Python-heavy code most: read the shares; the wall times below are without it.", "",
-             "| stage | " + " | ".join(labels) + " |", "|---|" + "---:|" * len(labels)]
+             (f"`python benchmarks/hubprofile.py` on the 10^7-edge graph with one paper cited by "
+             f"{first.get('megahub_citations') or 30332:,} papers (`synth_s2ag.py --megahub 30000`: the size of the real "
+             "release's most cited papers; the synthetic hubs have about 3,000 citers): one warm `litmap seed` of it, "
+             f"in-process under cProfile ({first.get('papers_considered') or 0:,} papers considered, "
+             f"{first.get('candidates') or 0:,} ranked), cumulative seconds by stage. Stages overlap where one calls "
+             "another (the store's reads happen inside the crawl's steps), and cProfile inflates Python-heavy code "
+             "most: read the shares; the wall times without it are in the table after."), "",
+             "| stage | " + " | ".join(f"{k} (load {profile[k].get('load', '?')})" for k in labels) + " |",
+             "|---|" + "---:|" * len(labels)]
     stages = [s for s, _ in first["stages"]]
     for i, stage in enumerate(stages):
         lines.append(f"| {stage} | " + " | ".join(f"{profile[k]['stages'][i][1]:.3f} s" for k in labels) + " |")
-    lines.append("| whole map, profiled | " + " | ".join(f"{profile[k]['profiled_s']:.2f} s" for k in labels) + " |")
+    lines.append("| whole process, profiled (imports included) | "
+                 + " | ".join(f"{profile[k]['profiled_s']:.2f} s" for k in labels) + " |")
     last = profile[labels[-1]]
-    lines += ["", f"Inside `similarity.rank` ({labels[-1]}; {last.get('candidates'):,} candidates), its callees and "
-              "its own list comprehensions:", "", "| in rank | calls | seconds |", "|---|---:|---:|"]
+    lines += ["", (f"Inside `similarity.rank` ({labels[-1]}), its callees and its own list comprehensions "
+              "(`similarity.py:LINE`):"), "", "| in rank | calls | seconds |", "|---|---:|---:|"]
     for name, n, secs in last["rank"][:8]:
         lines.append(f"| `{name}` | {n} | {secs:.3f} |")
     lines.append("")
     if megahub:
         lines += ["Without the profiler, whole `litmap seed` processes (Python start-up included), least of 3 warm runs:", "",
-                  "| engine | hub citers | candidates | warm map | warm CPU | load |", "|---|---:|---:|---:|---:|---:|"]
+                  "| engine | hub citers | papers considered | warm map | warm CPU | load |", "|---|---:|---:|---:|---:|---:|"]
         for r in megahub:
             lines.append(f"| {ENGINE_NAMES.get(r['engine'], r['engine'])} | {r.get('megahub_citations', 30332):,} | "
                          f"{r.get('megahub_map') or 'n/a'} | {r['megahub_warm_s']:.2f} s | {r.get('megahub_warm_cpu_s', 0):.2f} s | "
@@ -211,18 +287,18 @@ def profile_section(profile: dict, megahub: list[dict]) -> list[str]:
 
 def report(results: list[dict], machine: str, profile: dict | None = None, notes: list[str] = ()) -> str:
     lines = ["# Scale: the growth curve of a dataset index", "",
-             "Written by `python benchmarks/scale.py` (see its docstring for what each figure is); "
-             f"{time.strftime('%Y-%m-%d', time.gmtime())}, {machine}. The machine is shared with four other "
+             ("Written by `python benchmarks/scale.py` (see its docstring for what each figure is); "
+             f"{time.strftime('%Y-%m-%d', time.gmtime())}, {machine}. The machine is shared with other "
              "developers: every step ran niced, a warm map's time is the least of 3 runs, and the load average "
              "during each measurement is in the tables. Wall times are upper bounds; CPU times and sizes are the "
-             "reliable figures.", "",
-             "Data: `benchmarks/synth_s2ag.py --seed 1 --abstracts` (power-law citations, topics, time order, "
+             "reliable figures."), "",
+             ("Data: `benchmarks/synth_s2ag.py --seed 1 --abstracts` (power-law citations, topics, time order, "
              "~10 references a paper, 8 % unresolved). `edges` counts resolved citation edges in the index. "
-             "Measured: every row of the tables below; extrapolated: every figure \"at full scale\".", ""]
+             "Measured: every row of the tables below; extrapolated: every figure \"at full scale\"."), ""]
     lines += summary(results)
     for engine in ENGINE_NAMES:
         if _rows(results, engine):
             lines += engine_section(results, engine)
-    lines += profile_section(profile or {}, [r for r in results if r.get("megahub")])
+    lines += profile_section(profile or {}, [r for r in results if r.get("megahub") and not r.get("variant")])
     lines += ["## Reading the figures", "", *notes, ""]
     return "\n".join(lines) + "\n"
