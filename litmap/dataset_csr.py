@@ -181,22 +181,27 @@ def _relay(report: _Report, progress: Progress | None, rel: str, result: dict) -
 
 
 class _Clock:
-    """Wall and CPU seconds (this process, its threads and its finished worker processes) of
-    each phase of a build: what benchmarks/scale.py reports as the build's parallel share."""
+    """Wall and CPU seconds of each phase of a build, the CPU split by where it ran: the main
+    thread (Python, and its share of DuckDB's work), DuckDB's other threads, and the worker
+    processes. A split that does not depend on the machine's load: benchmarks/scale_report.py
+    reads from it what share of each phase runs in parallel."""
 
-    def __init__(self):
+    def __init__(self, threads: int):
+        self.threads = threads  # DuckDB's threads, the main one included
         self.phases: dict[str, dict[str, float]] = {}
-        self.t, self.c = time.perf_counter(), self._cpu()
+        self.t, self.c, self.w, self.m = time.perf_counter(), *self._cpu(), time.thread_time()
 
     @staticmethod
-    def _cpu() -> float:
+    def _cpu() -> tuple[float, float]:
         me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+        return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
 
     def lap(self, name: str) -> None:
-        t, c = time.perf_counter(), self._cpu()
-        self.phases[name] = {"wall": round(t - self.t, 2), "cpu": round(c - self.c, 2)}
-        self.t, self.c = t, c
+        t, (c, w), m = time.perf_counter(), self._cpu(), time.thread_time()
+        self.phases[name] = {"wall": round(t - self.t, 2), "cpu": round(c - self.c + w - self.w, 2),
+                             "main_thread": round(m - self.m, 2), "workers": round(w - self.w, 2),
+                             "threads": self.threads}
+        self.t, self.c, self.w, self.m = t, c, w, m
 
 
 def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, progress: Progress | None = None) -> dict:
@@ -213,7 +218,7 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, p
         # first, so a bad LITMAP_DUCKDB_MEMORY stops the build before the shards are read
         con, duckdb = csr_duckdb.connect(scratch, processes, settings.duckdb_memory)
         try:
-            clock = _Clock()
+            clock = _Clock(processes)
             bases = _read_text_folders(files, scratch, dest, processes, report, progress)
             clock.lap("papers, abstracts, tldrs: worker processes")
 
