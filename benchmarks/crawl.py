@@ -105,8 +105,10 @@ def naive_crawl(api_url: str, seed: str, coupling: bool) -> dict:
             offset = page["next"]
 
     get(seed, {"fields": "title,year,authors"}, "seed")
-    refs = [i["citedPaper"]["paperId"] for i in pages(seed, "references", "paperId", "seed lists") if i["citedPaper"]["paperId"]]
-    cits = [i["citingPaper"]["paperId"] for i in pages(seed, "citations", "paperId", "seed lists") if i["citingPaper"]["paperId"]]
+    refs = [i["citedPaper"]["paperId"] for i in pages(seed, "references", "paperId", "seed lists")
+            if i["citedPaper"]["paperId"]]
+    cits = [i["citingPaper"]["paperId"] for i in pages(seed, "citations", "paperId", "seed lists")
+            if i["citingPaper"]["paperId"]]
     neighbours = list(dict.fromkeys(refs + cits))
     for pid in neighbours:
         pages(pid, "references", "paperId", "neighbour /references")
@@ -130,7 +132,8 @@ def requests_per_step(corpus: Corpus, seed: str, nested_cap: int) -> tuple[int, 
 
     with FakeS2(corpus, nested_cap=nested_cap) as api, tempfile.TemporaryDirectory() as d, Store.open(d) as store:
         client = s2.Client(base_url=api.url, rate=0, on_request=on_request)
-        crawl.Crawler(store, client, progress=lambda s: stage.__setitem__(0, s)).build([ids.parse(seed)], crawl.Options())
+        crawler = crawl.Crawler(store, client, progress=lambda s: stage.__setitem__(0, s))
+        crawler.build([ids.parse(seed)], crawl.Options())
         assert client.requests == api.count == len(sent)
         have: set[tuple[str, str]] = set()
         floors = {name: floor_of([r for r, st in zip(api.log, sent) if st == name], corpus, nested_cap,
@@ -272,13 +275,15 @@ def main() -> None:
             api.rate_limit(None)
 
         cold_med = statistics.median(cold_requests)
-        rows.append(("requests, cold map (synthetic)", f"{cold_med:g}" + ("" if len(set(cold_requests)) == 1 else f" ({min(cold_requests)}-{max(cold_requests)})"),
+        spread = "" if len(set(cold_requests)) == 1 else f" ({min(cold_requests)}-{max(cold_requests)})"
+        rows.append(("requests, cold map (synthetic)", f"{cold_med:g}" + spread,
                      "<= 8", "met" if max(cold_requests) <= 8 else "MISSED"))
         rows.append(("requests, naive one-call-per-paper (run against the fake)", str(naive["total"]),
                      "~800", f"litmap {naive['total'] / cold_med:.0f}x fewer"))
         rows.append(("requests, naive + /citations of each seed reference (what depth 2 also uses)",
                      str(naive_c["total"]), "", f"litmap {naive_c['total'] / cold_med:.0f}x fewer"))
-        rows.append((f"wall time, cold `litmap seed` process (median of {args.repeat})", fmt_s(statistics.median(cold_walls)),
+        rows.append((f"wall time, cold `litmap seed` process (median of {args.repeat})",
+                     fmt_s(statistics.median(cold_walls)),
                      "", f"min {fmt_s(min(cold_walls))}, max {fmt_s(max(cold_walls))}"))
         rows.append(("wall time, naive client (no pacing, same fake server)", fmt_s(naive_wall), "",
                      f"at the public 1 req/s: >= {naive['total']} s"))
@@ -289,8 +294,10 @@ def main() -> None:
                      ("met" if statistics.median(warm_walls) < 2 else "MISSED") + f" (max {fmt_s(max(warm_walls))})"))
         rows.append(("warm map JSON identical to the cold one", "yes" if same_warm else "NO", "yes", ""))
         rows.append(("429s received, server limited to 1 req/s, LITMAP_RATE=1", str(paced_429), "0",
-                     ("met" if paced_429 == 0 else "MISSED") + f" ({paced_requests} requests, {paced_violations} violations logged)"))
-        rows.append(("wall time, cold, 1 req/s", fmt_s(paced_wall), "", "map identical to the unpaced one" if same_paced else "MAP DIFFERS"))
+                     ("met" if paced_429 == 0 else "MISSED")
+                     + f" ({paced_requests} requests, {paced_violations} violations logged)"))
+        rows.append(("wall time, cold, 1 req/s", fmt_s(paced_wall), "",
+                     "map identical to the unpaced one" if same_paced else "MAP DIFFERS"))
         notes.append("Naive breakdown: " + ", ".join(f"{k} {v}" for k, v in naive.items() if k not in ("total",)) + ".")
         notes.append(f"Naive wall time is against the local fake ({naive_wall / naive['total'] * 1000:.1f} ms a "
                      "request); against the public API's 1 request/second it is at least one second per request.")
@@ -300,11 +307,11 @@ def main() -> None:
         with FakeS2(fan) as api:
             r = run_seed(api.url, work / "fan", work / "fan.html", fan.seeds[0], "--max-papers", "5000", rss=True)
             fan_requests = api.count
-        fan_notes = [l for l in r["stderr"].splitlines() if "truncated" in l]
+        fan_notes = [line for line in r["stderr"].splitlines() if "truncated" in line]
         rows.append(("fan-out seed (50,000 citations, --max-papers 5000): requests / wall / peak RSS",
                      f"{fan_requests} / {fmt_s(r['wall'])} / {r['maxrss_mb']:.0f} MB", "< 1 GB",
                      ("met" if r["maxrss_mb"] < 1024 else "MISSED") + f"; {len(fan_notes)} truncation notes"))
-        notes.append("Fan-out notes printed: " + " / ".join(l.replace("litmap: note: ", "") for l in fan_notes) + ".")
+        notes.append("Fan-out notes printed: " + " / ".join(n.replace("litmap: note: ", "") for n in fan_notes) + ".")
 
         # -- hep-th sample over HTTP ----------------------------------------------------------
         if not args.quick:
@@ -320,16 +327,21 @@ def main() -> None:
                 for e in api.log:
                     k = "batch" if e["path"].endswith("/batch") else e["path"].rsplit("/", 1)[-1]
                     kinds[k] = kinds.get(k, 0) + 1
-            ds = run_seed("http://127.0.0.1:9", work / "hepth-ds", work / "hepth-ds.html", "hep-th/9711200", "--source", "sample")
+            ds = run_seed("http://127.0.0.1:9", work / "hepth-ds", work / "hepth-ds.html", "hep-th/9711200",
+                          "--source", "sample")
             a = json.loads((work / "hepth-http.json").read_text())
             b = json.loads((work / "hepth-ds.json").read_text())
             same = (work / "hepth-http.json").read_bytes() == (work / "hepth-ds.json").read_bytes()
-            rows.append(("requests, hep-th/9711200 through HTTP (sample served by the fake)", str(http_requests), "<= 25",
-                         ("met" if http_requests <= 25 else "MISSED") + " (" + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")"))
-            rows.append(("wall time, hep-th/9711200 through HTTP, cold", fmt_s(http["wall"]), "", "fake server in one Python thread"))
-            rows.append(("wall time, hep-th/9711200 --source sample, cold cache (index build included)", fmt_s(ds["wall"]), "", ""))
-            rows.append(("map JSON through HTTP == map JSON from --source sample", "identical (byte for byte)" if same else "DIFFERENT",
-                         "identical", ""))
+            by_kind = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
+            rows.append(("requests, hep-th/9711200 through HTTP (sample served by the fake)", str(http_requests),
+                         "<= 25",
+                         ("met" if http_requests <= 25 else "MISSED") + f" ({by_kind})"))
+            rows.append(("wall time, hep-th/9711200 through HTTP, cold", fmt_s(http["wall"]), "",
+                         "fake server in one Python thread"))
+            rows.append(("wall time, hep-th/9711200 --source sample, cold cache (index build included)",
+                         fmt_s(ds["wall"]), "", ""))
+            rows.append(("map JSON through HTTP == map JSON from --source sample",
+                         "identical (byte for byte)" if same else "DIFFERENT", "identical", ""))
             if not same:
                 diffs = all_differences(a, b)
                 notes.append("hep-th HTTP vs dataset differences (first 15): " + ("; ".join(diffs) if diffs else
@@ -343,7 +355,8 @@ def main() -> None:
             total, steps, floors = requests_per_step(c, s or c.seeds[0], 1000)
             floor = sum(floors.values())
             rows.append((f"requests per step, {label}, nested cap 1000", f"{total} (floor {floor})", f"<= {goal}",
-                         ("met" if total <= goal else "MISSED") + (", at the floor" if total == floor else ", ABOVE THE FLOOR")
+                         ("met" if total <= goal else "MISSED")
+                         + (", at the floor" if total == floor else ", ABOVE THE FLOOR")
                          + " (" + "; ".join(f"{k}: {v} (floor {floors[k]})" for k, v in steps.items()) + ")"))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -34,8 +34,9 @@ sys.path.insert(0, str(CODE))
 STAGES = [
     ("Python start-up and imports", None),
     ("resolve the seed", [("crawl.py", "resolve")]),
-    ("store: list_edges", [("store.py", "list_edges"), ("csr_store.py", "list_edges"), ("dataset_duckdb.py", "list_edges")]),
-    ("store: counts, years", [(f, n) for f in ("store.py", "csr_store.py", "dataset_duckdb.py") for n in ("counts", "years")]),
+    ("store: list_edges", [(f, "list_edges") for f in ("store.py", "csr_store.py", "dataset_duckdb.py")]),
+    ("store: counts, years", [(f, n) for f in ("store.py", "csr_store.py", "dataset_duckdb.py")
+                              for n in ("counts", "years")]),
     ("store: get_papers (records)", [(f, "get_papers") for f in ("store.py", "csr_store.py", "dataset_duckdb.py")]),
     ("citation matrices (crawl._matrix; build_matrix on main)", [("crawl.py", "_matrix"), ("crawl.py", "_edges")]),
     ("similarity.rank", [("similarity.py", "rank")]),
@@ -92,13 +93,14 @@ def main() -> None:
     info = json.loads(synth.read_text()) if synth.exists() else {}
     out = {"dataset": str(args.dataset), "corpusid": args.corpusid, "engine": args.engine,
            "papers_considered": stats.get("papers_considered"), "candidates": stats.get("candidates"),
-           "megahub_citations": info.get("megahub_citations") if info.get("megahub_corpusid") == args.corpusid else None,
+           "megahub_citations": (info.get("megahub_citations")
+                                 if info.get("megahub_corpusid") == args.corpusid else None),
            "profiled_s": round(total, 3), "wall_s": round(wall, 3), "load": round(load, 1), "stages": [], "rank": []}
     for label, funcs in STAGES[1:]:
         secs = sum(cum.get(f, 0.0) for f in funcs)
         out["stages"].append([label, round(secs, 3)])
     # inside rank: its callees and its own lines (list comprehensions are separate entries)
-    for (file, line, name), (_cc, nc, tt, ct, callers) in st.items():
+    for (file, line, name), (_cc, nc, _tt, _ct, callers) in st.items():
         if any(Path(cf).name == "similarity.py" and cn == "rank" for (cf, _cl, cn) in callers):
             out["rank"].append([f"{Path(file).name}:{line} {name}", nc, round(callers[next(
                 c for c in callers if Path(c[0]).name == "similarity.py" and c[2] == "rank")][3], 3)])

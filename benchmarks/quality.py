@@ -1,6 +1,6 @@
 """Ranking quality against truth written by real authors: do the map's papers match a review's?
 
-Protocol (issue #10). A researcher at time T writes a review: does the map around one paper they
+Protocol (issues #10 and #16). A researcher at time T writes a review: does the map around one paper they
 cite surface the other papers they cite? On the bundled hep-th graph (litmap/data/sample):
 
 * Slice: the papers submitted up to the cutoff date and the citations among them, written in the
@@ -20,9 +20,18 @@ cite surface the other papers they cite? On the bundled hep-th graph (litmap/dat
 * 95% CIs: bootstrap over reviews (a review's three cases share one truth), 2000 resamples,
   fixed RNG; paired differences resample the same reviews for both methods.
 
-Splits: ``dev`` (cutoff 1997-12-31, reviews 1998-1999) is the one to tune on; ``later``
-(cutoff 1999-12-31, reviews 2000-2001) and ``papers`` (cutoff 1997-12-31, ordinary papers of
-1998-1999 with the same reference rule, a fixed sample of 60) are held out to check the result.
+Recent seeds (issue #16, splits ``recent`` and ``recent-later``): the seed is new at the cutoff.
+For each paper of the window that is not review-like and has at least 20 in-slice references,
+the seed is its newest in-slice reference (the largest arXiv id of the cutoff year among those
+with at least 5 in-slice references of their own) and truth its other in-slice references: what
+the people who cited that new paper read beside it. A fixed sample of 150 by sha1(arXiv id); each
+case is its own cluster in the bootstrap. A table by the seed's citers in the slice (0, 1-2, 3+)
+compares litmap with each bucket's best baseline, paired.
+
+Splits: ``dev`` (cutoff 1997-12-31, reviews 1998-1999) and ``recent`` (same cutoff) are the ones
+to tune on; ``papers`` (cutoff 1997-12-31, ordinary papers of 1998-1999 with the same reference
+rule, a fixed sample of 60) is not tuned on; ``later`` and ``recent-later`` (cutoff 1999-12-31,
+papers of 2000-2001) are the final check, never a thing to select on.
 
     python benchmarks/quality.py                 # all splits (dev first) -> benchmarks/QUALITY.md
     python benchmarks/quality.py --split dev     # one split, printed only (--write to save)
@@ -32,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import sys
@@ -51,11 +61,15 @@ from litmap.dataset import sample_path  # noqa: E402
 
 SPLITS = {
     "dev": ("1997-12-31", "1998-01-01", "1999-12-31", "reviews"),
+    "recent": ("1997-12-31", "1998-01-01", "1999-12-31", "recent"),
+    "recent-later": ("1999-12-31", "2000-01-01", "2001-12-31", "recent"),
     "later": ("1999-12-31", "2000-01-01", "2001-12-31", "reviews"),
     "papers": ("1997-12-31", "1998-01-01", "1999-12-31", "papers"),
 }
 MIN_REFS, MIN_SEED_CITES, K, K_PLUS = 25, 5, 40, 50
 N_ORDINARY = 60  # ordinary papers sampled for the "papers" split
+MIN_REFS_RECENT, MIN_SEED_REFS, N_RECENT = 20, 5, 150  # the "recent" splits
+BUCKETS = ((0, 0, "0 citers"), (1, 2, "1–2 citers"), (3, 10**9, "≥ 3 citers"))  # the seed's, in the slice
 BOOT = 2000
 REVIEWS = Path(__file__).resolve().parent / "data" / "hepth-reviews.txt"
 
@@ -126,6 +140,8 @@ def make_cases(s: Sample, split: str) -> list[Case]:
             if b in keep:
                 cites[b] += 1
     marked = set(REVIEWS.read_text(encoding="utf-8").split())
+    if kind == "recent":
+        return _recent_cases(s, keep, start, end, marked)
     out: list[Case] = []
     pool = []
     for c in sorted(s.papers):
@@ -151,6 +167,33 @@ def make_cases(s: Sample, split: str) -> list[Case]:
         for seed in picks:
             out.append(Case(c, seed, frozenset(inref) - {seed}))
     return out
+
+
+def _recent_cases(s: Sample, keep: set[int], start: str, end: str, marked: set[str]) -> list[Case]:
+    """Seeds that are new at the cutoff (issue #16): for a non-review paper of the window with
+    at least 20 in-slice references, the seed is its newest in-slice reference, the largest
+    arXiv id of the cutoff year among those with at least 5 in-slice references of their own;
+    truth is the paper's other in-slice references (what the people who cited that new paper
+    read beside it). A fixed sample of 150, by sha1 of the citing paper's arXiv id."""
+    year = start[:4]
+    year = str(int(year) - 1)  # the cutoff year: the window starts the day after it
+    arxiv = {c: s.papers[c]["externalids"]["ArXiv"] for c in s.papers}
+    n_refs = {c: len(set(s.refs.get(c, ())) & keep) for c in keep}
+    pool = []
+    for c in sorted(s.papers):
+        date = s.papers[c].get("publicationdate")
+        if not date or not (start <= date <= end) or arxiv[c] in marked:
+            continue
+        inref = set(s.refs.get(c, ())) & keep
+        if len(inref) < MIN_REFS_RECENT:
+            continue
+        new = [b for b in inref if (s.papers[b].get("publicationdate") or "").startswith(year)
+               and n_refs[b] >= MIN_SEED_REFS]
+        if not new:
+            continue
+        seed = max(new, key=lambda b: arxiv[b])
+        pool.append((hashlib.sha1(arxiv[c].encode()).hexdigest(), c, seed, frozenset(inref - {seed})))
+    return [Case(c, seed, truth) for _, c, seed, truth in sorted(pool)[:N_RECENT]]
 
 
 # -- litmap ------------------------------------------------------------------------------------
@@ -310,17 +353,44 @@ def evaluate(split: str, work: Path) -> tuple[str, dict]:
         f"* map + Prior works − best baseline at 50 ({best50}), recall@50, paired: {fmt(diff50)}.",
         f"* litmap pipeline: {t_lit:.0f} s for {len({c.seed for c in cases})} maps (slice index build included).",
         "",
+        *(_bucket_table(s, cases, cutoff, figures) if kind == "recent" else []),
     ])
     return text, {"diff": diff, "best": best}
+
+
+def _bucket_table(s: Sample, cases: list[Case], cutoff: str, figures: dict) -> list[str]:
+    """recall@40 by how many citers the seed has in the slice, and litmap against the best
+    baseline of each bucket, paired."""
+    keep = slice_ids(s, cutoff)
+    citers = {c.seed: sum(1 for a in keep if c.seed in s.refs.get(a, ()) and a != c.seed) for c in cases}
+    groups = [[j for j, c in enumerate(cases) if lo <= citers[c.seed] <= hi] for lo, hi, _ in BUCKETS]
+    names = ["litmap", *sorted(BASELINES, key=lambda m: -figures[m][0].mean())]
+    head = "| method | all " + str(len(cases)) + " | " + " | ".join(
+        f"{label} ({len(g)})" for (_, _, label), g in zip(BUCKETS, groups)) + " |"
+    lines = ["Recall@40 by the seed's citers in the slice:", "", head, "|---" * (2 + len(BUCKETS)) + "|"]
+    for name in names:
+        r = figures[name][0]
+        cells = [f"{r.mean():.3f}", *(f"{r[g].mean():.3f}" if g else "–" for g in groups)]
+        lines.append(f"| {'**litmap**' if name == 'litmap' else name} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for (_, _, label), g in zip(BUCKETS, groups):
+        if not g:
+            continue
+        sub = [cases[j] for j in g]
+        best = max(BASELINES, key=lambda m: figures[m][0][g].mean())
+        d = bootstrap(sub, figures["litmap"][0][g] - figures[best][0][g])
+        lines.append(f"* {label}: litmap − best baseline of the bucket ({best}), recall@40, paired: {fmt(d)}.")
+    lines.append("")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--split", choices=sorted(SPLITS), action="append",
-                    help="split(s) to run (default: dev, later, papers)")
+                    help="split(s) to run (default: all; dev and recent first)")
     ap.add_argument("--write", action="store_true", help="write benchmarks/QUALITY.md (default without --split)")
     args = ap.parse_args(argv)
-    splits = args.split or ["dev", "later", "papers"]
+    splits = args.split or ["dev", "recent", "later", "papers", "recent-later"]
     sections = []
     with tempfile.TemporaryDirectory(prefix="litmap-quality-") as tmp:
         for split in splits:
@@ -331,7 +401,9 @@ def main(argv: list[str] | None = None) -> None:
         head = ("# Ranking quality on real reviews (benchmarks/quality.py)\n\n"
                 "Generated by `python benchmarks/quality.py" + "".join(f" --split {s}" for s in splits)
                 + "`; the protocol is in the script's docstring. Deterministic: the same code and "
-                "sample give the same table. Tune on `dev` only; `later` and `papers` are held out.\n\n")
+                "sample give the same table. Tuned on the cutoff-1997 splits `dev` and `recent` "
+                "(`benchmarks/tune_ranking.py`); `papers` was not tuned on; `later` and `recent-later` "
+                "(cutoff 1999) are the final check.\n\n")
         (Path(__file__).resolve().parent / "QUALITY.md").write_text(head + "\n".join(sections), encoding="utf-8")
 
 

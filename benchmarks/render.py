@@ -108,7 +108,9 @@ def _driver(profile: str):
 _INTERACT = """
 var done = arguments[arguments.length - 1], L = window.litmap, ids = L.nodes.getIds();
 var id = ids[Math.floor(ids.length / 2)], out = {};
-function nextDraw(t0, key, cb) { L.network.once('afterDrawing', function () { out[key] = performance.now() - t0; cb(); }); }
+function nextDraw(t0, key, cb) {
+  L.network.once('afterDrawing', function () { out[key] = performance.now() - t0; cb(); });
+}
 var t0 = performance.now();
 L.select(id);                                   // what a click on a list row runs
 out.select_sync = performance.now() - t0;

@@ -60,7 +60,8 @@ def machine() -> list[str]:
     except AttributeError:
         usable = os.cpu_count()
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "litmap"], cwd=ROOT, capture_output=True,
                                text=True).stdout.strip()
         commit = (commit or "unknown") + (" (with uncommitted changes under litmap/)" if dirty else "")

@@ -186,7 +186,8 @@ def measure(data_dir: Path, info: dict, engine: str, work: Path, build: bool = T
                    build_env={k: os.environ[k] for k in ("LITMAP_DUCKDB_MEMORY", "LITMAP_BUILD_WORKERS")
                               if k in os.environ})
     else:
-        ds = json.loads(_measured([sys.executable, "-c", BUILD, str(data_dir), str(cache)], env)["err"].strip().splitlines()[-1])
+        built = _measured([sys.executable, "-c", BUILD, str(data_dir), str(cache)], env)
+        ds = json.loads(built["err"].strip().splitlines()[-1])
         if ds["built"]:
             raise SystemExit(f"no kept {engine} index of {data_dir} in {cache}: measure with its build")
     index = Path(ds["index"])
@@ -286,8 +287,8 @@ def main() -> None:
                 print(json.dumps(row), file=sys.stderr, flush=True)
                 results = [r for r in results if key_of(r) != key] + [row]
                 args.results.write_text(json.dumps(results, indent=1) + "\n")
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     profile = json.loads(args.profile.read_text()) if args.profile.exists() else {}
     args.out.write_text(report(results, f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB", profile, NOTES))

@@ -57,17 +57,21 @@ def crawl_shaped(n: int, seed: int = 20240501) -> tuple[list[tuple[str, str]], s
     zipf = lambda m: (w := 1.0 / np.arange(1, m + 1) ** 0.8) / w.sum()  # noqa: E731
     wr, wb = zipf(r), zipf(b)
     src, dst = [np.zeros(r, np.int64)], [np.arange(R0, C0)]  # seed -> refs
-    src.append(np.arange(C0, B0)); dst.append(np.zeros(c, np.int64))  # citers -> seed
-    src.append(np.repeat(np.arange(R0, C0), 30)); dst.append(B0 + rng.choice(b, 30 * r, p=wb))
+    src.append(np.arange(C0, B0))  # citers -> seed
+    dst.append(np.zeros(c, np.int64))
+    src.append(np.repeat(np.arange(R0, C0), 30))
+    dst.append(B0 + rng.choice(b, 30 * r, p=wb))
     k = 1 + rng.poisson(30, c)
     cs = np.repeat(np.arange(C0, B0), k)
     u = rng.random(len(cs))
     to_r = R0 + rng.choice(r, len(cs), p=wr)
     to_b = B0 + rng.choice(b, len(cs), p=wb)
     to_c = C0 + (rng.random(len(cs)) * (cs - C0)).astype(np.int64)  # an earlier citer
-    src.append(cs); dst.append(np.where(u < 0.25, to_r, np.where(u < 0.9, to_b, to_c)))
+    src.append(cs)
+    dst.append(np.where(u < 0.25, to_r, np.where(u < 0.9, to_b, to_c)))
     k = 1 + rng.poisson(1.5, p)
-    src.append(np.repeat(np.arange(P0, n), k)); dst.append(R0 + rng.choice(r, k.sum(), p=wr))
+    src.append(np.repeat(np.arange(P0, n), k))
+    dst.append(R0 + rng.choice(r, k.sum(), p=wr))
     s, d = np.concatenate(src), np.concatenate(dst)
     indeg, outdeg = np.bincount(d, minlength=n), np.bincount(s, minlength=n)
     cites = indeg + rng.poisson(15, n)

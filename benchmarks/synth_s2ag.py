@@ -33,7 +33,6 @@ import argparse
 import gzip
 import hashlib
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -223,7 +222,8 @@ def write(out: Path, edges: int, seed: int, abstracts: bool, shard_edges: int = 
                 f'{{"corpusid":{cid},"externalids":{{"ACL":null,"DBLP":null,"ArXiv":null,"MAG":"{cid + 10**9}",'
                 f'"CorpusId":"{cid}","PubMed":null,"DOI":"10.5555/synth.{cid}","PubMedCentral":null}},'
                 f'"url":"https://www.semanticscholar.org/paper/{pid}","title":{json.dumps(title)},'
-                f'"authors":[{authors}],"venue":"Journal of {vocab[int(tw[k][0])].capitalize()}","publicationvenueid":null,'
+                f'"authors":[{authors}],"venue":"Journal of {vocab[int(tw[k][0])].capitalize()}",'
+                '"publicationvenueid":null,'
                 f'"year":{y},"referencecount":{int(references[i])},"citationcount":{int(citations[i])},'
                 f'"influentialcitationcount":0,"isopenaccess":false,"s2fieldsofstudy":null,'
                 f'"publicationtypes":["JournalArticle"],"publicationdate":"{y}-01-01",'

@@ -83,6 +83,9 @@ def assemble_map(seeds: Sequence[str], ranked: Sequence[Mapping[str, Any]],
     out_stats = dict(stats)
     out_stats.setdefault("candidates", len(ranked))
     out_stats.setdefault("ranking", similarity.ranking())
+    note = similarity.evidence_note(seeds, out_stats.get("seed_citers") or {})
+    if note:
+        out_stats["evidence_note"] = note
     listed = [*all_ids, *(p for p, _ in prior), *(p for p, _ in derivative)]
     return {"format": "litmap-map/1", "seeds": seeds, "nodes": nodes, "edges": m_edges,
             "prior": listing(prior, cited=True), "derivative": listing(derivative, cited=False),

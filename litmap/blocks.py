@@ -24,9 +24,9 @@ def load(path: Path) -> np.ndarray:
     stays on: a cold hub map at 10^8 edges took 73,000 page faults and 8 s without it, 215 and
     2 s with it (the lookups cluster)."""
     try:
-        arr = np.load(path, mmap_mode="r")
+        arr: np.ndarray = np.load(path, mmap_mode="r")
     except ValueError:
-        return np.load(path)
+        arr = np.load(path)
     return arr
 
 
@@ -166,7 +166,7 @@ class KeyTable:
         for line in self.store.block(lo):
             entry, row = json.loads(line)
             if entry == key:
-                return row
+                return int(row)
         return None
 
     def close(self) -> None:

@@ -150,7 +150,7 @@ def normalise_record(rec: dict) -> dict | None:
 # -- reading ------------------------------------------------------------------------------
 
 
-def index_meta(root: Path, fp: str, n_papers: int, n_edges: int, report: "_Report",
+def index_meta(root: Path, fp: str, n_papers: int, n_edges: int, report: _Report,
                built_at: float) -> dict[str, str]:
     """The meta rows every engine's index carries (read back by dataset.dataset_store)."""
     return {
@@ -267,7 +267,7 @@ def _line_batches(path: Path, rel: str, report: _Report) -> Iterator[list[tuple[
 
 def _paper_row(rec: dict) -> tuple | None:
     paper = normalise_record(rec)
-    return paper and (paper["corpusId"], paper["paperId"], json.dumps(paper, ensure_ascii=False))
+    return None if paper is None else (paper["corpusId"], paper["paperId"], json.dumps(paper, ensure_ascii=False))
 
 
 def _abstract_row(rec: dict) -> tuple | None:

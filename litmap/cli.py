@@ -40,15 +40,21 @@ class _Group(click.Group):
 
 def _crawl_options(f: Callable) -> Callable:
     options = [
-        click.option("--nodes", default=40, show_default=True, type=click.IntRange(1, 2000), help="Related papers in the map."),
-        click.option("--depth", default=2, show_default=True, type=click.IntRange(1, 2), help="2 also follows the citers of the seeds' references (coupling)."),
-        click.option("--max-papers", default=5000, show_default=True, type=click.IntRange(1, 1_000_000), help="Most papers whose lists are fetched."),
+        click.option("--nodes", default=40, show_default=True, type=click.IntRange(1, 2000),
+                     help="Related papers in the map."),
+        click.option("--depth", default=2, show_default=True, type=click.IntRange(1, 2),
+                     help="2 also follows the citers of the seeds' references (coupling)."),
+        click.option("--max-papers", default=5000, show_default=True, type=click.IntRange(1, 1_000_000),
+                     help="Most papers whose lists are fetched."),
         click.option("--offline", is_flag=True, help="Use only the cache; make no request."),
-        click.option("--source", metavar="PATH|sample", help="Build from a local Semantic Scholar bulk dataset ('sample': the bundled arXiv hep-th graph)."),
+        click.option("--source", metavar="PATH|sample",
+                     help="Build from a local Semantic Scholar bulk dataset "
+                          "('sample': the bundled arXiv hep-th graph)."),
         click.option("--api-key", metavar="KEY", help="Semantic Scholar API key (default: $S2_API_KEY). Never stored."),
         click.option("--rate", type=click.FloatRange(0), help="Requests per second (default 1; 0 = no pacing)."),
         click.option("--from", "library_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-                     help="Seeds from your library: .bib, .ris, CSL-JSON .json, .csv with a DOI column, or ids one per line."),
+                     help="Seeds from your library: .bib, .ris, CSL-JSON .json, .csv with a DOI column, "
+                          "or ids one per line."),
         click.option("--refresh", is_flag=True, help="Fetch the lists again, however recently cached."),
         click.option("--max-age", metavar="AGE", help="Fetch again lists cached longer ago than AGE (30d, 12h, 2w)."),
         click.option("--since", metavar="DATE", help="Show only papers published after DATE (YYYY[-MM[-DD]])."),
@@ -145,7 +151,8 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("seeds", nargs=-1)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Map page to write (default litmap-<key>.html); the .bib and .json go beside it.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Map page to write (default litmap-<key>.html); the .bib and .json go beside it.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the map in the browser.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no table.")
 @_crawl_options
@@ -179,9 +186,11 @@ def seed(seeds: tuple[str, ...], output: Path | None, open_browser: bool, quiet:
 @cli.command(name="export")
 @click.argument("seeds", nargs=-1)
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="bibtex", show_default=True)
-@click.option("--which", type=click.Choice(["map", "prior", "derivative", "missing", "all"]), default="map", show_default=True,
+@click.option("--which", type=click.Choice(["map", "prior", "derivative", "missing", "all"]), default="map",
+              show_default=True,
               help="missing: papers most related to your library and not in it (needs --from).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")
 @_crawl_options
 def export_cmd(seeds: tuple[str, ...], fmt: str, which: str, output: Path | None, **options: Any) -> None:
     """Export the map of SEEDS (built or taken from the cache) as bibtex, ris, csl-json, csv, json, graphml or gexf."""

@@ -150,7 +150,7 @@ def communities(node_ids: Iterable[str], edges: Iterable[Mapping[str, Any]],
     # Louvain keeps communities in sets; with int nodes (positions in the sorted ids) their
     # iteration order, hence every tie, does not depend on PYTHONHASHSEED as str hashes do.
     pos = {v: i for i, v in enumerate(nodes)}
-    G = nx.Graph()
+    G: nx.Graph[int] = nx.Graph()
     G.add_nodes_from(range(len(nodes)))
     G.add_weighted_edges_from((pos[s], pos[t], w) for (s, t), w in sorted(best.items()))
     found = nx.community.louvain_communities(G, weight="weight", resolution=RESOLUTION, seed=seed)

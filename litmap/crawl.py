@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from litmap import ids as idmod
 from litmap import s2
 from litmap.errors import NoNeighbourhoodError, NotFoundError
 from litmap.records import paper_aliases
-from litmap.store import Store
+from litmap.store import GraphStore, Store, writable
 
 PAPER_FIELDS = (
     "paperId,corpusId,externalIds,title,abstract,tldr,authors,year,venue,journal,"
@@ -53,8 +54,9 @@ LISTED_WORKS = 10  # Prior and Derivative works listed on a map
 COUPLING_MAX_CITERS = 2000
 # Bump when a map gains or changes keys: cached maps of an older revision are then rebuilt
 # (from cached lists, no requests) instead of being shown without the new parts.
-MAP_REVISION = 5  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
-# 5: the citation edges among the map's papers ("citations", for Map.citations)
+MAP_REVISION = 6  # 2: clusters, list links; 3: ranking by recent co-citation share; 4: labels of phrases;
+# 5: the citation edges among the map's papers ("citations", for Map.citations); 6: new papers
+# ranked by their neighbourhood (similarity.rank)
 
 
 @dataclass
@@ -70,11 +72,17 @@ class Options:
 
 @dataclass
 class Crawler:
-    store: Store
+    store: GraphStore  # the API cache (a Store), or a dataset's read-only index
     client: s2.Client | None = None  # None: use only what the store holds
     progress: Callable[[str], None] = lambda stage: None
     source: str | None = None  # the dataset the store is, if any (for messages)
     stats: dict = field(default_factory=lambda: {"truncated": [], "missing": [], "unresolved_references": 0})
+
+    def _api(self) -> s2.Client:
+        """The client, for the steps that run only when something must be fetched."""
+        if self.client is None:
+            raise RuntimeError("this crawl has no client: it cannot fetch")
+        return self.client
 
     # -- seeds ----------------------------------------------------------------------------
 
@@ -108,13 +116,13 @@ class Crawler:
             answers += zip(others, client.batch([r.api_id for r in others], fields))
         for ref in titles:
             try:
-                answers.append((ref, client.match_title(ref.value, PAPER_FIELDS) if client else None))
+                answers.append((ref, self._api().match_title(ref.value, PAPER_FIELDS)))
             except s2.NotFound:
                 answers.append((ref, None))
         for ref, raw in answers:
             if not raw or not raw.get("paperId"):
                 raise NotFoundError(f"paper {ref} not found on Semantic Scholar")
-            found[ref] = learn(self.store, ref.alias, raw)
+            found[ref] = learn(writable(self.store), ref.alias, raw)
             if with_lists and ref in others:
                 self._store_nested([(found[ref], raw)], set(_KINDS), seeds=True)
         return list(dict.fromkeys(found[r] for r in refs))
@@ -145,7 +153,7 @@ class Crawler:
 
     def _store_items(self, pid: str, kind: str, items: list[dict], truncated: bool) -> None:
         stubs, row = self._learned(pid, kind, items, truncated)
-        self.store.put_answer(stubs, [row])
+        writable(self.store).put_answer(stubs, [row])
 
     def ensure_lists(self, pids: list[str], kinds: tuple[str, ...], counts: dict[str, tuple]) -> None:
         """Lists of many papers through /paper/batch with nested lists, in budgeted chunks."""
@@ -182,10 +190,10 @@ class Crawler:
             self.progress(f"{', '.join(what[:-1])}{' and ' if what[:-1] else ''}{what[-1]} of {whose}")
             fields = ",".join([PAPER_FIELDS if full else COUNT_FIELDS,
                                *(f"{k}.{f}" for k in kinds for f in NESTED_FIELDS.split(","))])
-            answer = list(zip(chunk, self.client.batch_chunk(chunk, fields)))
+            answer = list(zip(chunk, self._api().batch_chunk(chunk, fields)))
             papers = [s2.normalise_paper(raw) for pid, raw in answer if raw and full and pid in detail]
             if papers:
-                self.store.put_papers(papers, full=True)
+                writable(self.store).put_papers(papers, full=True)
             self._store_nested([(pid, raw) for pid, raw in answer if need.get(pid)], need, seeds)
 
     def _store_nested(self, answer: list[tuple[str, dict | None]], need: dict[str, set[str]] | set[str],
@@ -213,7 +221,7 @@ class Crawler:
                 more, row = self._learned(pid, kind, [{key: n} for n in nested], capped)
                 stubs += more
                 rows.append(row)
-        self.store.put_answer(stubs, rows)
+        writable(self.store).put_answer(stubs, rows)
         for pid, kind, nested in capped_lists:
             self._complete(pid, kind, nested)
 
@@ -225,7 +233,8 @@ class Crawler:
         (and no nested item is unresolved, so unnamed), together they are the whole list. If
         they overlap the two orders differ, and the positions before are paged too: never
         less than the whole list, and one request instead of two in the common case."""
-        fetch = self.client.references if kind == "references" else self.client.citations
+        client = self._api()
+        fetch = client.references if kind == "references" else client.citations
         key = "citedPaper" if kind == "references" else "citingPaper"
         rest, truncated = fetch(pid, EDGE_FIELDS, offset=len(nested))
         named = [n.get("paperId") for n in nested]
@@ -247,8 +256,8 @@ class Crawler:
         self.progress(f"details of {len(todo)} papers")
         for i in range(0, len(todo), s2.BATCH_SIZE):
             chunk = todo[i : i + s2.BATCH_SIZE]
-            papers = [s2.normalise_paper(r) for r in self.client.batch_chunk(chunk, PAPER_FIELDS) if r]
-            self.store.put_papers(papers, full=True)
+            papers = [s2.normalise_paper(r) for r in self._api().batch_chunk(chunk, PAPER_FIELDS) if r]
+            writable(self.store).put_papers(papers, full=True)
 
     # -- the whole map --------------------------------------------------------------------
 
@@ -260,7 +269,11 @@ class Crawler:
         self.seed_lists(seeds)
         seed_set = set(seeds)  # a library has thousands of seeds: no `in` on the list
         seed_refs = sorted({b for a, b in self.store.list_edges(seeds, "references") if a in seed_set} - seed_set)
-        seed_cits = sorted({a for a, b in self.store.list_edges(seeds, "citations") if b in seed_set} - seed_set)
+        cited = [(a, b) for a, b in self.store.list_edges(seeds, "citations") if b in seed_set and a != b]
+        seed_cits = sorted({a for a, _ in cited} - seed_set)
+        # how much co-citation evidence each seed has: the ranking leans on it as much (similarity.rank)
+        per_seed = Counter(b for _, b in set(cited))
+        self.stats["seed_citers"] = {s: per_seed[s] for s in sorted(seed_set)}
         if not seed_refs and not seed_cits:
             raise NoNeighbourhoodError(
                 f"{', '.join(seeds)} has no references or citations on record, so there is no neighbourhood to map"
@@ -303,7 +316,7 @@ class Crawler:
                                      prior=prior, derivative=derivative)
 
     def _likely_listed(self, lists: list[tuple[list[str], str]], node_ids: list[str], seeds: list[str]) -> list[str]:
-        from litmap import similarity
+        from litmap import similarity  # here: see build
 
         known = self._matrix(lists)
         k = 3 * LISTED_WORKS
@@ -314,14 +327,14 @@ class Crawler:
     def _matrix(self, lists: list[tuple[list[str], str]]):
         """The citation matrix of these lists' edges ((paperIds, kind) each). A store holding the
         edges as integers (the CSR index) builds it with no Python per edge."""
-        from litmap import similarity
+        from litmap import similarity  # here: see build
 
         if hasattr(self.store, "edge_arrays"):
             return similarity.matrix_from_indices(*self.store.edge_arrays(lists))
         return similarity.build_matrix(list(set().union(*(self.store.list_edges(ids, kind) for ids, kind in lists))))
 
 
-def known_id(store: Any, ref: idmod.Ref) -> str | None:
+def known_id(store: GraphStore, ref: idmod.Ref) -> str | None:
     """The paperId of `ref` if the store holds its full record (then no request is needed)."""
     pid = store.resolve(ref.alias) or (ref.value if ref.kind == "s2" else None)
     return pid if pid and store.full_ids([pid]) else None
@@ -332,7 +345,8 @@ def learn(store: Store, alias: str, raw: dict) -> str:
     paper = s2.normalise_paper(raw)
     store.put_papers([paper], full=True)
     store.put_aliases([(alias, paper["paperId"]), *paper_aliases(paper)])
-    return paper["paperId"]
+    pid: str = paper["paperId"]
+    return pid
 
 
 def _by_specificity(pids: list[str], counts: dict[str, tuple]) -> list[str]:

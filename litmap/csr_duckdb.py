@@ -67,7 +67,8 @@ def _read_json(paths: list[str]) -> str:
                       citing IS NULL OR (named AND cited IS NULL) AS bad FROM (
         SELECT filename, {_id('citingcorpusid')} AS citing, {_id('citedcorpusid')} AS cited,
                citedcorpusid IS NOT NULL AS named,
-               CASE WHEN json_type(isinfluential) = 'BOOLEAN' THEN CAST(CAST(isinfluential AS BOOLEAN) AS TINYINT) END AS infl,
+               CASE WHEN json_type(isinfluential) = 'BOOLEAN'
+                    THEN CAST(CAST(isinfluential AS BOOLEAN) AS TINYINT) END AS infl,
                CASE WHEN json_type(intents) IN ('ARRAY', 'OBJECT') THEN CAST(intents AS VARCHAR) END AS intents
         FROM read_json({paths!r}, format='newline_delimited', columns={cols}, ignore_errors=true,
                        filename=true))"""
@@ -151,8 +152,9 @@ def _chunks(con, sql: str, total: int, params: list | None = None) -> Iterator[d
 
 def _write_csr(con, table: str, key: str, other: str, n: int, dest: Path, name: str, row_type) -> int:
     """name.offsets.npy and name.rows.npy from `table`, sorted by (key, other)."""
-    total = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    rows, offsets = _Npy(dest / f"{name}.rows.npy", row_type, total), _Npy(dest / f"{name}.offsets.npy", np.int64, n + 1)
+    total = int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    rows = _Npy(dest / f"{name}.rows.npy", row_type, total)
+    offsets = _Npy(dest / f"{name}.offsets.npy", np.int64, n + 1)
     done, next_row, last = 0, 0, (-1, -1)
     for c in _chunks(con, f"SELECT {key} AS k, {other} AS o FROM {table}", total):
         k, o = c["k"].astype(np.int64), c["o"].astype(np.int64)
@@ -233,7 +235,8 @@ def assemble(con, duckdb, root: Path, citations: list[Path], bases: list[tuple[s
     row_type = _int_dtype(0, n, unknown=False, unsigned=True)
     # rows as 32-bit integers in the edge tables (below 2^32 papers): half the memory and spill
     sql_row = "UINTEGER" if row_type == np.uint32 else "UBIGINT"
-    con.execute(f"CREATE TABLE cmap AS SELECT p.corpusid, CAST(w.row AS {sql_row}) AS row FROM p JOIN w USING (paper_id)")
+    con.execute(f"CREATE TABLE cmap AS SELECT p.corpusid, CAST(w.row AS {sql_row}) AS row "
+                "FROM p JOIN w USING (paper_id)")
 
     clock.lap("papers: DuckDB (first rows, one per paperId, numbering)")
     _load_citations(con, duckdb, [str(p) for p in citations], read_by_python, progress)
@@ -247,8 +250,8 @@ def assemble(con, duckdb, root: Path, citations: list[Path], bases: list[tuple[s
     con.execute("DROP TABLE cite")
     n_edges = _write_csr(con, "e", "citing", "cited", n, dest, "references", row_type)
     report.citation_summary(n_cites, unmatched, self_cites, n_edges)
-    con.execute(f"COPY (SELECT CAST(infl AS BOOLEAN) AS is_influential, intents FROM e) TO '{dest / 'edges.attrs.parquet'}' "
-                "(FORMAT parquet, COMPRESSION zstd)")
+    con.execute("COPY (SELECT CAST(infl AS BOOLEAN) AS is_influential, intents FROM e) "
+                f"TO '{dest / 'edges.attrs.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
     con.execute("CREATE TABLE e2 AS SELECT cited, citing FROM e ORDER BY cited, citing")
     con.execute("DROP TABLE e")
     _write_csr(con, "e2", "cited", "citing", n, dest, "citations", row_type)

@@ -58,12 +58,12 @@ def _keys(ids: Iterable[str]) -> np.ndarray:
     """These paperIds as sorted distinct 20-byte keys; ids that are not 40 lower-case hex digits
     name no paper and are left out. (One join and one hex decoding for all: a hub map asks
     about a hundred thousand ids at once.)"""
-    ids = list(ids if isinstance(ids, (list, tuple, set, frozenset, dict)) else list(ids))
-    joined = "".join(ids) if all(isinstance(i, str) for i in ids) else None
-    if joined is None or set(map(len, ids)) - {40} or not (joined.isascii() and joined == joined.lower()) \
+    given: list[object] = list(ids)
+    strs = [i for i in given if isinstance(i, str)]  # untrusted: anything may come in
+    joined = "".join(strs)
+    if len(strs) < len(given) or set(map(len, strs)) - {40} or not (joined.isascii() and joined == joined.lower()) \
             or not _HEX.fullmatch(joined):
-        ids = [i for i in ids if isinstance(i, str) and _HEX40.fullmatch(i)]
-        joined = "".join(ids)
+        joined = "".join(i for i in strs if _HEX40.fullmatch(i))
     keys = np.frombuffer(bytes.fromhex(joined), dtype="S20")
     return keys if np.all(keys[1:] > keys[:-1]) else _unique(keys)  # a matrix's ids come sorted
 
@@ -125,10 +125,12 @@ class CsrStore:
         pages of the 20-byte ids instead of a dozen (~5 GB of them at full scale, a cold map
         reads them from disk)."""
         if not (self.path / "papers.pid_buckets.npy").exists():
-            return np.searchsorted(srt, keys)
+            found: np.ndarray = np.searchsorted(srt, keys)
+            return found
         buckets = self.a("papers.pid_buckets")
         bucket = bucket_of(keys.tobytes(), (len(buckets) - 1).bit_length() - 1)
-        lo, hi = buckets[bucket].astype(np.int64), buckets[bucket + 1].astype(np.int64)
+        lo: np.ndarray = buckets[bucket].astype(np.int64)
+        hi: np.ndarray = buckets[bucket + 1].astype(np.int64)
         while True:
             active = np.flatnonzero(lo < hi)
             if not len(active):
@@ -182,7 +184,7 @@ class CsrStore:
         values = col[rows]
         none = none_value(col)
         if not np.any(values == none):
-            return values.tolist()
+            return list(values.tolist())
         return [None if v == none else v for v in values.tolist()]
 
     def counts(self, ids) -> dict[str, tuple]:

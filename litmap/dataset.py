@@ -44,12 +44,15 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any, Protocol, cast
+
+import platformdirs
 
 from . import dataset_csr, dataset_duckdb, dataset_index
 from . import store as store_mod
 from .bulk import INDEX_VERSION, DatasetError, Progress, arxiv_paper_id, corpus_paper_id, normalise_record  # noqa: F401 (public names)
 from .settings import Settings
-from .store import Store, StoreError
+from .store import GraphStore, StoreError
 
 SAMPLE = "sample"
 
@@ -135,18 +138,35 @@ def index_dir(settings: Settings | None = None) -> Path:
     override = (settings or Settings.from_env()).index_dir
     if override:
         return Path(override)
-    import platformdirs  # here: only a dataset map needs it
-
     return Path(platformdirs.user_cache_dir("litmap", appauthor=False))
 
 
-ENGINES = {"sqlite": dataset_index, "duckdb": dataset_duckdb, "csr": dataset_csr}
+class Engine(Protocol):
+    """An index engine: one module (litmap/dataset_csr.py, litmap/dataset_index.py,
+    litmap/dataset_duckdb.py) with these four names."""
+
+    SUFFIX: str
+
+    def rebuild(self, root: Path, files: dict[str, list[Path]], final: Path, fp: str,
+                progress: Progress | None) -> dict: ...
+    def read_meta(self, path: Path) -> dict[str, str] | None: ...
+    def open_store(self, path: Path) -> GraphStore: ...
+
+
+class DatasetStore(GraphStore, Protocol):
+    """What dataset_store returns: an engine's store, with what the index records of its build."""
+
+    dataset_info: dict[str, Any]
+    dataset_warnings: list[str]
+    dataset_notes: list[str]
+
+
+ENGINES: dict[str, Engine] = {"sqlite": dataset_index, "duckdb": dataset_duckdb, "csr": dataset_csr}
 DEFAULT_ENGINE = "csr"  # the smallest, fastest to build and to map of the three (benchmarks/SCALE.md)
 
 
-def engine(name: str | None = None):
-    """The index engine module: `name`, else LITMAP_ENGINE, else DEFAULT_ENGINE. Each engine is
-    one module with the same four names: SUFFIX, rebuild(), read_meta(), open_store()."""
+def engine(name: str | None = None) -> Engine:
+    """The index engine module: `name`, else LITMAP_ENGINE, else DEFAULT_ENGINE."""
     name = (name or Settings.from_env().engine or DEFAULT_ENGINE).strip().lower()
     if name not in ENGINES:
         raise DatasetError(f"LITMAP_ENGINE must be one of {', '.join(sorted(ENGINES))}, not {name!r}")
@@ -174,7 +194,7 @@ def _is_current(meta: dict | None, fp: str) -> bool:
 
 
 def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progress: Progress | None = None,
-                  engine_name: str | None = None) -> Store:
+                  engine_name: str | None = None) -> DatasetStore:
     """A Store on the index of the dataset `source` ("sample" or a directory), built if needed.
 
     The index lives in `cache_dir/datasets/`; it is (re)built when missing or when the
@@ -210,11 +230,12 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
             if result["malformed"]:
                 progress(f"{result['malformed']:,} malformed lines skipped (see above)")
         meta = eng.read_meta(final)
-        if meta is None:
-            raise DatasetError(f"the index of {root} at {final} cannot be read back after building it")
+    if meta is None:  # only after a build: a current index has its meta
+        raise DatasetError(f"the index of {root} at {final} cannot be read back after building it")
 
     try:
-        st = eng.open_store(final)
+        # a DatasetStore once it has the three attributes set below
+        st = cast(DatasetStore, eng.open_store(final))
     except StoreError as exc:
         raise DatasetError(f"cannot open the index of {root}: {exc}") from None
     st.dataset_warnings = json.loads(meta.get("dataset_warnings") or "[]")

@@ -147,7 +147,8 @@ def _parse_citations(task: _Task) -> dict:
     n = 0
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         for rows in row_batches([Path(task.path)], "citations", report):
-            out.writelines(f"{a}\t{'' if b is None else b}\t{'' if f is None else f}\t{t or ''}\n" for a, b, f, t in rows)
+            out.writelines(f"{a}\t{'' if b is None else b}\t{'' if f is None else f}\t{t or ''}\n"
+                           for a, b, f, t in rows)
             n += len(rows)
     return {"valid": n, "warnings": report.warnings, "dropped": report.dropped, "tsv": str(path)}
 
@@ -204,7 +205,8 @@ class _Clock:
         self.t, self.c, self.w, self.m = t, c, w, m
 
 
-def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, progress: Progress | None = None) -> dict:
+def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
+                progress: Progress | None = None) -> dict:
     """Write the CSR index of the dataset at `root` into the new directory `dest`."""
     t0 = time.perf_counter()
     settings = Settings.from_env()

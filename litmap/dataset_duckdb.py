@@ -40,7 +40,7 @@ IN_CHUNK = 2000  # ids per IN list
 
 def _duckdb():
     try:
-        import duckdb
+        import duckdb  # here: an optional dependency, named in the message when missing
     except ImportError:
         raise DatasetError("the duckdb engine needs the duckdb package: pip install 'litmap[duckdb]' "
                            "(or use LITMAP_ENGINE=sqlite)") from None
@@ -96,7 +96,8 @@ _ALIAS_VALUE = {
 }
 
 
-def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, progress: Progress | None = None) -> dict:
+def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
+                progress: Progress | None = None) -> dict:
     """Write the Parquet index of the dataset at `root` into the new directory `dest`."""
     t0 = time.perf_counter()
     report = _Report(progress)
@@ -113,7 +114,8 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, p
         if not n_unique:
             raise DatasetError(f"no dataset at {root}: papers/ holds no valid paper records")
         if valid["papers"] - n_unique:
-            report.note(f"papers: {valid['papers'] - n_unique:,} rows repeat a corpusid already seen; the first was kept")
+            report.note(f"papers: {valid['papers'] - n_unique:,} rows repeat a corpusid already seen; "
+                        "the first was kept")
         if progress:
             progress("indexing papers, aliases and citation edges ...")
         # first row of a corpusid wins; last row of an abstract or tldr
@@ -121,7 +123,8 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str, p
                     "FROM paper GROUP BY corpusid")
         con.execute("DROP TABLE paper")
         for name, col in (("abstracts", "abstract"), ("tldrs", "tldr")):
-            con.execute(f"CREATE TABLE {col} AS SELECT corpusid, json_extract_string(arg_max(text, seq), '$') AS {col} FROM "
+            con.execute(f"CREATE TABLE {col} AS SELECT corpusid, "
+                        f"json_extract_string(arg_max(text, seq), '$') AS {col} FROM "
                         + _read_tsv(scratch / f"{name}.tsv", {"seq": "BIGINT", "corpusid": "BIGINT", "text": "VARCHAR"})
                         + " GROUP BY corpusid")
         con.execute("CREATE TABLE cite AS SELECT * FROM " + _read_tsv(
@@ -214,10 +217,11 @@ class ParquetStore:
         self.conn.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
         self.conn.execute("""CREATE VIEW papers AS SELECT paper_id, corpus_id, data, 1 AS "full", 0.0 AS fetched_at
                              FROM pq_papers""")
-        self.conn.execute("""CREATE VIEW edges AS SELECT citing, cited, CAST(is_influential AS INTEGER) AS is_influential,
-                             intents FROM pq_edges_by_citing""")
+        self.conn.execute("""CREATE VIEW edges AS SELECT citing, cited,
+                             CAST(is_influential AS INTEGER) AS is_influential, intents FROM pq_edges_by_citing""")
         self.conn.execute("""CREATE VIEW lists AS
-            SELECT paper_id, 'citations' AS kind, 'complete' AS status, n_citations AS total, 0.0 AS fetched_at FROM pq_papers
+            SELECT paper_id, 'citations' AS kind, 'complete' AS status, n_citations AS total, 0.0 AS fetched_at
+            FROM pq_papers
             UNION ALL
             SELECT paper_id, 'references', 'complete', n_references, 0.0 FROM pq_papers""")
         self.conn.execute("CREATE VIEW aliases AS SELECT alias, paper_id FROM pq_aliases")
@@ -225,7 +229,7 @@ class ParquetStore:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "ParquetStore":
+    def __enter__(self) -> ParquetStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -236,13 +240,18 @@ class ParquetStore:
         each row group's min/max, reading only the groups that can hold them; a long one hits
         every group anyway, so it is one scan joined with the ids rather than one per chunk."""
         ids = sorted(set(ids))
+        if not ids:
+            return []
         if len(ids) <= IN_CHUNK:
-            return self.conn.execute(sql.format(ids=_quoted(ids))).fetchall() if ids else []
+            rows: list[tuple] = self.conn.execute(sql.format(ids=_quoted(ids))).fetchall()
+            return rows
         self.conn.execute("CREATE OR REPLACE TEMP TABLE wanted AS SELECT unnest(?::VARCHAR[]) AS id", [ids])
-        return self.conn.execute(sql.format(ids="SELECT id FROM wanted")).fetchall()
+        rows = self.conn.execute(sql.format(ids="SELECT id FROM wanted")).fetchall()
+        return rows
 
     def get_papers(self, ids, full_only: bool = False) -> dict[str, dict]:
-        return {p: json.loads(d) for p, d in self._each(ids, "SELECT paper_id, data FROM pq_papers WHERE paper_id IN ({ids})")}
+        rows = self._each(ids, "SELECT paper_id, data FROM pq_papers WHERE paper_id IN ({ids})")
+        return {p: json.loads(d) for p, d in rows}
 
     def counts(self, ids) -> dict[str, tuple]:
         return {p: (c, r) for p, c, r in self._each(
@@ -270,7 +279,7 @@ class ParquetStore:
         return self._each(ids, f"SELECT citing, cited FROM {table} WHERE {col} IN ({{ids}})")
 
     def paper_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM pq_papers").fetchone()[0]
+        return int(self.conn.execute("SELECT count(*) FROM pq_papers").fetchone()[0])
 
 
 def open_store(path: Path) -> ParquetStore:

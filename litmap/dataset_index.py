@@ -23,7 +23,6 @@ from pathlib import Path
 from . import store as store_mod
 from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, dead_builds, index_meta, row_batches
 
-
 # -- loading ------------------------------------------------------------------------------
 #
 # Each folder is loaded into its scratch table (in the attached database s), keyed by corpusid.
@@ -183,7 +182,8 @@ def read_meta(path: Path) -> dict[str, str] | None:
     try:
         conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
         try:
-            return dict(conn.execute("SELECT key, value FROM meta WHERE key LIKE 'dataset_%' OR key = 'schema_version'"))
+            return dict(conn.execute("SELECT key, value FROM meta "
+                                     "WHERE key LIKE 'dataset_%' OR key = 'schema_version'"))
         finally:
             conn.close()
     except sqlite3.Error:

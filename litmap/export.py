@@ -317,6 +317,8 @@ def to_json(map_: dict[str, Any]) -> str:
 
 
 def to_graphml(map_: dict[str, Any]) -> str:
+    # networkx here, not at the top: every map imports this module, and networkx costs 0.1-0.5 s
+    # to import (litmap/graphs.py); only GraphML and GEXF need it.
     from networkx.readwrite.graphml import GraphMLWriter
 
     # Not generate_graphml: it re-joins str.splitlines(), which also splits inside values.
@@ -326,7 +328,7 @@ def to_graphml(map_: dict[str, Any]) -> str:
 
 
 def to_gexf(map_: dict[str, Any]) -> str:
-    from networkx.readwrite.gexf import GEXFWriter
+    from networkx.readwrite.gexf import GEXFWriter  # here: see to_graphml
 
     graph = graphs.similarity_graph(map_)
     for _, data in graph.nodes(data=True):

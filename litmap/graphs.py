@@ -51,11 +51,11 @@ def node_attributes(paper: dict[str, Any], role: str | None = None) -> dict[str,
     return {k: v for k, v in attrs.items() if v not in (None, "")}
 
 
-def similarity_graph(map_: dict[str, Any]) -> nx.Graph:
+def similarity_graph(map_: dict[str, Any]) -> nx.Graph[str]:
     """The drawn papers and their similarity edges (``weight``)."""
     import networkx as nx  # here: 0.1-0.5 s to import, and most runs never draw a graph
 
-    graph = nx.Graph()
+    graph: nx.Graph[str] = nx.Graph()
     for node in map_.get("nodes") or []:
         graph.add_node(clean(pid(node)), **node_attributes(node))
     for edge in map_.get("edges") or []:
@@ -65,12 +65,12 @@ def similarity_graph(map_: dict[str, Any]) -> nx.Graph:
     return graph
 
 
-def citation_graph(map_: dict[str, Any]) -> nx.DiGraph:
+def citation_graph(map_: dict[str, Any]) -> nx.DiGraph[str]:
     """citing -> cited among the map's papers (drawn, listed library papers) and its Prior and
     Derivative works."""
     import networkx as nx  # here: see similarity_graph
 
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     unlinked = (map_.get("library") or {}).get("unlinked") or []
     for role, papers in ((None, map_.get("nodes") or []), ("seed", unlinked),
                          ("prior", map_.get("prior") or []), ("derivative", map_.get("derivative") or [])):

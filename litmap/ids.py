@@ -128,7 +128,8 @@ def parse(text: str) -> Ref:
     raw = text
     if _SURROGATE.search(text):
         # Bytes that are not UTF-8 reach argv as lone surrogates (PEP 383).
-        raise IdError(f"cannot read {_show(raw.encode('utf-8', 'replace').decode())}: it is not valid UTF-8 text; accepted: {ACCEPTED}")
+        raise IdError(f"cannot read {_show(raw.encode('utf-8', 'replace').decode())}: it is not valid UTF-8 text; "
+                      f"accepted: {ACCEPTED}")
     text = text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         title = " ".join(text[1:-1].split())

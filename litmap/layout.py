@@ -76,7 +76,7 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
     if n == 1:
         xy = np.zeros((1, 2))
     else:
-        G = nx.Graph()
+        G: nx.Graph[str] = nx.Graph()
         G.add_nodes_from(core)
         G.add_weighted_edges_from((s, t, w) for (s, t), w in sorted(links.items()))
         kw: dict[str, Any] = {}
@@ -183,7 +183,8 @@ def timeline(papers: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, tuple[f
     undated_x = -1.5 * per_year
     out: dict[str, tuple[float, float]] = {}
     for pid in ids:
-        x = undated_x if when[pid] is None else (when[pid] - lo) * per_year
+        w = when[pid]
+        x = undated_x if w is None else (w - lo) * per_year
         out[pid] = (round(x, 1) + 0.0, round(-(logs[pid] - log0) * per_log, 1) + 0.0)
     axes = {"year0": lo, "years": [lo, hi] if dated else [], "px_per_year": round(per_year, 3),
             "log0": round(log0, 6), "px_per_log": round(per_log, 3), "undated_x": round(undated_x, 1)}

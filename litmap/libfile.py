@@ -109,7 +109,7 @@ def _bibtex(text: str) -> list[Entry]:
               for m in _ENTRY_START.finditer(text)]
     starts = [s for s in starts if s[0] not in ("comment", "string", "preamble")]
     # bibtexparser 1.x drops an entry it cannot parse without a word: find it by its key.
-    parsed = {}
+    parsed: dict[str, int] = {}
     for e in db.entries:
         parsed[e.get("ID", "")] = parsed.get(e.get("ID", ""), 0) + 1
     for kind, key, line in starts:
@@ -217,7 +217,8 @@ def _csv(text: str) -> list[Entry]:
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []
-        cols = {name: CSV_COLUMNS[name.strip().lower()] for name in header if name and name.strip().lower() in CSV_COLUMNS}
+        cols = {name: CSV_COLUMNS[name.strip().lower()] for name in header
+                if name and name.strip().lower() in CSV_COLUMNS}
         if not cols:
             raise LibraryFileError(f"line 1: no DOI column; a CSV needs a header naming one of: "
                                    f"{', '.join(sorted(set(CSV_COLUMNS)))}")
@@ -226,8 +227,10 @@ def _csv(text: str) -> list[Entry]:
             if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
                 continue
             title = next((row.get(n) for n, k in cols.items() if k == "title"), None)
-            ids_text = [f"{k}:{(row.get(n) or '').strip()}" for n, k in cols.items() if k != "title" and (row.get(n) or "").strip()]
-            entry = Entry(reader.line_num, ids_text[0] if ids_text else (_plain_title(title) or ""), title=_plain_title(title))
+            ids_text = [f"{k}:{(row.get(n) or '').strip()}" for n, k in cols.items()
+                        if k != "title" and (row.get(n) or "").strip()]
+            entry = Entry(reader.line_num, ids_text[0] if ids_text else (_plain_title(title) or ""),
+                          title=_plain_title(title))
             for name, kind in cols.items():
                 if kind != "title":
                     _add(entry, kind, row.get(name))
@@ -295,7 +298,8 @@ def _read_bounded(path: Path, waiting: Callable[[str], None]) -> bytes:
         else:
             fh = open(path, "rb")
         with fh:
-            chunks, size = [], 0
+            chunks: list[bytes] = []
+            size = 0
             while size <= MAX_BYTES:
                 chunk = fh.read(1 << 23)
                 if not chunk:

@@ -20,7 +20,7 @@ from typing import Callable
 from litmap import crawl, s2
 from litmap import ids as idmod
 from litmap.libfile import Entry
-from litmap.store import Store
+from litmap.store import GraphStore, Store, writable
 
 NO_ID = "no DOI, arXiv id, PMID, S2 id or title to look up"
 
@@ -38,7 +38,7 @@ class Resolution:
         return self.paper_id is not None and self.reason is None
 
 
-def resolve(entries: list[Entry], store: Store, client: s2.Client | None,
+def resolve(entries: list[Entry], store: GraphStore, client: s2.Client | None,
             progress: Callable[[str], None] = lambda stage: None) -> list[Resolution]:
     """One Resolution per entry, in file order. Never raises for an entry it cannot resolve;
     only a failure of the API itself (network, key, rate limit) propagates."""
@@ -65,8 +65,8 @@ def resolve(entries: list[Entry], store: Store, client: s2.Client | None,
     todo = [r for r in pending if r.paper_id is None]
     known = store.get_papers([r.paper_id for r in pending if r.paper_id])
     if client is not None:
-        _ask_ids(todo, store, client, progress)
-        _ask_titles([r for r in todo if not r.entry.refs], store, client, progress)
+        _ask_ids(todo, writable(store), client, progress)
+        _ask_titles([r for r in todo if not r.entry.refs], writable(store), client, progress)
         known.update(store.get_papers([r.paper_id for r in todo if r.paper_id]))
     for r in todo:
         if r.paper_id is None and r.reason is None:
@@ -125,12 +125,14 @@ def _ask_titles(todo: list[Resolution], store: Store, client: s2.Client, progres
 
 # -- the library view of a map ------------------------------------------------------------------
 
-def evidence(store: Store, library: list[str], candidates: list[str]) -> dict[str, dict[str, int]]:
+def evidence(store: GraphStore, library: list[str], candidates: list[str]) -> dict[str, dict[str, int]]:
     """Per candidate: library papers citing it, it cites, co-cited with it, coupled with it.
 
     Read from the lists the crawl fetched for the map's papers (their references and citations),
     so a figure counts only what the store holds; never asks the API. Sparse products over
     the library at once: a library of 20,000 papers costs a second, not a loop per pair."""
+    # Here, not at the top: the pipeline imports this module for every map, and numpy with
+    # scipy.sparse take ~0.2 s to import, which only a library map needs.
     import numpy as np
     import scipy.sparse as sp
 
@@ -157,7 +159,8 @@ def evidence(store: Store, library: list[str], candidates: list[str]) -> dict[st
         n = np.asarray((sp.csr_matrix(m) > 0).sum(axis=1)).ravel().astype(int)
         if self_pair is not None:
             n -= in_lib & (np.diff(self_pair[K].indptr) > 0)
-        return n.tolist()
+        counted: list[int] = n.tolist()
+        return counted
 
     cited_by = count(refs[L][:, K].T + citers[K][:, L])
     cites = count(refs[K][:, L] + citers[L][:, K].T)
@@ -180,13 +183,15 @@ def evidence_text(ev: dict[str, int]) -> str:
     return ", ".join(parts) or "related through the wider neighbourhood"
 
 
-def library_view(result: dict, store: Store, resolutions: list[Resolution]) -> dict:
+def library_view(result: dict, store: GraphStore, resolutions: list[Resolution]) -> dict:
     """The map with `library` and `missing` added, and library papers tied to nothing else in
     the map taken off the drawing (they stay listed in `library.unlinked`). Pure over `result`
     and the store's lists: the same map and cache give the same view."""
     seeds = list(result.get("seeds") or [])
     linked = {x for e in result.get("edges") or [] for x in (e["source"], e["target"])}
-    drawn, unlinked, related = [], [], []
+    drawn: list[dict] = []
+    unlinked: list[dict] = []
+    related: list[dict] = []
     for node in result["nodes"]:
         if node.get("role") == "seed":
             (drawn if node["id"] in linked else unlinked).append(node)
@@ -208,4 +213,4 @@ def library_view(result: dict, store: Store, resolutions: list[Resolution]) -> d
 
 
 def seed_refs(resolutions: list[Resolution]) -> list[idmod.Ref]:
-    return [idmod.Ref("s2", r.paper_id) for r in resolutions if r.seed]
+    return [idmod.Ref("s2", r.paper_id) for r in resolutions if r.seed and r.paper_id is not None]

@@ -105,9 +105,14 @@ def check_target(path: Path) -> Path | int:
 
 def write_all(files: list[tuple[Path, str]]) -> None:
     """Write every (path, text) or none: temporary files first, renamed only when all are done."""
-    targets = [(path, check_target(path), text) for path, text in files]
-    streams = [(path, fd, text) for path, fd, text in targets if isinstance(fd, int)]
-    targets = [t for t in targets if not isinstance(t[1], int)]
+    targets: list[tuple[Path, Path, str]] = []
+    streams: list[tuple[Path, int, str]] = []
+    for path, text in files:
+        real = check_target(path)  # a file to replace, or a stream's descriptor
+        if isinstance(real, int):
+            streams.append((path, real, text))
+        else:
+            targets.append((path, real, text))
     done: list[tuple[str, Path]] = []
     current = files[0][0] if files else Path()
     try:

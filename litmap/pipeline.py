@@ -111,7 +111,7 @@ class _Run:
     def __init__(self, settings: Settings, progress: ProgressCallback | None):
         self.settings, self.report = settings, progress
         self.client: s2.Client | None = None
-        self.datasets: dict[str, Any] = {}
+        self.datasets: dict[str, dataset.DatasetStore] = {}
         self.cache = store.Store.open(settings.cache_dir)
 
     def __enter__(self) -> _Run:
@@ -138,7 +138,7 @@ class _Run:
             self.client.pacer.shared = self.cache.pacing(self.client.base_url)  # one budget per cache
         return self.client
 
-    def dataset(self, source: str) -> Any:
+    def dataset(self, source: str) -> dataset.DatasetStore:
         """The index of the dataset `source` as a read-only store (built on first use)."""
         if source not in self.datasets:
             self.datasets[source] = dataset.dataset_store(source, dataset.index_dir(self.settings),
@@ -147,7 +147,7 @@ class _Run:
 
 
 def _crawl_map(refs: list[ids.Ref], opts: crawl.Options, run: _Run, source: str | None, offline: bool,
-               max_age: float | None) -> tuple[dict, Any]:
+               max_age: float | None) -> tuple[dict, store.GraphStore]:
     """The map for these seeds from the cache's finished maps, the API, the cache alone or a
     dataset; and the store it was read from. With a dataset its index is the store and no
     client exists; otherwise the cache is the store and a client is made only when something
@@ -160,15 +160,16 @@ def _crawl_map(refs: list[ids.Ref], opts: crawl.Options, run: _Run, source: str 
     remembered = cache.get_map(opts.key(seeds, "source-of-last-map"))
     if not source and remembered and cache.get_map(opts.key(seeds, "api")) is None:
         source = remembered.get("source")
+    found: store.GraphStore
     if source:
         found = run.dataset(source)
-        source_key = "dataset:" + str(found.dataset_info.get("content_key") or found.path)
+        source_key = "dataset:" + str(found.dataset_info.get("content_key") or found.dataset_info["index"])
     else:
         found, source_key = cache, "api"
     cutoff = 0.0
     if max_age is not None and not source:  # a dataset's lists are as fresh as the dataset
         cutoff = time.time() - max_age
-        found.stale_before = cutoff
+        cache.stale_before = cutoff
     key = opts.key(seeds, source_key)
     cached = cache.get_map(key, newer_than=cutoff)
     if cached is not None:
@@ -271,6 +272,8 @@ def notes(m: Map, quiet: bool = False) -> list[str]:
     """What changed since the last map (quiet: only if something did), and what the map lacks."""
     lines = history.summary_lines(m.data) if not quiet or m.changes else []
     stats = m.data.get("stats", {})
+    if stats.get("evidence_note"):
+        lines.append(f"note: {stats['evidence_note']}")
     lines += [f"note: list truncated: {note}" for note in stats.get("truncated", [])]
     if stats.get("missing"):
         lines.append(f"note: offline map: {len(stats['missing'])} lists or records are not cached")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Iterable, Literal, Optional, TypedDict
+from typing import Any, Iterable, Literal, TypedDict
 
 from litmap.ids import alias_key
 
@@ -111,7 +111,7 @@ class Dropped(TypedDict):
     year: int | None
 
 
-Mover = TypedDict("Mover", {"id": str, "title": Optional[str], "from": int, "to": int})
+Mover = TypedDict("Mover", {"id": str, "title": str | None, "from": int, "to": int})
 
 
 class Changes(TypedDict):

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import json
 import math
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from litmap.names import surname
 from litmap.text import plain
@@ -53,8 +55,6 @@ def _vendor() -> tuple[str, str]:
     """vis-network JS and (trimmed) CSS from the installed pyvis package."""
     # Locate the installed pyvis package without executing it (importing pyvis pulls in
     # jinja2/networkx/IPython: ~1 s); only its bundled vis-network files are used.
-    import importlib.util
-
     spec = importlib.util.find_spec("pyvis")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("litmap's HTML map needs the 'pyvis' package (pip install pyvis)")
@@ -124,6 +124,10 @@ def _int(value):
     return int(v) if v is not None else None
 
 
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _label(p: dict) -> str:
     authors = p.get("authors") or []
     name = _text(_plain(authors[0].get("name"), scripts=False)) if authors and isinstance(authors[0], dict) else None
@@ -162,9 +166,9 @@ def _plain(value, multiline: bool = False, scripts: bool = True):
 
 def _paper(p: dict) -> dict:
     """The fields the page shows, cleaned.  Links are re-validated by the page's JS too."""
-    ext = p.get("externalIds") if isinstance(p.get("externalIds"), dict) else {}
+    ext = _dict(p.get("externalIds"))
     doi, arxiv = _text(ext.get("DOI")), _text(ext.get("ArXiv"))
-    journal = p.get("journal") if isinstance(p.get("journal"), dict) else {}
+    journal = _dict(p.get("journal"))
     pid = _text(p.get("id") or p.get("paperId")) or ""
     return {
         "id": pid,
@@ -189,6 +193,8 @@ def _layout(raw: list[tuple], radii: list[float], widths: list[float]) -> list[t
     The shape of the layout is kept; vis scales labels with zoom, so boxes that do not
     overlap in canvas units do not overlap at any zoom level.
     """
+    # numpy here, not at the top: every command imports this module (through litmap.maps), and
+    # only drawing a page needs numpy (~50 ms to import; `litmap export` and `cache` never draw).
     import numpy as np
 
     n = len(raw)
@@ -238,7 +244,7 @@ def _layout(raw: list[tuple], radii: list[float], widths: list[float]) -> list[t
 
 def _unoverlap(pts, radii: list[float], widths: list[float], x_cost: float = 1.0) -> list[tuple[float, float]]:
     """Nudge points so no node+label boxes overlap; ``x_cost`` > 1 prefers vertical moves."""
-    import numpy as np
+    import numpy as np  # here: see _layout
 
     n = len(pts)
     # Boxes: node disc on top, label under it (as vis draws dot/diamond labels).
@@ -258,7 +264,7 @@ def _separate(cx, cy, w, h, iterations: int, x_cost: float = 1.0) -> None:
     Vectorised Jacobi sweeps over candidate pairs from a uniform grid (so 2,000 dense nodes
     take well under a second); deterministic: no randomness, pairs in a fixed order.
     """
-    import numpy as np
+    import numpy as np  # here: see _layout
 
     n = len(cx)
     if n < 2:
@@ -330,7 +336,7 @@ def _payload(m: dict, bibtex: dict) -> dict:
 
     clusters = _views(m, nodes, out_nodes, radii)
     index = {d["id"]: i for i, d in enumerate(out_nodes)}
-    raw_edges = {}
+    raw_edges: dict[tuple[int, int], float] = {}
     for e in m.get("edges") or []:
         if not isinstance(e, dict):
             continue
@@ -347,7 +353,8 @@ def _payload(m: dict, bibtex: dict) -> dict:
                       "rgba(%d,%d,%d,%.2f)" % (*EDGE_RGB, 0.12 + 0.5 * t)])
 
     def side(key):
-        rows, ids = [], set()
+        rows: list[dict] = []
+        ids: set[str | None] = set()
         for p in m.get(key) or []:
             if isinstance(p, dict) and _text(p.get("id") or p.get("paperId")) not in ids | {None}:
                 rows.append(dict(_paper(p), count=_int(p.get("count")), _links=p.get("links")))
@@ -360,11 +367,12 @@ def _payload(m: dict, bibtex: dict) -> dict:
     bib = {str(k): str(v).strip() + "\n" for k, v in (bibtex or {}).items()
            if str(k) in ids and isinstance(v, str) and v.strip()}
     bib = {k: v.encode("utf-8", "replace").decode("utf-8") for k, v in bib.items()}
-    stats = m.get("stats") if isinstance(m.get("stats"), dict) else {}
+    stats = _dict(m.get("stats"))
     return {**_library_payload(m, index),
         "nodes": out_nodes, "edges": edges, "prior": prior, "derivative": derivative,
         "bibtex": bib, "seeds": [s for s in (_text(s) for s in m.get("seeds") or []) if s],
         "considered": _int(stats.get("papers_considered")),
+        "evidenceNote": _text(stats.get("evidence_note"), limit=300),
         "clusters": clusters["list"], "timeline": clusters["axes"],
         "legend": {"min": lo, "max": hi, "stops": PALETTE, "unknown": UNKNOWN_YEAR,
                    "cmax": max((_int(p.get("citationCount")) or 0 for p in nodes), default=0)},
@@ -374,9 +382,9 @@ def _payload(m: dict, bibtex: dict) -> dict:
 def _views(m: dict, nodes: list, out_nodes: list[dict], radii: list[float]) -> dict:
     """The page's other views, computed here so switching is instant: cluster colours (node
     ``cluster``/``ccolor``, the labelled cluster list) and timeline positions (``tx``/``ty``)."""
-    import numpy as np
+    import numpy as np  # here: see _layout
 
-    from litmap.layout import timeline
+    from litmap.layout import timeline  # here: layout imports numpy and scipy (~0.2 s); see _layout
 
     known: dict[int, dict] = {}
     for c in m.get("clusters") or []:

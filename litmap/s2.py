@@ -102,8 +102,8 @@ class Pacer:
     the budget is shared with the other processes on the same cache (one API key allows
     1 request/second however many litmap processes use it)."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 shared: SharedClock | None = None):
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep, shared: SharedClock | None = None):
         self.interval = 1.0 / rate + PACE_MARGIN if rate and rate > 0 else 0.0
         self.clock, self.sleep = clock, sleep
         self.next_at = 0.0
@@ -210,7 +210,8 @@ class Client:
         key = settings.api_key
         if key and not re.fullmatch(r"[\x21-\x7e]+", key):
             # requests would quote the key in its InvalidHeader message: say it without the key.
-            raise KeyRejected("the API key holds spaces or characters an HTTP header cannot carry; check S2_API_KEY or --api-key")
+            raise KeyRejected("the API key holds spaces or characters an HTTP header cannot carry; "
+                              "check S2_API_KEY or --api-key")
         rate = settings.requests_per_second()
         self.policy = RetryPolicy(tries=max(1, max_tries), backoff=backoff)
         self.timeout = (min(10.0, timeout), timeout)
@@ -223,7 +224,6 @@ class Client:
         # seeded from the OS: two litmap processes throttled together must not retry together
         self.rng = random.Random()
         self.requests = 0
-        self.throttled = 0  # 429 answers received
         self.connected = False  # a request went out: the session holds a kept-alive connection
         self.on_request = on_request
 
@@ -258,7 +258,7 @@ class Client:
                 error: type[S2Error] = NetworkError
                 refused += not timeout
                 if refused >= self.policy.connect_tries:
-                    raise error(f"{failure} (gave up after {attempt + 1} tries)")
+                    raise error(f"{failure} (gave up after {attempt + 1} tries)") from exc
             else:
                 status = resp.status_code
                 if status == 200:
@@ -280,16 +280,19 @@ class Client:
                             f"(HTTP {status}); try again later"
                         )
                     if status == 429:
-                        self.throttled += 1
-                        failure, error = "rate limited by the Semantic Scholar API (429 Too Many Requests); try later or use an API key", RateLimited
+                        failure = ("rate limited by the Semantic Scholar API (429 Too Many Requests); "
+                                   "try later or use an API key")
+                        error = RateLimited
                     else:
                         failure, error = f"Semantic Scholar API server error {status}: {self._said(resp)}", ServerError
                 elif status == 404:
                     raise NotFound(self._said(resp))
                 elif status == 403:
-                    raise KeyRejected("the Semantic Scholar API refused the request (403 Forbidden): the API key was rejected; check S2_API_KEY or --api-key")
+                    raise KeyRejected("the Semantic Scholar API refused the request (403 Forbidden): "
+                                      "the API key was rejected; check S2_API_KEY or --api-key")
                 elif status == 401:
-                    raise KeyRejected("the Semantic Scholar API asks for a valid API key (401 Unauthorized); check S2_API_KEY")
+                    raise KeyRejected("the Semantic Scholar API asks for a valid API key (401 Unauthorized); "
+                                      "check S2_API_KEY")
                 elif 400 <= status < 500:
                     raise BadRequest(f"the Semantic Scholar API rejected the request ({status}): {self._said(resp)}")
                 else:
@@ -319,7 +322,9 @@ class Client:
                 return None
             return f"answered a batch of {len(ids)} ids with {len(answer)} records"
 
-        return self._call("POST", "/graph/v1/paper/batch", {"fields": fields}, {"ids": ids}, expect=list, problem=problem)
+        answer: list[dict | None] = self._call("POST", "/graph/v1/paper/batch", {"fields": fields}, {"ids": ids},
+                                               expect=list, problem=problem)  # each a dict or None: see problem
+        return answer
 
     def _pages(self, paper_id: str, kind: str, fields: str, limit: int, offset: int = 0,
                stop: int | None = None) -> tuple[list[dict], bool]:
@@ -332,7 +337,8 @@ class Client:
             size = min(limit, PAGE_LIMIT, OFFSET_CAP - offset, *(() if stop is None else (stop - offset,)))
             if size <= 0:
                 return items, True  # the API serves no further: the list is truncated
-            page = self._call("GET", f"/graph/v1/paper/{_path_id(paper_id)}/{kind}", {"fields": fields, "offset": offset, "limit": size})
+            page = self._call("GET", f"/graph/v1/paper/{_path_id(paper_id)}/{kind}",
+                              {"fields": fields, "offset": offset, "limit": size})
             data = page.get("data") or []
             if not isinstance(data, list):
                 raise BadResponse(f"{self.base_url} sent a {kind} page without a data list")
@@ -357,6 +363,8 @@ class Client:
         data = answer.get("data") or []
         if not data:
             raise NotFound("Title match not found")
+        if not isinstance(data, list) or not isinstance(data[0], dict):
+            raise BadResponse(f"{self.base_url} sent a title match that holds no paper")
         return data[0]
 
 

@@ -6,18 +6,19 @@ paper i cites paper j); pair statistics are sparse products, never Python loops 
 Ranking: which papers a reader of the seed needs (``rank``)
 -------------------------------------------------------------
 A researcher who maps a paper wants what the people who build on it read next. The papers that
-the seed's *citers* also cite say that best, so the score is the share of the seed's citers
-that also cite the candidate, with recent citers weighted most, times a mild popularity factor::
+the seed's *citers* also cite say that best, so the co-citation score is the share of the seed's
+citers that also cite the candidate, with recent citers weighted most, times a mild popularity
+factor (blended with the neighbourhood walk below as the seed's citers are few)::
 
     w(c)     = exp(-(newest citer's year - year(c)) / 1 year) * sqrt(1 + |R(c) & N(s)|)
     share(a) = sum of w(c) over citers c of s that cite a / sum of w(c) over all citers of s
                + 1/|C(s)| if a cites s or s cites a         (a direct link: one more citer)
-    score(a) = (share(a) + 0.02 * coupling share(a)) * (1 + ln(1 + citations(a))) * n/(n + 3)
+    cocitation score(a) = (share(a) + 0.02 * coupling share(a)) * (1 + ln(1 + citations(a))) * n/(n + 3)
 
 * ``N(s)`` is the seed's neighbourhood (its references and citers): a citer that cites none of it
   is probably citing the seed in passing, from another topic, and weighs less.
-* ``coupling share`` = (shared references + direct links) / the seed's reference count. Its small
-  weight decides only where co-citation is silent: a seed with no citers yet (a new paper).
+* ``coupling share`` = (shared references + direct links) / the seed's reference count, with a
+  small weight: a tie-breaker among papers no citer co-cites.
 * ``citations(a)`` is max(local in-degree, citationCount); ``n`` = shared references + shared
   citers + 2 x direct links: a candidate tied by one paper only is thin evidence, a quarter off.
 * Several seeds: shares and coupling shares are averaged over all the user's seeds.
@@ -35,8 +36,50 @@ counts, PageRank) did no better (0.329, cross-validated). Five-fold cross-valida
 over the grid tau x popularity exponent gave 0.348 [+0.004, +0.022 over co-citation]. The
 topic weight sqrt(1 + ...) and the evidence factor cost 0.001 on the split but keep a
 planted-topic neighbourhood with off-topic citers >= 90 % on topic (tests/test_similarity.py),
-which raw co-citation fails. Final: recall@40 0.349, +0.016 [0.005, 0.027] over co-citation,
+which raw co-citation fails. The co-citation score alone: recall@40 0.349, +0.016 [0.005, 0.027] over co-citation,
 precision@40 0.316 (was 0.224); benchmarks/QUALITY.md has the table and the held-out splits.
+
+New papers: the neighbourhood walk, and the blend by evidence
+--------------------------------------------------------------
+A paper out last week has no citers, so the co-citation share above is empty. What it does have
+is its neighbourhood: its references (and any citers), and the papers two steps away, those its
+references cite and those citing its references. The walk scores a candidate by where two steps
+from the seeds lead::
+
+    walk(a) = [ 2 x near(a) + sum over neighbours b that cite a of 1 / |R'(b)|^0.3
+                            + sum over neighbours b that a cites of 1 / |C'(b)|^0.3 ] / |N(s)|
+              x (1 + ln(1 + citations(a)))^0.5
+    score(a) = trust x cocitation score(a) / best + (1 - trust) x walk(a) / best,
+    trust    = n / (n + 30)           n = the seed's citers (mean over the seeds)
+
+``near(a)`` is how many seeds ``a`` cites or is cited by (a paper citing three of a library's
+papers is three times their neighbour); a neighbour with a long list (a survey, a classic) says
+less about each paper on it. With no citers the map is the walk alone; a classic with hundreds
+of citers keeps the co-citation ranking (trust 0.97 at 1,000 citers); 30 citers weigh both
+halves alike. Candidates are every paper the walk or the co-citation score reaches.
+
+How it was chosen (``benchmarks/quality.py --split recent``: seeds that are new at the cutoff,
+the newest in-slice reference of a 1998-99 paper, truth the paper's other references; 150
+cases, 59 with no citers). Before, litmap scored recall@40 0.327 there (0.307 with no citers)
+against personalized PageRank's 0.382 (0.417). Tried on the crawl's own graph: PageRank over
+it 0.366 (0.382 with no citers), references-of-references counts 0.32; the coupled papers'
+own references (one more batch call) added at most 0.01 to any blend, so no request was
+added; title and abstract TF-IDF scored 0.12 alone and lost in every blend; shared authors and
+recency gained nothing; a cross-validated logistic model over 17 such features reached 0.397 (0.41 with no citers), and
+even with whole-slice PageRank as a feature 0.42 with no citers: about what the crawl's graph
+can tell. The walk's four constants come from a grid scored on the cutoff-1997 splits
+(``python benchmarks/tune_ranking.py``): a flat top; five-fold cross-validation by seed chose
+these constants but a popularity exponent of 0.75 or 1 in every fold, and scored 0.391 on
+``recent`` and 0.356 on ``dev`` held out. The exponent kept is 0.5, within 0.004 of those on
+every split: higher, a classic that one of a new paper's few citers cites outranks a paper
+three of its four citers cite (tests/test_similarity.py), the failure popularity must not cause.
+Result (``benchmarks/QUALITY.md``): ``recent`` 0.390, +0.008 [-0.002, 0.017] over PageRank; no
+citers 0.400 against 0.417, -0.018 [-0.033, -0.002]; 1-2 citers 0.439 against 0.428; 3 or more
+0.329 against 0.292. ``dev`` 0.352 (was 0.349). Not tuned on: ``papers`` 0.275 (was 0.268) and
+``later`` 0.290 (was 0.283), both above PageRank with the paired CI above 0; the final check,
+``recent-later`` (cutoff 1999), 0.392 against PageRank's 0.393 (no citers 0.393 against 0.406).
+For a paper nobody cites yet the map is about as good as PageRank over the whole graph, not
+better; the page and the terminal say what it rests on (``evidence_note``).
 
 Map edges (``map_edges``) are a symmetric similarity between two map papers, for the drawing:
     coupling'  = |R'(a) & R'(b)|,  cocitation' = |C'(a) & C'(b)|   (R' = R + self, C' = C + self)
@@ -50,18 +93,24 @@ Everything returned is sorted and rounded, so the same crawl gives byte-identica
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, NamedTuple, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 # ranking (module docstring, "Ranking"): chosen on benchmarks/quality.py's development split
 RECENCY_YEARS = 1.0  # a citer one year older than the seed's newest citer weighs 1/e
-W_COUPLING = 0.02  # coupling share: decides only where co-citation is silent (new seeds)
+W_COUPLING = 0.02  # coupling share: a tie-breaker among papers no citer co-cites
 EVIDENCE_K = 3.0  # n / (n + K): ranking and map edges alike
 EDGE_W_COUPLING, EDGE_W_COCITATION = 0.5, 0.5  # map edges: symmetric Salton blend
 SEED_EDGE_FACTOR = 2  # seeds keep 2 * per_node edges: they are the map's subject
 SCORE_DIGITS = 6  # rounding before sorting: removes platform float noise from the order
+CITER_K = 30.0  # co-citation's weight n/(n + K) for a seed with n citers; the rest: the walk
+WALK_DIRECT = 2.0  # one step (a seed's reference or citer) weighs this much against two
+WALK_DEGREE = 0.3  # a neighbour's vote / (its reference or citation count + 1) ** this
+WALK_POPULARITY = 0.5  # the walk's popularity factor: (1 + ln(1 + citations)) ** this
+THIN_CITERS = 3  # fewer citers than this: the map says it rests on thin evidence
 MAP_EDGE_BLOCK = 256  # map_edges scores this many nodes' rows at a time
 
 Counts = Mapping[str, Sequence[int | None]]  # paperId -> (citationCount, referenceCount)
@@ -70,11 +119,13 @@ Years = Mapping[str, int | None]  # paperId -> publication year
 
 def ranking() -> dict[str, Any]:
     """What ranked the map, as its ``stats.ranking`` records it."""
-    return {"formula": "recent-cocitation-share x popularity", "recency_years": RECENCY_YEARS,
-            "w_coupling": W_COUPLING, "seeds": "mean"}
+    return {"formula": "recent-cocitation-share x popularity, blended with the neighbourhood walk by citers",
+            "recency_years": RECENCY_YEARS, "w_coupling": W_COUPLING, "citer_k": CITER_K,
+            "walk_degree": WALK_DEGREE, "walk_popularity": WALK_POPULARITY, "seeds": "mean"}
 
 
-class CitationMatrix(NamedTuple):
+@dataclass(frozen=True)  # not a NamedTuple: its field `index` would hide tuple.index
+class CitationMatrix:
     """``A`` (csr, float64 0/1, no diagonal), ``ids`` sorted, ``index`` id -> row."""
 
     A: sp.csr_matrix
@@ -152,10 +203,13 @@ def seed_overlap(edges: EdgeInput, seeds: Sequence[str]) -> dict[str, tuple[int,
 
 def rank(edges: EdgeInput, seeds: Sequence[str], counts: Counts,
          exclude: Iterable[str] = frozenset(), years: Years | None = None) -> list[dict[str, Any]]:
-    """Every non-seed, non-excluded paper sharing anything with a seed, by score desc then id.
+    """Every non-seed, non-excluded paper linked to a seed's neighbourhood, by score desc then id.
 
-    ``score`` is the module docstring's formula (recent co-citation share x popularity, plus a
-    little coupling); ``similarity`` is its share part alone (the mean over seeds of the share
+    ``score`` is the module docstring's blend: ``trust`` x ``cocitation_score`` / its best +
+    (1 - trust) x ``neighbourhood`` / its best, with trust = n / (n + CITER_K) for a seed with n
+    citers. ``cocitation_score`` is the co-citation formula (recent co-citation share x
+    popularity, plus a little coupling), ``neighbourhood`` the two-step walk from the seeds
+    (``_neighbourhood_walk``); ``similarity`` is the co-citation share alone (the mean over seeds of the share
     of a seed's citers, recent ones weighted most, that also cite the paper, a direct citation
     counting as one more); ``coupling`` / ``cocitation`` are the distinct references / citers
     shared with any seed (raw counts), ``direct`` whether it cites or is cited by a seed, and
@@ -197,18 +251,63 @@ def rank(edges: EdgeInput, seeds: Sequence[str], counts: Counts,
     n_direct = np.asarray(A[:, S].sum(axis=1)).ravel() + np.asarray(A[S].sum(axis=0)).ravel()
     evidence = coupling + cocitation + 2 * n_direct  # a direct link: a shared reference and citer
     score = score * evidence / (evidence + EVIDENCE_K)  # one shared paper is thin evidence
-    keep = evidence > 0
+    # A new paper has few citers or none: co-citation is silent, so what its neighbourhood says
+    # takes over, as much as the citers are few (module docstring, "New papers").
+    walk = _neighbourhood_walk(A, At, S, R, C)
+    keep = (evidence > 0) | (walk > 0)
     drop = [M.index[p] for p in set(exclude).union(seeds) if p in M.index]
     keep[drop] = False
     idx = np.nonzero(keep)[0]
+    citers = sum(len(At[s].indices) for s in S) / m  # mean over the user's seeds, absent ones 0
+    trust = citers / (citers + CITER_K)  # co-citation's weight: grows with the evidence
+    cocited = score
+    score = (trust * cocited / max(cocited[idx].max(initial=0.0), 1e-300)
+             + (1.0 - trust) * walk / max(walk[idx].max(initial=0.0), 1e-300))
     idx = idx[np.lexsort((idx, -np.round(score[idx], SCORE_DIGITS)))]  # idx order == id order
     # vectorised rounding + tolist(): Python round() on numpy scalars costs ~20 us each
     cols = zip([M.ids[i] for i in idx], np.round(score[idx], SCORE_DIGITS).tolist(),
                coupling[idx].astype(np.int64).tolist(), cocitation[idx].astype(np.int64).tolist(),
                direct[idx].tolist(), np.round(share[idx], SCORE_DIGITS).tolist(),
-               evidence[idx].astype(np.int64).tolist())
-    keys = ("id", "score", "coupling", "cocitation", "direct", "similarity", "evidence")
+               evidence[idx].astype(np.int64).tolist(), np.round(cocited[idx], SCORE_DIGITS).tolist(),
+               np.round(walk[idx], SCORE_DIGITS).tolist())
+    keys = ("id", "score", "coupling", "cocitation", "direct", "similarity", "evidence", "cocitation_score",
+            "neighbourhood")
     return [dict(zip(keys, row)) for row in cols]
+
+
+def _neighbourhood_walk(A: sp.csr_matrix, At: sp.csr_matrix, S: np.ndarray, R: np.ndarray,
+                        C: np.ndarray) -> np.ndarray:
+    """Where two steps from the seeds lead: the seeds' references and citers (one step), and the
+    papers those cite or are cited by (two), each neighbour's vote shrunk by its own list length
+    to the power WALK_DEGREE (a specific neighbour says more than a survey or a classic), times
+    a milder popularity factor than co-citation's. Per the seeds' neighbourhood size."""
+    # how many seeds each paper is a neighbour of: a paper citing three of a library's papers
+    # is three times their neighbour
+    near = (np.bincount(A[S].indices, minlength=A.shape[0])
+            + np.bincount(At[S].indices, minlength=A.shape[0])).astype(np.float64)
+    near[S] = 0.0
+    walk: np.ndarray = WALK_DIRECT * near + At @ (near / R ** WALK_DEGREE) + A @ (near / C ** WALK_DEGREE)
+    out: np.ndarray = walk / max(float(near.sum()), 1.0) * (1.0 + np.log(C)) ** WALK_POPULARITY
+    return out
+
+
+def evidence_note(seeds: Sequence[str], citers: Mapping[str, int]) -> str | None:
+    """What the map was built from, when a seed has too few citers for co-citation to say much
+    (fewer than THIN_CITERS): the page and the terminal show it. None for a well-cited seed."""
+    counts = [int(citers.get(s, 0)) for s in seeds]
+    thin = [n for n in counts if n < THIN_CITERS]
+    if not thin:
+        return None
+    if len(counts) == 1:
+        n = counts[0]
+        if n == 0:
+            return "no citing papers yet: ranked by its references and the papers that share them"
+        return (f"only {n} citing paper{'s' if n > 1 else ''} yet: ranked mostly by its references "
+                "and the papers that share them")
+    if not any(counts):
+        return "no citing papers yet for any seed: ranked by their references and the papers that share them"
+    return (f"{len(thin)} of the {len(counts)} seeds have fewer than {THIN_CITERS} citing papers: "
+            "for those, the map leans on their references and the papers that share them")
 
 
 def _year_vector(M: CitationMatrix, years: Years | None) -> np.ndarray:
@@ -229,7 +328,8 @@ def select(ranked: Sequence[Mapping[str, Any]], n: int) -> list[str]:
 def edge_quota(node_id: str, seeds: Iterable[str], per_node: int = 3) -> int:
     """How many strongest edges a node keeps on its own account (others may add more)."""
     base = max(per_node, 1)  # >= 1: no node with any positive similarity is left isolated
-    return base * SEED_EDGE_FACTOR if node_id in (seeds if isinstance(seeds, (set, frozenset)) else set(seeds)) else base
+    seed_set = seeds if isinstance(seeds, (set, frozenset)) else set(seeds)
+    return base * SEED_EDGE_FACTOR if node_id in seed_set else base
 
 
 def map_edges(edges: EdgeInput, node_ids: Iterable[str], counts: Counts,

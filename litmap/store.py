@@ -15,7 +15,7 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Protocol, Sequence
 
 from litmap.errors import StorageError
 from litmap.settings import Settings
@@ -162,6 +162,30 @@ def _connect_readonly(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(uri + "?immutable=1", uri=True, timeout=60, isolation_level=None)
 
 
+class GraphStore(Protocol):
+    """What a crawl reads: the reading half of Store. A dataset index's store (every engine's,
+    litmap/dataset*.py) has exactly this; only the API cache, a Store, is ever written."""
+
+    def get_papers(self, ids: Iterable[str], full_only: bool = False) -> dict[str, dict]: ...
+    def counts(self, ids: Iterable[str]) -> dict[str, tuple[int | None, int | None]]: ...
+    def years(self, ids: Iterable[str]) -> dict[str, int | None]: ...
+    def full_ids(self, ids: Iterable[str]) -> set[str]: ...
+    def resolve(self, alias: str) -> str | None: ...
+    def list_status(self, ids: Iterable[str], kind: str) -> dict[str, str]: ...
+    def list_total(self, ids: Iterable[str], kind: str) -> int: ...
+    def list_edges(self, ids: Iterable[str], kind: str) -> list[tuple[str, str]]: ...
+    def paper_count(self) -> int: ...
+    def close(self) -> None: ...
+
+
+def writable(store: GraphStore) -> Store:
+    """`store` as the cache where the API's answers go. Only a crawl with a client writes, and a
+    client always comes with the API cache: a dataset's index is read-only."""
+    if not isinstance(store, Store):
+        raise TypeError(f"the API's answers go to the cache, not to a {type(store).__name__}")
+    return store
+
+
 class Store:
     """One SQLite database; safe to open from several processes at once."""
 
@@ -187,7 +211,7 @@ class Store:
             raise StoreError(f"cannot open the cache {self.path}: {exc}") from None
 
     @classmethod
-    def open(cls, directory: str | os.PathLike | None = None) -> "Store":
+    def open(cls, directory: str | os.PathLike | None = None) -> Store:
         path = cache_dir(directory) / DB_NAME
         if path.parent.is_dir() and path.is_file() and not (os.access(path.parent, os.W_OK)
                                                              and os.access(path, os.W_OK)):
@@ -199,7 +223,7 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -258,7 +282,8 @@ class Store:
         ids = sorted(set(ids))
         out: dict[str, int | None] = {}
         for chunk in _chunks(ids):
-            q = f"SELECT paper_id, json_extract(data, '$.year') FROM papers WHERE paper_id IN ({','.join('?' * len(chunk))})"
+            q = (f"SELECT paper_id, json_extract(data, '$.year') FROM papers "
+                 f"WHERE paper_id IN ({','.join('?' * len(chunk))})")
             out.update((r[0], r[1] if isinstance(r[1], int) else None) for r in self.conn.execute(q, list(chunk)))
         return out
 
@@ -284,7 +309,8 @@ class Store:
 
     # -- citation lists -------------------------------------------------------------------
 
-    def put_answer(self, stubs: Iterable[dict], lists: Iterable[tuple[str, str, Iterable[Edge], str, int | None]]) -> None:
+    def put_answer(self, stubs: Iterable[dict],
+                   lists: Iterable[tuple[str, str, Iterable[Edge], str, int | None]]) -> None:
         """Everything one API answer taught us, in one transaction: all of it or none."""
         with self.transaction() as c:
             _put_papers(c, stubs, False)
@@ -311,7 +337,7 @@ class Store:
         """Sum of the lists' sizes as the API reported them (unresolved items included)."""
         ids = sorted(set(ids))
         q = f"SELECT coalesce(sum(total), 0) FROM lists WHERE kind = ? AND paper_id IN ({','.join('?' * len(ids))})"
-        return self.conn.execute(q, [kind, *ids]).fetchone()[0]
+        return int(self.conn.execute(q, [kind, *ids]).fetchone()[0])
 
     def list_edges(self, ids: Iterable[str], kind: str) -> list[tuple[str, str]]:
         """The (citing, cited) edges of the given papers' reference or citation lists."""
@@ -338,7 +364,7 @@ class Store:
 
     # -- pacing shared by the processes on this cache ---------------------------------------
 
-    def pacing(self, api: str) -> "SharedPacing":
+    def pacing(self, api: str) -> SharedPacing:
         """The send clock of one API (base URL) shared through this cache; see s2.Pacer."""
         return SharedPacing(self, api)
 
@@ -347,7 +373,7 @@ class Store:
             now = time.time()
             row = c.execute("SELECT next_send FROM pacing WHERE api = ?", (api,)).fetchone()
             if row is not None and now < row[0] <= now + PACING_HORIZON:
-                return row[0] - now
+                return float(row[0]) - now
             c.execute("INSERT OR REPLACE INTO pacing VALUES (?, ?)", (api, now + interval))
         return 0.0
 
@@ -378,7 +404,7 @@ class Store:
     # -- housekeeping ---------------------------------------------------------------------
 
     def paper_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
     def info(self) -> dict[str, int]:
         count = lambda t, w="": self.conn.execute(f"SELECT count(*) FROM {t} {w}").fetchone()[0]  # noqa: E731

@@ -19,8 +19,10 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from pylatexenc import latexwalker
 from pylatexenc.latex2text import LatexNodes2Text, get_default_latex_context_db
 from pylatexenc.latexencode import UnicodeToLatexEncoder
+from pylatexenc.macrospec import LatexContextDb
 
 # ---------------------------------------------------------------- shared pre-processing
 
@@ -69,13 +71,11 @@ def _converter():
 
 
 @lru_cache(maxsize=1)
-def _walker_context():
+def _walker_context() -> LatexContextDb:
     """pylatexenc's default parsing context, with a test for its specials (~, --, ``...) that
     looks only at the candidates for the character at hand instead of trying all of them at
     every position: the same answers, ~40 % less time reading an abstract."""
-    from pylatexenc.latexwalker import get_default_latex_context_db
-
-    db = get_default_latex_context_db()  # a fresh instance: the shared default stays as it is
+    db = latexwalker.get_default_latex_context_db()  # a fresh instance: the shared default stays as it is
     candidates: dict[str, list] = {}
     for cat in db.category_list:  # category order: an equally long earlier match wins
         for chars, spec in db.d[cat]["specials"].items():
@@ -93,18 +93,18 @@ def _walker_context():
 
 
 @lru_cache(maxsize=1)
-def _known() -> object:
+def _known() -> LatexContextDb:
     return get_default_latex_context_db()
 
 
-def _scripts(m: re.Match) -> str:
+def _scripts(m: re.Match[str]) -> str:
     table = _SUB if m.group(1) == "_" else _SUP
     body = m.group(2) if m.group(2) is not None else m.group(3)
     body = body.replace(" ", "")
     return "".join(table[c] for c in body) if body and all(c in table for c in body) else m.group(0)
 
 
-def _unknown_macro(m: re.Match) -> str:
+def _unknown_macro(m: re.Match[str]) -> str:
     # pylatexenc drops a macro it does not know; a private one (\W, \SO) reads best as its name.
     name = m.group(1)
     if _known().get_macro_spec(name) is not None:
@@ -112,7 +112,7 @@ def _unknown_macro(m: re.Match) -> str:
     return "" if name in _FONTS else name
 
 
-def _cal(m: re.Match) -> str:
+def _cal(m: re.Match[str]) -> str:
     try:
         return unicodedata.lookup("SCRIPT CAPITAL " + m.group(1))
     except KeyError:
@@ -240,7 +240,7 @@ def escape(text: str) -> str:
 def _math(body: str) -> str:
     """Inside $...$: keep it, but a private macro (\\W, \\SO) becomes \\mathrm{W}: undefined
     macros stop a LaTeX run."""
-    def fix(m: re.Match) -> str:
+    def fix(m: re.Match[str]) -> str:
         name = m.group(1)
         if name.startswith("C") and len(name) == 2 and name[1].isupper():
             return r"\mathcal{" + name[1] + "}"

@@ -309,7 +309,8 @@ def write_jsonl_gz(path: Path, rows) -> int:
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) as gz:
             with io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as out:
                 for row in rows:
-                    out.write(row if isinstance(row, str) else json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+                    out.write(row if isinstance(row, str)
+                              else json.dumps(row, ensure_ascii=False, separators=(",", ":")))
                     out.write("\n")
     os.replace(tmp, path)
     return path.stat().st_size

@@ -72,7 +72,8 @@ MUTANTS = [
     Mutant("store-list-row-before-edges", "litmap/store.py",
            "for paper_id, kind, edges, status, total in lists:",
            "for paper_id, kind, edges, status, total in lists:\n"
-           "{indent}    c.execute(\"INSERT OR REPLACE INTO lists VALUES (?,?,?,?,?)\", (paper_id, kind, status, total, now))\n"
+           "{indent}    c.execute(\"INSERT OR REPLACE INTO lists VALUES (?,?,?,?,?)\", "
+           "(paper_id, kind, status, total, now))\n"
            "{indent}    c.execute(\"COMMIT\")\n"
            "{indent}    c.execute(\"BEGIN IMMEDIATE\")",
            ("tests/test_store.py",), "commit a list row before its edges"),
@@ -224,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             results[m.name] = verdict
             print(f"{verdict:9} {m.name:36} {time.monotonic() - t0:5.1f} s  {m.what}  ({last})", flush=True)
     bad = [name for name, v in results.items() if v != "killed"]
-    print(f"\n{len(results) - len(bad)} of {len(results)} mutants killed" + (f"; not killed: {', '.join(bad)}" if bad else ""))
+    print(f"\n{len(results) - len(bad)} of {len(results)} mutants killed"
+          + (f"; not killed: {', '.join(bad)}" if bad else ""))
     return 1 if bad else 0
 
 

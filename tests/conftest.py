@@ -12,6 +12,7 @@ sample_index_cache  a cache dir holding the bundled sample's built dataset index
                     run and shared by the xdist workers; open it with dataset_store("sample", dir)
                     (read-only)
 sample_index_of     engine name -> the same, built by that index engine
+on_sample           a private cache, sample_index_cache as LITMAP_INDEX_DIR, the test's folder as cwd
 
 Helpers: point_cli_at(server, tmp_path, monkeypatch) (the CLI's settings for a fake API),
 integrity(db) (SQLite's integrity_check of a cache file), timed_sends() and send_gaps() (when
@@ -208,3 +209,13 @@ def sample_index_cache(tmp_path_factory) -> Path:
 def sample_index_of(tmp_path_factory):
     """engine name -> a cache dir holding the sample's index built by that engine (shared as above)."""
     return lambda engine: _shared_sample_index(tmp_path_factory, engine)
+
+
+@pytest.fixture
+def on_sample(sample_index_cache, tmp_path, monkeypatch):
+    """A private cache, the shared prebuilt index of the bundled sample, the test's folder as cwd."""
+    monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("LITMAP_INDEX_DIR", str(sample_index_cache))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

@@ -116,7 +116,7 @@ Request ID: 6zc4NIMW_Pv1Wt0rCO95424W0VyiM0qGTbAiAMncLi2vbDWu5L8dIw==
 </PRE>
 <ADDRESS>
 </ADDRESS>
-</BODY></HTML>"""
+</BODY></HTML>"""  # noqa: E501 (CloudFront's page, as served)
 
 # Limits (swagger): batch 500 ids, nested lists "up to 9999 citations at a time", list limit <= 1000.
 MAX_BATCH = 500
@@ -410,7 +410,7 @@ class Corpus:
 
     # ---- constructors --------------------------------------------------------------------
     @classmethod
-    def from_papers(cls, papers: Iterable[dict], edges: Iterable = ()) -> "Corpus":
+    def from_papers(cls, papers: Iterable[dict], edges: Iterable = ()) -> Corpus:
         """Hand-built graph.  papers: API-shaped dicts (a normalised litmap Paper works too).
         edges: (citing, cited[, is_influential[, intents[, contexts]]]) tuples or dicts with keys
         citing, cited, isInfluential, intents, contexts, title (cited=None + title = unresolved)."""
@@ -435,7 +435,7 @@ class Corpus:
         return c
 
     @classmethod
-    def from_recording(cls, path: str | Path | None = None) -> "Corpus":
+    def from_recording(cls, path: str | Path | None = None) -> Corpus:
         """The neighbourhood recording (default: the cb1ebd91 'Miracle of Microfinance' seed with
         its 67 references, 23 unresolved, and 2167 citations) as a corpus; corpus.seed is set."""
         path = Path(path) if path else next((FIXTURES / "neighborhood").glob("neighborhood__*.json"))
@@ -448,7 +448,7 @@ class Corpus:
         return c
 
     @classmethod
-    def from_recordings(cls, paths: Iterable[str | Path] | None = None) -> "Corpus":
+    def from_recordings(cls, paths: Iterable[str | Path] | None = None) -> Corpus:
         """Everything the recorded exchanges say about papers: records (paper, batch, match,
         search, recommendations, saved bodies like Paper.json) and reference / citation lists in
         their recorded order.  Search, title-match and recommendation answers are memorised so
@@ -578,7 +578,7 @@ class Corpus:
             self._pairs.add((citing, cited))
 
     @classmethod
-    def from_dataset(cls, directory: str | Path, *, keep_dangling: bool = False) -> "Corpus":
+    def from_dataset(cls, directory: str | Path, *, keep_dangling: bool = False) -> Corpus:
         """A directory in the S2 bulk-dataset format: papers/*.jsonl[.gz] (corpusid, externalids,
         url .../paper/<40hex>, title, authors, year, venue, citationcount, referencecount, journal,
         publicationtypes, publicationdate, …), citations/*.jsonl[.gz] (citingcorpusid,
@@ -594,7 +594,7 @@ class Corpus:
                 gc.enable()
 
     @classmethod
-    def _from_dataset(cls, root: Path, keep_dangling: bool) -> "Corpus":
+    def _from_dataset(cls, root: Path, keep_dangling: bool) -> Corpus:
         c = cls()
         by_corpus: dict[int, str] = {}
         for row in _read_jsonl_dir(root / "papers"):
@@ -672,7 +672,7 @@ class Corpus:
 
     @classmethod
     def synthetic(cls, n_refs: int = 100, n_cits: int = 300, refs_per_neighbour: int = 40, seed: int = 0,
-                  *, pool: int | None = None, unresolved: float = 0.1, year: int = 2015) -> "Corpus":
+                  *, pool: int | None = None, unresolved: float = 0.1, year: int = 2015) -> Corpus:
         """A deterministic graph around corpus.seed: n_refs references (plus ~unresolved*n_refs
         unresolved ones), n_cits citing papers, and every neighbour with ~refs_per_neighbour
         references drawn from the seed's references, older citing papers and a pool of 2-hop
@@ -688,7 +688,7 @@ class Corpus:
                 gc.enable()
 
     @classmethod
-    def _synthetic(cls, n_refs, n_cits, refs_per_neighbour, seed, pool, unresolved, year) -> "Corpus":
+    def _synthetic(cls, n_refs, n_cits, refs_per_neighbour, seed, pool, unresolved, year) -> Corpus:
         pool = pool if pool is not None else max(50, 2 * n_refs, 4 * refs_per_neighbour)
         c = cls()
         words, first, last, venues = _WORDS, _FIRST, _LAST, _VENUES
@@ -762,7 +762,8 @@ class Corpus:
             cits.setdefault(e.cited, []).append(e)
 
         def unresolved_ref(a: int, u: int) -> None:
-            c.add_edge(pids[a], None, stub={"title": f"Unpublished note {a}-{u} on {words[(a + u) % nw]} {words[(a * 3 + u) % nw]}"})
+            title = f"Unpublished note {a}-{u} on {words[(a + u) % nw]} {words[(a * 3 + u) % nw]}"
+            c.add_edge(pids[a], None, stub={"title": title})
 
         rng = random.Random(f"litmap-synthetic:{seed}")
         n_unres = int(round(unresolved * n_refs))
@@ -798,7 +799,7 @@ class Corpus:
         return c
 
     @classmethod
-    def small(cls) -> "Corpus":
+    def small(cls) -> Corpus:
         """The hand-built default corpus of the `fake_api` fixture; ids in SMALL (name -> paperId).
         seed (DOI 10.1234/seed.2020, arXiv 2001.00001) cites r1..r5 and maldacena, plus one
         unresolved reference (7 references; r1 and r4 influential, intents on r1, r2, r4);
@@ -810,7 +811,8 @@ class Corpus:
         def paper(name, title, year, **kw):
             authors = kw.pop("authors", [{"authorId": "1001", "name": "Ada Lovelace"}])
             return {"paperId": P[name], "title": title, "year": year, "authors": authors,
-                    "venue": kw.pop("venue", "Journal of Tests"), "abstract": kw.pop("abstract", f"About {title.lower()}."),
+                    "venue": kw.pop("venue", "Journal of Tests"),
+                    "abstract": kw.pop("abstract", f"About {title.lower()}."),
                     "journal": kw.pop("journal", {"name": "Journal of Tests", "volume": "1", "pages": "1-10"}),
                     "publicationTypes": kw.pop("publicationTypes", ["JournalArticle"]),
                     "publicationDate": kw.pop("publicationDate", f"{year}-01-15"), **kw}
@@ -820,7 +822,8 @@ class Corpus:
                   authors=[{"authorId": "1001", "name": "Ada Lovelace"}, {"authorId": "1002", "name": "Alan Turing"}],
                   tldr={"model": TLDR_MODEL, "text": "Maps of literature from citations."}),
             paper("r1", "Citation Analysis Foundations", 2001, externalIds={"DOI": "10.1234/r1", "PubMed": "111111"}),
-            paper("r2", "Co-citation in Scientific Literature", 1973, externalIds={"MAG": "2222222", "PubMedCentral": "333333"},
+            paper("r2", "Co-citation in Scientific Literature", 1973,
+                  externalIds={"MAG": "2222222", "PubMedCentral": "333333"},
                   authors=[{"authorId": "2001", "name": "Henry Small"}]),
             paper("r3", "Bibliographic Coupling Between Scientific Papers", 1963, externalIds={"ACL": "P63-1001"},
                   authors=[{"authorId": "2002", "name": "M. M. Kessler"}], journal=None, publicationTypes=[]),
@@ -1469,7 +1472,8 @@ class FakeS2(_Base):
                 self._drop(h)
                 return
             if action.kind == "status":
-                b = action.body if action.body is not None else SERVER_ERROR_BODIES.get(action.status, {"message": "Error"})
+                b = action.body if action.body is not None \
+                    else SERVER_ERROR_BODIES.get(action.status, {"message": "Error"})
                 if isinstance(b, (dict, list)):
                     b = json.dumps(b).encode()
                 elif isinstance(b, str):
@@ -1801,8 +1805,8 @@ class FakeS2(_Base):
                                 score[e2.cited] = score.get(e2.cited, 0.0) + sign
         for pid in positive + negative:
             score.pop(pid, None)
-        return [p for p, s in sorted(score.items(), key=lambda kv: (-kv[1], -(c.papers.get(kv[0], {}).get("year") or 0), kv[0]))
-                if s > 0 and p in c.papers]
+        ranked = sorted(score.items(), key=lambda kv: (-kv[1], -(c.papers.get(kv[0], {}).get("year") or 0), kv[0]))
+        return [p for p, s in ranked if s > 0 and p in c.papers]
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ def tables(st: Any) -> Any:
 
 def counts(st: Any) -> dict[str, int]:
     q = tables(st).execute
-    return {"papers": q("SELECT count(*) FROM papers").fetchone()[0], "edges": q("SELECT count(*) FROM edges").fetchone()[0]}
+    return {"papers": q("SELECT count(*) FROM papers").fetchone()[0],
+            "edges": q("SELECT count(*) FROM edges").fetchone()[0]}
 
 
 def _csr_tables(st: CsrStore) -> Any:

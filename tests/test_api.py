@@ -36,16 +36,6 @@ def run(*args):
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.fixture
-def on_sample(sample_index_cache, tmp_path, monkeypatch):
-    """A private cache, the shared prebuilt index of the bundled sample, the test's folder as cwd."""
-    monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("LITMAP_INDEX_DIR", str(sample_index_cache))
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 # -- docs/api.md -------------------------------------------------------------------------------
 
 

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -133,13 +132,15 @@ def test_cache_info_and_clear(api, tmp_path):
 
 def test_real_process_error_has_no_traceback(tmp_path):
     env = {**os.environ, "LITMAP_CACHE_DIR": str(tmp_path / "c"), "LITMAP_API_URL": "http://127.0.0.1:9"}
-    proc = subprocess.run([sys.executable, "-m", "litmap", "seed", "not-an-id"], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-m", "litmap", "seed", "not-an-id"], capture_output=True, text=True,
+                          env=env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
     bad_cache = tmp_path / "bad"
     bad_cache.mkdir()
     (bad_cache / "litmap.sqlite").write_bytes(b"garbage" * 1000)
     env["LITMAP_CACHE_DIR"] = str(bad_cache)
-    proc = subprocess.run([sys.executable, "-m", "litmap", "seed", "2305.01610"], capture_output=True, text=True, env=env)
+    proc = subprocess.run([sys.executable, "-m", "litmap", "seed", "2305.01610"], capture_output=True, text=True,
+                          env=env)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and "is damaged; move it aside" in proc.stderr
     assert (bad_cache / "litmap.sqlite").read_bytes() == b"garbage" * 1000  # never "repaired" away
 
@@ -166,3 +167,25 @@ def test_cached_map_needs_no_client_at_all(api, tmp_path, monkeypatch):
     monkeypatch.setenv("S2_API_KEY", "not a header value")
     result = run("export", SMALL["seed"], "--format", "csv")
     assert result.exit_code == 0, result.stderr
+
+
+NEW_PAPER = "hep-th/0304271"  # "The Glueball Superpotential" (2003): nobody in the sample cites it yet
+
+
+def test_a_new_paper_says_what_its_map_rests_on(on_sample):
+    result = run("seed", NEW_PAPER, "--source", "sample", "--nodes", "10", "-o", "m.html")
+    assert result.exit_code == 0, result.stderr
+    assert "litmap: note: no citing papers yet: ranked by its references and the papers that share them\n" \
+        in result.stderr
+    data = json.loads((on_sample / "m.json").read_text())
+    seed = data["seeds"][0]
+    assert data["stats"]["seed_citers"] == {seed: 0}
+    assert data["stats"]["evidence_note"].startswith("no citing papers yet")
+    # its own references lead the map (the people who will cite it read those beside it)
+    cited = {e["target"] for e in data["citations"] if e["source"] == seed}
+    related = [n["id"] for n in data["nodes"] if n["role"] != "seed"]
+    assert sum(p in cited for p in related[:5]) >= 4
+    # a classic has citers enough: no such note
+    classic = run("seed", "hep-th/9711200", "--source", "sample", "--nodes", "10", "-o", "c.html")
+    assert classic.exit_code == 0 and "citing paper" not in classic.stderr
+    assert "evidence_note" not in json.loads((on_sample / "c.json").read_text())["stats"]

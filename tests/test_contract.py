@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.fakeapi import FIXTURES, Corpus, FakeS2, Interaction, Replay, load_interactions, paper_id, recording_files
-
 from litmap import s2
+from tests.fakeapi import FIXTURES, Corpus, FakeS2, Interaction, Replay, load_interactions, paper_id, recording_files
 
 MIRACLE = "cb1ebd913c3724c599f6b276b14b5c6253da68f3"
 
@@ -48,7 +47,7 @@ def _calls() -> list[Call]:
             else:
                 key = (it.kind, i)
             groups.setdefault(key, []).append(it)
-        for key, its in groups.items():
+        for its in groups.values():
             its.sort(key=lambda it: int(it.param("offset") or 0))
             name = f"{path.parent.name}/{path.name}:{its[0].kind}:{its[0].source.split('#')[1]}"
             calls.append(Call(name, its[0].kind, its))
@@ -213,7 +212,8 @@ def test_neighbourhood_of_the_miracle_seed():
     its = load_interactions(path)
     with Replay(its) as rp:
         client = make_client(rp.url)
-        (seed_raw,) = [p for p in client.batch(its[0].body["ids"], its[0].param("fields")) if p and p["paperId"] == MIRACLE]
+        (seed_raw,) = [p for p in client.batch(its[0].body["ids"], its[0].param("fields"))
+                       if p and p["paperId"] == MIRACLE]
         seed = s2.normalise_paper(seed_raw)
         assert seed["title"] == "The Miracle of Microfinance? Evidence from a Randomized Evaluation"
         assert seed["corpusId"] == 3142471 and seed["externalIds"]["DOI"] == "10.2139/ssrn.2250500"
@@ -271,7 +271,8 @@ def test_recorded_errors_are_typed():
     with Replay(load_interactions(FIXTURES / "recorded" / "newer-2025" / "test_bad_titles.yaml")) as rp:
         with pytest.raises(s2.NotFound, match="Title match not found"):
             make_client(rp.url).match_title("askldjrq3rjaw938h", rp.interactions[0].param("fields"))
-    for err in (s2.NotFound, s2.BadRequest, s2.KeyRejected, s2.RateLimited, s2.ServerError, s2.NetworkError, s2.BadResponse):
+    for err in (s2.NotFound, s2.BadRequest, s2.KeyRejected, s2.RateLimited, s2.ServerError, s2.NetworkError,
+                s2.BadResponse):
         assert issubclass(err, s2.S2Error)
 
 
@@ -293,7 +294,8 @@ def _outcome(client, call):
         return type(exc).__name__, None
 
 
-@pytest.mark.parametrize("call", [c for c in CALLS if c.kind in FAKE_KINDS], ids=[c.name for c in CALLS if c.kind in FAKE_KINDS])
+@pytest.mark.parametrize("call", [c for c in CALLS if c.kind in FAKE_KINDS],
+                         ids=[c.name for c in CALLS if c.kind in FAKE_KINDS])
 def test_fake_and_replay_give_the_client_the_same_graph(call, recorded_fake):
     it = call.first
     key = it.request_headers.get("x-api-key")
@@ -339,9 +341,10 @@ def test_fan_out_is_paged_to_the_window_and_reported_truncated():
 
 def test_ids_with_reserved_characters_reach_the_api_whole():
     weird = {"q": "10.1000/a?b=1", "h": "10.1000/x#1", "p": "10.1000/50%2Foff"}
-    corpus = Corpus.from_papers([{"paperId": paper_id(k), "title": k, "externalIds": {"DOI": v}} for k, v in weird.items()])
+    corpus = Corpus.from_papers([{"paperId": paper_id(k), "title": k, "externalIds": {"DOI": v}}
+                                 for k, v in weird.items()])
     with FakeS2(corpus) as api:
         client = make_client(api.url)
-        for k, doi in weird.items():
+        for doi in weird.values():
             items, _ = client.references(f"DOI:{doi}", "title")  # a cut-short id would be a 404
             assert items == [] and api.log[-1]["path"] == f"/graph/v1/paper/DOI:{doi}/references"

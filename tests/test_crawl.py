@@ -32,7 +32,8 @@ def dump(result):
 
 def db_content(store):
     tables = {}
-    for table, cols in [("papers", "paper_id, data, full"), ("edges", "*"), ("lists", "paper_id, kind, status, total"), ("aliases", "*")]:
+    for table, cols in [("papers", "paper_id, data, full"), ("edges", "*"), ("lists", "paper_id, kind, status, total"),
+                        ("aliases", "*")]:
         tables[table] = store.conn.execute(f"SELECT {cols} FROM {table} ORDER BY 1, 2").fetchall()
     return tables
 
@@ -134,7 +135,8 @@ def _per_step(api, store, seed):
     stage, steps = ["start"], {}
     c = s2.Client(base_url=api.url, rate=0, sleep=no_sleep,
                   on_request=lambda: steps.__setitem__(stage[0], steps.get(stage[0], 0) + 1))
-    result = crawl.Crawler(store, c, progress=lambda s: stage.__setitem__(0, s)).build([ids.parse(seed)], crawl.Options())
+    crawler = crawl.Crawler(store, c, progress=lambda s: stage.__setitem__(0, s))
+    result = crawler.build([ids.parse(seed)], crawl.Options())
     return result, steps
 
 
@@ -227,7 +229,8 @@ def test_capped_nested_list_is_completed_with_its_rest_only(tmp_path, reverse):
         pages = api.requests_to("/citations$")
         assert [(p["query"]["offset"], p["query"].get("limit")) for p in pages] == \
             ([("12", "1000")] if not reverse else [("12", "1000"), ("0", "12")])
-        assert sorted(a for a, _ in store.list_edges(seed, "citations")) == sorted(e.citing for e in corpus.citations(seed[0]))
+        assert sorted(a for a, _ in store.list_edges(seed, "citations")) \
+            == sorted(e.citing for e in corpus.citations(seed[0]))
         assert store.list_status(seed, "citations") == {seed[0]: "complete"}
 
 

@@ -204,7 +204,8 @@ def test_split_authors(text, names):
         ("Nucl.Phys. B486 (1997) 339-352", {"name": "Nucl.Phys. B", "volume": "486", "pages": "339-352"}),
         ("JHEP 0205 (2002) 042", {"name": "JHEP", "volume": "0205", "pages": "042"}),
         ("Phys.Rev. D59 (1999) 048901", {"name": "Phys.Rev. D", "volume": "59", "pages": "048901"}),
-        ("Nucl.Phys.Proc.Suppl. 45BC (1996) 177-187", {"name": "Nucl.Phys.Proc.Suppl.", "volume": "45BC", "pages": "177-187"}),
+        ("Nucl.Phys.Proc.Suppl. 45BC (1996) 177-187",
+         {"name": "Nucl.Phys.Proc.Suppl.", "volume": "45BC", "pages": "177-187"}),
         ("Phys. Rev. Lett. 75, 588 (1995)", {"name": "Phys. Rev. Lett.", "volume": "75", "pages": "588"}),
         ("Theor.Math.Phys. 114 (1998) 184-197; Teor.Mat.Fiz. 114 (1998) 233-249",
          {"name": "Theor.Math.Phys.", "volume": "114", "pages": "184-197"}),
@@ -356,7 +357,8 @@ def _s2_paper(cid: int, title: str, **extra) -> dict:
         "title": title, "authors": [{"authorId": str(cid * 10), "name": f"Author {cid}"}],
         "venue": "", "publicationvenueid": None, "year": 2000 + cid, "referencecount": 0, "citationcount": 0,
         "influentialcitationcount": 0, "isopenaccess": False, "s2fieldsofstudy": None, "publicationtypes": None,
-        "publicationdate": None, "journal": {"name": "", "pages": None, "volume": ""}, "updated": "2022-01-01T00:00:00Z",
+        "publicationdate": None, "journal": {"name": "", "pages": None, "volume": ""},
+        "updated": "2022-01-01T00:00:00Z",
     }
     row.update(extra)
     return row
@@ -435,8 +437,8 @@ def test_tiny_dataset(tmp_path, engine):
         edges = sorted(tables(st).execute("SELECT citing, cited, is_influential, intents FROM edges").fetchall())
         assert edges == sorted([(p2, p1, 0, None), (p3, p1, 0, None), (p3, p2, 0, None),
                                 (p1, p2, 1, '["background"]')])
-        totals = dict(((pid, kind), total) for pid, kind, total in
-                      tables(st).execute("SELECT paper_id, kind, total FROM lists WHERE status = 'complete'").fetchall())
+        complete = "SELECT paper_id, kind, total FROM lists WHERE status = 'complete'"
+        totals = dict(((pid, kind), total) for pid, kind, total in tables(st).execute(complete).fetchall())
         assert totals == {(p1, "references"): 1, (p1, "citations"): 2, (p2, "references"): 1,
                           (p2, "citations"): 2, (p3, "references"): 2, (p3, "citations"): 0}
         assert st.dataset_warnings == []

@@ -39,7 +39,8 @@ def test_sample_as_dataset_and_through_http_give_the_same_map(tmp_path, sample_c
     assert titles[0] == "The Large N Limit of Superconformal Field Theories and Supergravity"
     # Gubser-Klebanov-Polyakov and Witten's "Anti De Sitter Space And Holography": the two papers
     # that, with the seed, founded AdS/CFT, are the nearest neighbours.
-    assert {"Gauge Theory Correlators from Non-Critical String Theory", "Anti De Sitter Space And Holography"} <= set(titles)
+    assert {"Gauge Theory Correlators from Non-Critical String Theory",
+            "Anti De Sitter Space And Holography"} <= set(titles)
 
 
 def test_bundled_sample_map_is_byte_identical_on_every_index_engine(tmp_path, sample_index_of):

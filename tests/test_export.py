@@ -10,7 +10,6 @@ import copy
 import csv
 import io
 import json
-import os
 import random
 import re
 import shutil
@@ -30,9 +29,8 @@ from pylatexenc.latex2text import LatexNodes2Text
 
 from litmap import export
 from litmap import text as ltext
+from litmap.export import FORMATS, bibtex_entries, to_bibtex, to_csl_json, to_csv, to_gexf, to_graphml, to_json, to_ris
 from tests import guard
-from litmap.export import (FORMATS, bibtex_entries, to_bibtex, to_csl_json, to_csv, to_gexf,
-                           to_graphml, to_json, to_ris)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -300,7 +298,6 @@ def test_bibtexparser_reads_back_what_was_written():
     keys = keys_of(papers)
     assert [e["ID"] for e in entries] == [keys[p["paperId"]] for p in papers]
     for paper, entry in zip(papers, entries):
-        title = export._clean(paper["title"])
         assert same_reading(entry.get("title", ""), paper["title"])
         assert entry.get("year") == (str(paper["year"]) if paper["year"] else None)
         names = [a for a in paper["authors"] if a["name"].strip()]
@@ -736,7 +733,8 @@ def test_random_text_never_breaks_an_entry():
         assert_braces_balanced(entry)
         (parsed,) = parse_bib(entry)
         assert same_reading(parsed.get("title", ""), title)
-        kept = [n for n in names if ltext.plain(export._clean(n), scripts=False)]  # a name that reads as nothing is none
+        # a name that reads as nothing is none
+        kept = [n for n in names if ltext.plain(export._clean(n), scripts=False)]
         assert (len(split_authors(parsed["author"])) if kept else 0) == len(kept)
 
     check()

@@ -16,8 +16,16 @@ import pytest
 import requests
 
 from tests.fakeapi import (
-    FIXTURES, SMALL, TOO_MANY_REQUESTS, Corpus, FakeS2, Replay, all_interactions, load_interactions,
-    paper_id, recording_files,
+    FIXTURES,
+    SMALL,
+    TOO_MANY_REQUESTS,
+    Corpus,
+    FakeS2,
+    Replay,
+    all_interactions,
+    load_interactions,
+    paper_id,
+    recording_files,
 )
 from tests.waits import refuses_connections, wait_until
 
@@ -35,7 +43,8 @@ def same_shape(got, want, where="$"):
         return
     if isinstance(want, dict):
         assert isinstance(got, dict), f"{where}: {type(got).__name__} instead of an object"
-        assert set(got) == set(want), f"{where}: keys differ: extra {sorted(set(got) - set(want))}, missing {sorted(set(want) - set(got))}"
+        assert set(got) == set(want), \
+            f"{where}: keys differ: extra {sorted(set(got) - set(want))}, missing {sorted(set(want) - set(got))}"
         for k, v in want.items():
             if k not in VALUE_KEYS:
                 same_shape(got[k], v, f"{where}.{k}")
@@ -149,7 +158,8 @@ def test_neighbourhood_numbers(neighbourhood_corpus):
             pages += 1
             offset = r.get("next")
         assert pages == 22
-        r = requests.get(f"{api.url}/graph/v1/paper/{MIRACLE}/references", params={"fields": "title", "limit": 1000}).json()
+        r = requests.get(f"{api.url}/graph/v1/paper/{MIRACLE}/references",
+                         params={"fields": "title", "limit": 1000}).json()
         unresolved = [d["citedPaper"] for d in r["data"] if d["citedPaper"]["paperId"] is None]
         assert len(unresolved) == 23 and all(set(u) == {"paperId", "title"} and u["title"] for u in unresolved)
 
@@ -181,7 +191,8 @@ def test_nested_fields(fake_api):
 
 
 def test_counts_and_defaults_are_derived(fake_api):
-    r = get(fake_api, f"/paper/{SEED}", fields="citationCount,referenceCount,influentialCitationCount,url,venue,isOpenAccess").json()
+    r = get(fake_api, f"/paper/{SEED}",
+            fields="citationCount,referenceCount,influentialCitationCount,url,venue,isOpenAccess").json()
     assert r["citationCount"] == 6 and r["referenceCount"] == 7 and r["influentialCitationCount"] == 1
     assert r["url"] == f"https://www.semanticscholar.org/paper/{SEED}" and r["isOpenAccess"] is False
 
@@ -281,7 +292,8 @@ def test_pagination_next_absent_on_last_page(fake_api):
 
 
 def test_list_items_and_edge_fields(fake_api):
-    r = get(fake_api, f"/paper/{SEED}/references", fields="contexts,intents,contextsWithIntent,isInfluential,year").json()
+    r = get(fake_api, f"/paper/{SEED}/references",
+            fields="contexts,intents,contextsWithIntent,isInfluential,year").json()
     first = r["data"][0]
     assert list(first) == ["contexts", "intents", "contextsWithIntent", "isInfluential", "citedPaper"]
     assert first["isInfluential"] is True and first["intents"] == ["background"]
@@ -337,11 +349,13 @@ def test_search(fake_api):
 
 
 def test_recommendations(fake_api):
-    r = requests.get(f"{fake_api.url}/recommendations/v1/papers/forpaper/{SEED}", params={"fields": "title,year", "limit": 3})
+    r = requests.get(f"{fake_api.url}/recommendations/v1/papers/forpaper/{SEED}",
+                     params={"fields": "title,year", "limit": 3})
     recs = r.json()["recommendedPapers"]
     assert r.status_code == 200 and 0 < len(recs) <= 3 and all(set(p) == {"paperId", "title", "year"} for p in recs)
     assert SEED not in [p["paperId"] for p in recs]
-    r = requests.post(f"{fake_api.url}/recommendations/v1/papers/", json={"positivePaperIds": [SEED], "negativePaperIds": []})
+    r = requests.post(f"{fake_api.url}/recommendations/v1/papers/",
+                      json={"positivePaperIds": [SEED], "negativePaperIds": []})
     assert r.status_code == 200 and r.json()["recommendedPapers"]
     r = requests.get(f"{fake_api.url}/recommendations/v1/papers/forpaper/CorpusId:1")
     assert r.status_code == 404 and "error" in r.json()
@@ -538,7 +552,8 @@ def test_from_dataset_connected(tmp_path):
     write_jsonl(tmp_path / "papers" / "part0.jsonl.gz", rows[:2], gz=True)
     write_jsonl(tmp_path / "papers" / "part1.jsonl", rows[2:])
     write_jsonl(tmp_path / "citations" / "part0.jsonl.gz", [
-        {"citingcorpusid": "11", "citedcorpusid": "10", "isinfluential": True, "intents": ["methodology"], "contexts": None},
+        {"citingcorpusid": "11", "citedcorpusid": "10", "isinfluential": True, "intents": ["methodology"],
+         "contexts": None},
         {"citingcorpusid": 12, "citedcorpusid": 10, "isinfluential": False, "intents": None, "contexts": None},
         {"citingcorpusid": 12, "citedcorpusid": None, "isinfluential": False, "intents": None, "contexts": None},
         {"citingcorpusid": 12, "citedcorpusid": 999, "isinfluential": False, "intents": None, "contexts": None},

@@ -87,8 +87,8 @@ def assert_store_consistent(db: Path, clean_db: Path) -> int:
     try:
         rows = a.execute("SELECT paper_id, kind, status, total FROM lists ORDER BY 1, 2").fetchall()
         for pid, kind, status, total in rows:
-            assert b.execute("SELECT status, total FROM lists WHERE paper_id = ? AND kind = ?", (pid, kind)).fetchone() \
-                == (status, total), (pid, kind)
+            row = b.execute("SELECT status, total FROM lists WHERE paper_id = ? AND kind = ?", (pid, kind)).fetchone()
+            assert row == (status, total), (pid, kind)
             own, other = ("citing", "cited") if kind == "references" else ("cited", "citing")
             q = f"SELECT {other} FROM edges WHERE {own} = ?"
             got = {r[0] for r in a.execute(q, (pid,))}
@@ -184,7 +184,8 @@ def fast_client(monkeypatch):
 # -- rate-limit storms ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("retry_after, rate", [(None, "0"), ("1", "4")], ids=["no-retry-after", "retry-after-1-paced-4"])
+@pytest.mark.parametrize("retry_after, rate", [(None, "0"), ("1", "4")],
+                         ids=["no-retry-after", "retry-after-1-paced-4"])
 def test_429_on_every_second_answer(ref_small, tmp_path, retry_after, rate):
     """Every second answer is a 429. The run completes with the undisturbed map, asks again
     exactly once per 429, and after each 429 waits what Retry-After says (else at least the
@@ -288,7 +289,7 @@ def test_a_storm_of_429_with_retry_after(ref, tmp_path, seconds, retry_after):
     tries = seconds / retry_after  # ~6 for 30 s / 5 s, 3 for 6 s / 2 s: not a flood
     assert storm.hits == len(throttled) and tries - 2 <= len(throttled) <= tries + 1
     assert len(log) == ref.requests + len(throttled)
-    for gap, entry in gaps_after(log, 429):
+    for gap, _entry in gaps_after(log, 429):
         assert retry_after <= gap <= retry_after + 3, gap
     # no more than: the storm, one Retry-After past its end, every request of the crawl paced
     # at 1/s (a new connection waits a little longer), and ten times the undisturbed run
@@ -467,7 +468,8 @@ def _kill_run(corpus: Corpus, seed: str, root: Path, after_requests: int | None,
                 first = now
             if after_requests is not None and api.count >= after_requests:
                 break
-            if at_fraction is not None and first is not None and now - first >= at_fraction * (timeline[1] - timeline[0]):
+            if at_fraction is not None and first is not None \
+                    and now - first >= at_fraction * (timeline[1] - timeline[0]):
                 break
             time.sleep(0.002)
         killed = proc.poll() is None
@@ -569,7 +571,7 @@ def test_processes_sharing_one_cache(n, synthetic, solo_maps, tmp_path):
         api.slow(0.03)  # keep them inside each other's crawl
         procs = [_child(api.url, tmp_path / "cache", tmp_path / f"o{i}", s) for i, s in enumerate(seeds)]
         outs = [p.communicate(timeout=600) for p in procs]
-    for p, (stdout, stderr), seed in zip(procs, outs, seeds):
+    for p, (_stdout, stderr) in zip(procs, outs):
         assert "database is locked" not in stderr and "Traceback" not in stderr, stderr
         assert p.returncode == 0, stderr
     for i, seed in enumerate(seeds):

@@ -44,8 +44,8 @@ def run_pytest(tmp_path: Path, ci: str | None) -> tuple[int, str]:
     env.pop("CI", None)
     if ci is not None:
         env["CI"] = ci
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.guard", "-p", "no:cacheprovider", "-o", "addopts=",
-                           "-q", "-rA", "--rootdir", str(tmp_path), str(tmp_path)],
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "tests.guard", "-p", "no:cacheprovider",
+                           "-o", "addopts=", "-q", "-rA", "--rootdir", str(tmp_path), str(tmp_path)],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     return proc.returncode, proc.stdout
 
@@ -69,7 +69,8 @@ def test_outside_ci_they_skip_with_the_reason(tmp_path, ci):
 def test_no_test_file_skips_except_through_the_guard():
     """pytest.skip, skipif, importorskip and `pytest.mark.skip` appear only in tests/guard.py."""
     pattern = re.compile(r"pytest\.(skip\(|importorskip|mark\.skip)")
-    offenders = [f"{p.name}:{n}" for p in sorted((ROOT / "tests").glob("*.py")) if p.name not in ("guard.py", "test_guard.py")
+    offenders = [f"{p.name}:{n}" for p in sorted((ROOT / "tests").glob("*.py"))
+                 if p.name not in ("guard.py", "test_guard.py")
                  for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
     assert offenders == []
 

@@ -68,7 +68,8 @@ def test_parse_gives_a_ref_or_an_id_error(text):
     except ids.IdError as exc:
         assert "accepted" in str(exc)
         return
-    assert isinstance(ref, ids.Ref) and ref.kind in {"s2", "arxiv", "doi", "corpusid", "pmid", "pmcid", "acl", "mag", "title"}
+    assert isinstance(ref, ids.Ref)
+    assert ref.kind in {"s2", "arxiv", "doi", "corpusid", "pmid", "pmcid", "acl", "mag", "title"}
     assert ref.value and isinstance(ref.value, str) and ref.value == ref.value.strip()
     assert isinstance(ref.alias, str) and str(ref)
     if ref.kind != "title":
@@ -144,8 +145,8 @@ EXPORT_OPTION = st.one_of(
     st.tuples(st.just("--which"), st.sampled_from(["map", "prior", "derivative", "all", "none"])),
     st.tuples(st.sampled_from(["-o", "--output"]), st.just("out.txt")),
 )
-argv_id = st.one_of(st.sampled_from(KNOWN_IDS), st.sampled_from(KNOWN_IDS), id_text.filter(lambda t: "\x00" not in t and not any(
-    "\ud800" <= c <= "\udfff" for c in t)))
+argv_id = st.one_of(st.sampled_from(KNOWN_IDS), st.sampled_from(KNOWN_IDS),
+                    id_text.filter(lambda t: "\x00" not in t and not any("\ud800" <= c <= "\udfff" for c in t)))
 
 
 def _command(cmd: str, ids_: list[str], opts: list[tuple]) -> list[str]:
@@ -156,8 +157,10 @@ ARGV = st.one_of(
     # a command line as a user would type it, with odd ids and odd option values
     st.builds(_command, st.just("seed"), st.lists(argv_id, min_size=1, max_size=2),
               st.lists(st.one_of(CRAWL_OPTION, st.tuples(st.just("-o"), st.just("out/map.html"))), max_size=3)),
-    st.builds(_command, st.just("export"), st.lists(argv_id, min_size=1, max_size=2), st.lists(EXPORT_OPTION, max_size=3)),
-    st.sampled_from([["cache", "info"], ["cache", "clear", "--yes"], ["cache", "clear"], ["--version"], ["seed", "-h"]]),
+    st.builds(_command, st.just("export"), st.lists(argv_id, min_size=1, max_size=2),
+              st.lists(EXPORT_OPTION, max_size=3)),
+    st.sampled_from([["cache", "info"], ["cache", "clear", "--yes"], ["cache", "clear"], ["--version"],
+                     ["seed", "-h"]]),
     # token soup
     st.lists(st.one_of(st.sampled_from(TOKENS), st.sampled_from(KNOWN_IDS), argv_text), max_size=7),
 ).map(_safe)
@@ -210,7 +213,8 @@ def test_api_key_that_cannot_be_a_header_is_one_line_without_the_key(small_api, 
     env = {**os.environ, "LITMAP_API_URL": api.url, "LITMAP_CACHE_DIR": str(tmp_path / "cache"), "LITMAP_RATE": "0",
            "S2_API_KEY": key, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     env.pop("LITMAP_DEBUG", None)
-    proc = subprocess.run([sys.executable, "-m", "litmap", "seed", SMALL["seed"], "--quiet", "-o", str(tmp_path / "m.html")],
+    proc = subprocess.run([sys.executable, "-m", "litmap", "seed", SMALL["seed"], "--quiet",
+                           "-o", str(tmp_path / "m.html")],
                           env=env, capture_output=True, text=True, timeout=120)
     assert secret not in proc.stdout + proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") <= 1
@@ -270,7 +274,8 @@ def paper_records(draw, n_min: int = 1, n_max: int = 6, huge: bool = True) -> li
         authors = draw(st.lists(author, max_size=4))
         if draw(st.integers(0, 9)) == 0:  # a collaboration paper: hundreds of authors
             authors = [{"authorId": a["authorId"], "name": f"{a['name']} {k}"}
-                       for k in range(300 // max(1, len(authors))) for a in authors or [{"authorId": None, "name": "Ann"}]]
+                       for k in range(300 // max(1, len(authors)))
+                       for a in authors or [{"authorId": None, "name": "Ann"}]]
         out.append({
             "paperId": pid,
             "corpusId": draw(st.one_of(st.none(), st.integers(0, 2**40))),
@@ -310,7 +315,8 @@ def paper_records(draw, n_min: int = 1, n_max: int = 6, huge: bool = True) -> li
 
 def as_map(papers: list[dict]) -> dict:
     """A Map (docs/internals.md) whose nodes are the papers, prior/derivative the last two."""
-    nodes = [{**p, "id": p["paperId"], "role": "seed" if i == 0 else "related", "similarity": 1.0 if i == 0 else 1 / (i + 1),
+    nodes = [{**p, "id": p["paperId"], "role": "seed" if i == 0 else "related",
+              "similarity": 1.0 if i == 0 else 1 / (i + 1),
               "coupling": i % 3, "cocitation": i % 2, "rank": i, "x": 12.5 * i, "y": -7.5 * i}
              for i, p in enumerate(papers)]
     ids_ = [n["id"] for n in nodes]
@@ -348,7 +354,7 @@ def check_exports(papers: list[dict], m: dict) -> None:
         text = export.FORMATS[fmt][0](m)
         root = ET.fromstring(text.encode("utf-8"))
         assert sum(1 for el in root.iter() if el.tag.endswith("}node")) == len(m["nodes"]), fmt
-    for fmt, (func, _ext, takes) in export.FORMATS.items():
+    for func, _ext, takes in export.FORMATS.values():
         func(m if takes == "map" else papers).encode("utf-8")  # every file litmap writes is UTF-8
 
 
@@ -387,7 +393,8 @@ def test_real_bibtex_reads_generated_entries_without_a_warning(papers):
 def test_lone_surrogates_in_metadata_still_export():
     """A JSON answer may carry "\\ud83d" (half an emoji): Python reads it as a lone surrogate.
     Every export must still be encodable as UTF-8 (what litmap writes)."""
-    papers = [{"paperId": "e" * 40, "title": "Emoji \ud83d cut in half", "authors": [{"authorId": None, "name": "Ann \udcff"}],
+    papers = [{"paperId": "e" * 40, "title": "Emoji \ud83d cut in half",
+               "authors": [{"authorId": None, "name": "Ann \udcff"}],
                "year": 2020, "venue": "V\udfff", "externalIds": {"DOI": "10.1/\ud800"}, "abstract": "a\ud800b",
                "journal": {"name": "J\ud800", "volume": "1", "pages": "2"}, "publicationTypes": ["JournalArticle"]}]
     check_exports(papers, as_map(papers))

@@ -18,10 +18,13 @@ GOOD = [
     ("10.1145/3292500.3330701", "doi", "10.1145/3292500.3330701", "DOI:10.1145/3292500.3330701"),
     ("doi:10.2139/ssrn.2250500", "doi", "10.2139/ssrn.2250500", "DOI:10.2139/ssrn.2250500"),
     ("DOI:10.1093/mind/lix.236.433", "doi", "10.1093/mind/lix.236.433", "DOI:10.1093/mind/lix.236.433"),
-    ("https://doi.org/10.1038/s42256-024-00832-8", "doi", "10.1038/s42256-024-00832-8", "DOI:10.1038/s42256-024-00832-8"),
+    ("https://doi.org/10.1038/s42256-024-00832-8", "doi", "10.1038/s42256-024-00832-8",
+     "DOI:10.1038/s42256-024-00832-8"),
     ("http://dx.doi.org/10.1023/a:1007154515475", "doi", "10.1023/a:1007154515475", "DOI:10.1023/a:1007154515475"),
-    ("cb1ebd913c3724c599f6b276b14b5c6253da68f3", "s2", "cb1ebd913c3724c599f6b276b14b5c6253da68f3", "cb1ebd913c3724c599f6b276b14b5c6253da68f3"),
-    ("CB1EBD913C3724C599F6B276B14B5C6253DA68F3", "s2", "cb1ebd913c3724c599f6b276b14b5c6253da68f3", "cb1ebd913c3724c599f6b276b14b5c6253da68f3"),
+    ("cb1ebd913c3724c599f6b276b14b5c6253da68f3", "s2", "cb1ebd913c3724c599f6b276b14b5c6253da68f3",
+     "cb1ebd913c3724c599f6b276b14b5c6253da68f3"),
+    ("CB1EBD913C3724C599F6B276B14B5C6253DA68F3", "s2", "cb1ebd913c3724c599f6b276b14b5c6253da68f3",
+     "cb1ebd913c3724c599f6b276b14b5c6253da68f3"),
     ("https://www.semanticscholar.org/paper/The-Miracle-of-Microfinance/cb1ebd913c3724c599f6b276b14b5c6253da68f3",
      "s2", "cb1ebd913c3724c599f6b276b14b5c6253da68f3", "cb1ebd913c3724c599f6b276b14b5c6253da68f3"),
     ("https://www.semanticscholar.org/paper/cb1ebd913c3724c599f6b276b14b5c6253da68f3", "s2",
@@ -42,13 +45,14 @@ def test_accepted_forms_normalise(text, kind, value, api_id):
     assert (ref.kind, ref.value, ref.api_id) == (kind, value, api_id)
 
 
-@pytest.mark.parametrize("text", ['"Attention is all you need"', "Attention is all you need", "'Deep   learning'", "title:BERT"])
+@pytest.mark.parametrize("text", ['"Attention is all you need"', "Attention is all you need", "'Deep   learning'",
+                                  "title:BERT"])
 def test_titles(text):
     ref = ids.parse(text)
     assert ref.kind == "title"
     assert "  " not in ref.value and not ref.value.startswith(("'", '"'))
     with pytest.raises(ValueError):
-        ref.api_id
+        _ = ref.api_id
 
 
 def test_alias_keys_are_case_stable():

@@ -10,7 +10,6 @@ from litmap import layout as lay
 from litmap import similarity as sim
 from tests.test_similarity import graph_map, refs  # noqa: F401 (graph_map: a fixture)
 
-
 # ---------------------------------------------------------------- force layout
 
 def test_layout_scaled_centred_deterministic(graph_map):

@@ -8,9 +8,9 @@ import os
 import re
 import select
 import sqlite3
-import tempfile
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -43,7 +43,8 @@ def test_hostile_bib_entries_and_their_ids():
     assert [str(r) for r in by["lovelace2020seed"].refs] == ["DOI:10.1234/seed.2020", "ARXIV:2001.00001"]
     assert [str(r) for r in by["lovelace2001"].refs] == ["DOI:10.1234/r1", "PMID:111111"]  # doi.org URL read
     assert [str(r) for r in by["maldacena1998"].refs] == ["ARXIV:hep-th/9711200"]          # from the url field
-    assert by["lovelace2021mapping"].refs == [] and by["lovelace2021mapping"].title == "Mapping Science With Citation Graphs"
+    assert by["lovelace2021mapping"].refs == []
+    assert by["lovelace2021mapping"].title == "Mapping Science With Citation Graphs"
     assert by["mueller2022"].title.startswith("Über die Kartierung") and "für Rückblicke" in by["mueller2022"].title
     assert by["anonymous1999"].refs == [] and by["anonymous1999"].title is None
     assert by["badid2018"].refs == [] and by["badid2018"].problems == ["unreadable doi 'not a doi at all'"]
@@ -65,7 +66,8 @@ def test_ris_csv_and_list(tmp_path):
     ris.write_text("TY  - JOUR\nTI  - The Seed Paper\nDO  - 10.1234/seed.2020\nER  - \n\n"
                    "TY  - JOUR\nTI  - Foundations\nUR  - https://arxiv.org/abs/1001.12345\nER  - \n")
     fmt, entries = libfile.read(ris)
-    assert fmt == "ris" and [[str(r) for r in e.refs] for e in entries] == [["DOI:10.1234/seed.2020"], ["ARXIV:1001.12345"]]
+    assert fmt == "ris"
+    assert [[str(r) for r in e.refs] for e in entries] == [["DOI:10.1234/seed.2020"], ["ARXIV:1001.12345"]]
     assert [e.line for e in entries] == [1, 6]
     csv_file = tmp_path / "lib.csv"
     csv_file.write_text('Title,DOI,Year\n"Seed, the paper",10.1234/seed.2020,2020\nNo id here,,2001\n')
@@ -143,7 +145,7 @@ def test_seed_from_hostile_bib(api, tmp_path):
     # evidence: r2 is cited by the seed, r1 and c1 (all three in the library)
     r2 = next(m for m in data["missing"] if m["id"] == SMALL["r2"])
     assert r2["evidence"]["cited_by"] == 3 and "cited by 3 of your papers" in r2["why"]
-    assert f"the map draws 5 of your papers and 5 suggestions" in result.stderr
+    assert "the map draws 5 of your papers and 5 suggestions" in result.stderr
     html = (tmp_path / "litmap-hostile.html").read_text()
     assert '"missing":' in html and "cited by 3 of your papers" in html
     # the second run resolves from the cache; only the unresolvable id is asked again
@@ -187,20 +189,23 @@ def test_hundred_entry_bib_request_count(tmp_path, monkeypatch):
     corpus = Corpus.synthetic(100, 300, 40)
     pids = sorted(corpus.papers)
     cited = [p for p in pids if corpus.citations(p)][:100]
-    bib = "".join(f"@article{{p{i},\n  title = {{{corpus[p]['title']}}},\n  doi = {{{corpus[p]['externalIds']['DOI']}}},\n}}\n"
+    bib = "".join(f"@article{{p{i},\n  title = {{{corpus[p]['title']}}},\n"
+                  f"  doi = {{{corpus[p]['externalIds']['DOI']}}},\n}}\n"
                   for i, p in enumerate(cited))
     (tmp_path / "lib.bib").write_text(bib)
     with FakeS2(corpus) as server:
         point_cli_at(server, tmp_path, monkeypatch)
         result = run("seed", "--from", "lib.bib", "-q")
         assert result.exit_code == 0, result.stderr
-        resolution = [r for r in server.requests_to(r"/paper/batch") if any(i.startswith("DOI:") for i in r["json"]["ids"])]
+        resolution = [r for r in server.requests_to(r"/paper/batch")
+                      if any(i.startswith("DOI:") for i in r["json"]["ids"])]
         assert len(resolution) == 1 and len(resolution[0]["json"]["ids"]) == 100
         total = server.count
         pages = calls(server, r"/(references|citations)")
         assert pages == 0            # 100 seeds' lists come in batch calls, not 2 x 100 paged calls
         assert total <= 12, [r["path"] for r in server.log]
-        assert f"({len(json.loads((tmp_path / 'litmap-lib.json').read_text())['nodes'])} papers, {total} requests)" in result.stdout
+        drawn = len(json.loads((tmp_path / "litmap-lib.json").read_text())["nodes"])
+        assert f"({drawn} papers, {total} requests)" in result.stdout
         before = server.count
         assert run("seed", "--from", "lib.bib", "-q").exit_code == 0
         assert server.count == before                                      # all cached: no request
@@ -215,7 +220,8 @@ def _grow(corpus: Corpus) -> list[str]:
     for k in range(3):
         pid = paper_id(f"new{k}")
         corpus.add_paper({"paperId": pid, "title": f"A Fresh Look at Literature Maps, part {k + 1}", "year": 2026,
-                          "publicationDate": f"2026-0{k + 1}-10", "authors": [{"authorId": "9", "name": "Grace Hopper"}],
+                          "publicationDate": f"2026-0{k + 1}-10",
+                          "authors": [{"authorId": "9", "name": "Grace Hopper"}],
                           "externalIds": {"DOI": f"10.5555/new.{k}"}, "corpusId": 900 + k})
         for target in ("seed", "r1", "r4", "c1"):
             corpus.add_edge(pid, SMALL[target])
@@ -346,14 +352,14 @@ def test_browser_missing_tab_new_badges_and_filter(api, tmp_path):
     assert run(*args, "--refresh").exit_code == 0
     data = json.loads((tmp_path / "lib.json").read_text())
     fresh = [n for n in data["nodes"] if n.get("new")]
-    assert fresh
+    assert fresh and {n["id"] for n in fresh} <= set(new)
     drv = _chrome()
     try:
         drv.get((tmp_path / "lib.html").as_uri())
         _wait(drv, "window.litmap && window.litmap.ready")
         tabs = drv.execute_script("return Array.from(document.querySelectorAll('.tab')).map(t => t.textContent)")
-        assert tabs == ["Map (11)", "Prior works (%d)" % len(data["prior"]), "Derivative works (%d)" % len(data["derivative"]),
-                        "Missing (6)", "Your library (6)"]
+        assert tabs == ["Map (11)", "Prior works (%d)" % len(data["prior"]),
+                        "Derivative works (%d)" % len(data["derivative"]), "Missing (6)", "Your library (6)"]
         sub = drv.find_element("id", "map-sub").text          # the diff summary, on the page
         assert f"{len(data['changes']['new'])} new since {data['changes']['since']}" in sub
         assert "5 of your papers drawn, 6 suggestions" in sub
@@ -373,7 +379,8 @@ def test_browser_missing_tab_new_badges_and_filter(api, tmp_path):
         drv.find_element("id", "only-new").click()
         # the Missing tab: the suggestions with their evidence
         drv.find_element("id", "tab-missing").click()
-        metas = drv.execute_script("return Array.from(document.querySelectorAll('#list li .item-meta')).map(e => e.textContent)")
+        metas = drv.execute_script(
+            "return Array.from(document.querySelectorAll('#list li .item-meta')).map(e => e.textContent)")
         assert len(metas) == 6 and all(m["why"] in meta for m, meta in zip(data["missing"], metas))
         assert any("of your papers" in meta for meta in metas)
         # Your library: the unlinked paper is listed with why it is not drawn

@@ -188,4 +188,5 @@ def test_empty_output_name_is_a_usage_error(api, tmp_path):
     for args in (["seed", SMALL["seed"], "-q"], ["export", SMALL["seed"]]):
         result = run(*args, "-o", "")
         assert result.exit_code == 2, result.output
-        assert result.stderr.strip() == "litmap: error: -o needs a file name, such as map.html, not an empty name or a directory"
+        assert result.stderr.strip() == \
+            "litmap: error: -o needs a file name, such as map.html, not an empty name or a directory"

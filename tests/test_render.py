@@ -6,8 +6,8 @@ selenium from a file:// URL; they skip when chromium/chromedriver are missing, e
 """
 from __future__ import annotations
 
-import hashlib
 import base64
+import hashlib
 import json
 import math
 import os
@@ -369,7 +369,8 @@ def _open(drv, html: str, tmp_path: Path, w: int = 1280, h: int = 800, name: str
     path.write_text(html, encoding="utf-8")
     _viewport(drv, w, h)
     drv.get(path.as_uri())
-    if not wait_until(lambda: drv.execute_script("return !!(window.litmap && window.litmap.ready && window.litmap.firstDraw)")):
+    if not wait_until(lambda: drv.execute_script(
+            "return !!(window.litmap && window.litmap.ready && window.litmap.firstDraw)")):
         raise AssertionError("page did not become ready: %r" % drv.get_log("browser"))
     drv.get_log("browser")  # flush (later checks read only new entries)
     return path
@@ -389,7 +390,8 @@ def _node_offset(drv, node_id):
 
 def _list_items(drv):
     return drv.execute_script(
-        "return Array.from(document.querySelectorAll('#list li')).map(li => li.querySelector('.item-title').textContent)")
+        "return Array.from(document.querySelectorAll('#list li'))"
+        ".map(li => li.querySelector('.item-title').textContent)")
 
 
 @pytest.fixture
@@ -447,8 +449,10 @@ def test_browser_click_list_item_selects_and_shows_details(browser, page40):
         links: Array.from(document.querySelectorAll('#d-links a')).map(a => [a.textContent, a.href]),
         liSel: document.querySelector('#list li.selected .item-title').textContent,
         dim: L.nodes.getIds().filter(id => L.isDimmed(id)),
-        drawnDim: L.nodes.getIds().filter(id => L.network.body.nodes[id].options.color.background.startsWith('rgba('))}"""),
-        lambda st: st["sel"] == [target["id"]] and not st["hidden"] and st["dim"] and set(st["drawnDim"]) == set(st["dim"]))
+        drawnDim: L.nodes.getIds().filter(id =>
+            L.network.body.nodes[id].options.color.background.startsWith('rgba('))}"""),
+        lambda st: st["sel"] == [target["id"]] and not st["hidden"] and st["dim"]
+        and set(st["drawnDim"]) == set(st["dim"]))
     assert st["sel"] == [target["id"]] and not st["hidden"]
     assert st["title"] == target["title"] and st["liSel"].endswith(target["title"])
     assert st["authors"] == ", ".join(a["name"] for a in target["authors"])
@@ -522,7 +526,9 @@ def test_browser_sort_and_tabs(browser, page40):
         return [by_title[[k for k in by_title if t.endswith(k)][0]] for t in _list_items(browser)]
     assert wait_until(cites_shown, lambda got: got == sorted(cites, reverse=True)) == sorted(cites, reverse=True)
     Select(browser.find_element("id", "sort")).select_by_value("year-asc")
-    years = wait_until(lambda: browser.execute_script("return Array.from(document.querySelectorAll('#list .item-meta')).map(e => e.textContent.split(' \u00b7 ')[1])"),
+    years = wait_until(lambda: browser.execute_script(
+                           "return Array.from(document.querySelectorAll('#list .item-meta'))"
+                           ".map(e => e.textContent.split(' \u00b7 ')[1])"),
                        lambda ys: [int(y) for y in ys] == sorted(int(y) for y in ys))
     assert [int(y) for y in years] == sorted(int(y) for y in years)
     browser.find_element("id", "tab-prior").click()
@@ -534,7 +540,9 @@ def test_browser_sort_and_tabs(browser, page40):
     want = [p["title"] for p in sorted(m["derivative"], key=lambda p: -p["count"])]
     assert wait_until(lambda: _list_items(browser), lambda t: t == want) == want
     browser.find_elements("css selector", "#list li .item-main")[0].click()
-    st = wait_until(lambda: browser.execute_script("return [document.getElementById('d-title').textContent, document.getElementById('d-meta').textContent, window.litmap.network.getSelectedNodes()]"),
+    st = wait_until(lambda: browser.execute_script(
+                        "return [document.getElementById('d-title').textContent, "
+                        "document.getElementById('d-meta').textContent, window.litmap.network.getSelectedNodes()]"),
                     lambda st: st[0] == m["derivative"][0]["title"])
     assert st[0] == m["derivative"][0]["title"] and "cites 15 map papers" in st[1] and st[2] == []
 
@@ -594,8 +602,9 @@ def test_browser_xss_corpus_executes_nothing(browser, tmp_path):
     for p in m["nodes"]:
         _node_offset(browser, p["id"])
         ActionChains(browser, duration=0).move_to_element_with_offset(graph, 0, 60).move_to_element(graph).perform()
-        tip = wait_until(lambda: browser.execute_script("var t=document.querySelector('div.vis-tooltip');"
-                                                        "return t && t.style.visibility !== 'hidden' ? t.textContent : null"),
+        tip = wait_until(lambda: browser.execute_script(
+                             "var t=document.querySelector('div.vis-tooltip');"
+                             "return t && t.style.visibility !== 'hidden' ? t.textContent : null"),
                          lambda text: text is not None)
         assert tip is not None and plain(p["title"]) in tip
         ActionChains(browser, duration=0).click().perform()
@@ -612,13 +621,14 @@ def test_browser_xss_corpus_executes_nothing(browser, tmp_path):
                                                       "https://doi.org/")) for h in hrefs)
     browser.find_element("id", "check-all").click()
     st = browser.execute_script("""return {xss: window.__xss, injected:
-        document.querySelectorAll('img, iframe, svg, style:not(head style), b, a:not(#d-links a), [onerror], [onload], [onmouseover], [onclick]').length,
+        document.querySelectorAll('img, iframe, svg, style:not(head style), b, a:not(#d-links a), '
+                                  + '[onerror], [onload], [onmouseover], [onclick]').length,
         title: document.title, h1: document.getElementById('map-title').textContent,
         links: Array.from(document.querySelectorAll('a')).map(a => a.href)}""")
     assert st["xss"] is None and st["injected"] == 0, st
     assert st["h1"] == plain(m["nodes"][0]["title"])
     try:
-        browser.switch_to.alert
+        _ = browser.switch_to.alert
         raise AssertionError("an alert is open")
     except NoAlertPresentException:
         pass
@@ -675,7 +685,7 @@ def test_browser_year_filter_hides_no_side_list_row_by_default(browser, tmp_path
     _open(browser, render_html(m, make_bibtex(m)), tmp_path)
     for tab, papers in (("prior", m["prior"]), ("derivative", m["derivative"])):
         browser.find_element("id", "tab-" + tab).click()
-        st = wait_until(lambda: _tab_state(browser), lambda st: st["rows"] == len(papers))
+        st = wait_until(lambda: _tab_state(browser), lambda st, papers=papers: st["rows"] == len(papers))
         label = [t for t in st["tabs"] if t.lower().startswith(tab)][0]
         assert label.endswith(f"({len(papers)})") and st["rows"] == len(papers), st
     # a bound the user moves does filter, and the tab count says how many rows show
@@ -738,3 +748,19 @@ def test_browser_download_is_named_after_the_map(browser, tmp_path):
 def test_page_carries_its_name_for_the_download():
     m = make_map(5)
     assert payload(render_html(m, {}, name="litmap-maldacena1997large"))["name"] == "litmap-maldacena1997large"
+
+
+@pytest.mark.browser
+def test_browser_a_new_papers_map_says_it_rests_on_thin_evidence(browser, on_sample):
+    import litmap
+
+    new = litmap.map("hep-th/0304271", source="sample", nodes=10)  # nobody in the sample cites it
+    _open(browser, new.to_html(), on_sample, name="new.html")
+    note = browser.find_element("id", "map-note")
+    assert note.is_displayed()
+    assert note.text == ("Thin evidence \u2014 no citing papers yet: ranked by its references and the papers "
+                         "that share them.")
+    assert not _errors(browser)
+    classic = litmap.map("hep-th/9711200", source="sample", nodes=10)
+    _open(browser, classic.to_html(), on_sample, name="classic.html")
+    assert not browser.find_element("id", "map-note").is_displayed()

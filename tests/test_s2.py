@@ -113,7 +113,7 @@ def test_429_with_retry_after_is_honoured(api):
     sleeps = Sleeps()
     client = client_for(api, sleep=sleeps)
     assert client.batch([SEED], "title")[0]["paperId"] == SEED
-    assert api.count == 3 and client.throttled == 2
+    assert [e["status"] for e in api.log] == [429, 429, 200]
     assert sum(1 for s in sleeps if 6.5 <= s <= 7.0) == 2
 
 
@@ -216,7 +216,7 @@ def test_pacer_keeps_under_the_server_rate_limit(api):
     client = s2.Client(base_url=api.url, rate=5)
     for _ in range(8):
         client.batch([SEED], "title")[0]
-    assert api.violations == [] and client.throttled == 0
+    assert api.violations == [] and [e["status"] for e in api.log] == [200] * 8
 
 
 def test_pacer_holds_everyone_after_a_429():
@@ -253,8 +253,10 @@ def test_title_match(api):
 
 
 def test_normalise_paper_fills_every_key():
-    paper = s2.normalise_paper({"paperId": "x" * 40, "title": "T", "externalIds": {"DOI": "10.1/x", "MAG": None, "CorpusId": 5},
-                                "tldr": {"model": "m", "text": "short"}, "authors": [{"authorId": None, "name": " A B "}, {"name": ""}],
+    paper = s2.normalise_paper({"paperId": "x" * 40, "title": "T",
+                                "externalIds": {"DOI": "10.1/x", "MAG": None, "CorpusId": 5},
+                                "tldr": {"model": "m", "text": "short"},
+                                "authors": [{"authorId": None, "name": " A B "}, {"name": ""}],
                                 "journal": {"name": "", "volume": None}, "year": "2020", "publicationTypes": None})
     assert paper["externalIds"] == {"CorpusId": "5", "DOI": "10.1/x"} and paper["corpusId"] == 5
     assert paper["tldr"] == "short" and paper["authors"] == [{"authorId": None, "name": "A B"}]
@@ -268,6 +270,14 @@ def test_empty_page_with_next_is_not_the_end(api):
     items, truncated = client_for(api).citations(SEED, "title", limit=2)
     assert [r["query"]["offset"] for r in api.log] == ["0", "2", "4"]  # went on past the empty page
     assert len(items) == 4 and not truncated
+
+
+def test_a_title_match_holding_no_paper_is_a_bad_response(api):
+    # the caller reads the match as a paper (raw.get("paperId")): anything else must not reach it
+    for data in (["not a paper"], {"paperId": "x"}):
+        api.inject("status", status=200, body={"data": data}, times=1, path="/search/match$")
+        with pytest.raises(s2.BadResponse, match="a title match that holds no paper"):
+            client_for(api).match_title("Anything at all", "title")
 
 
 # -- pacing shared by processes on one cache ----------------------------------------------------

@@ -70,11 +70,11 @@ def test_cocitation_share_beats_small_denominators():
     # (the citers cite nothing of the seed's neighbourhood: all weigh the same)
     K = sim.EVIDENCE_K
     assert r["B"]["similarity"] == pytest.approx(30 / 200, abs=1e-6)
-    assert r["B"]["score"] == pytest.approx(30 / 200 * (1 + math.log(61)) * 30 / (30 + K), abs=1e-5)
+    assert r["B"]["cocitation_score"] == pytest.approx(30 / 200 * (1 + math.log(61)) * 30 / (30 + K), abs=1e-5)
     # A: no co-citation; coupling share 1 shared reference / the seed's 1 reference, weighted
     # by W_COUPLING; A has no citers, so popularity 1 + ln 1 = 1; evidence 1 shared paper
     assert r["A"]["similarity"] == 0
-    assert r["A"]["score"] == pytest.approx(sim.W_COUPLING * 1 / (1 + K), abs=1e-6)
+    assert r["A"]["cocitation_score"] == pytest.approx(sim.W_COUPLING * 1 / (1 + K), abs=1e-6)
 
 
 def test_recent_citers_weigh_more_than_old_ones():
@@ -107,10 +107,10 @@ def test_popularity_breaks_equal_shares_and_uses_global_counts():
     assert r["P"]["score"] > r["Q"]["score"]
     assert r["P"]["similarity"] == r["Q"]["similarity"] == 0.5
     ev = 2 / (2 + sim.EVIDENCE_K)  # two shared citers
-    assert r["P"]["score"] == pytest.approx(0.5 * (1 + math.log(501)) * ev, abs=1e-5)
+    assert r["P"]["cocitation_score"] == pytest.approx(0.5 * (1 + math.log(501)) * ev, abs=1e-5)
     # a local degree above the global count is what is known: max(local, global)
     r1 = by_id(sim.rank(edges, ["S"], {"Q": (0, 0)}))
-    assert r1["Q"]["score"] == pytest.approx(0.5 * (1 + math.log(3)) * ev, abs=1e-5)
+    assert r1["Q"]["cocitation_score"] == pytest.approx(0.5 * (1 + math.log(3)) * ev, abs=1e-5)
     # T (3 of 4 citers, 3 citations) beats the classic K (1 of 4, 100,000 citations)
     assert r["T"]["score"] > r["K"]["score"]
 
@@ -154,6 +154,79 @@ def test_seed_with_no_citers_ranks_by_coupling():
     assert order.index("P") < order.index("Q")
     assert "R" not in order  # shares nothing with the seed
     assert all(x["score"] > 0 for x in ranked)
+
+
+def test_a_new_paper_is_ranked_by_its_neighbourhood_walk_exactly():
+    """No citers (a paper out last week): the score is the neighbourhood walk alone, relative to
+    the best candidate, and the seed's own references come first (one step), then what they
+    cite and what cites them (two steps), each shrunk by the length of the list it came from."""
+    edges = refs("S", ["r1", "r2"]) + refs("r1", ["K"]) + refs("r2", ["K", "z"]) + refs("X", ["r1", "r2"])
+    counts = {"r1": (5, 1), "r2": (0, 2), "K": (9, 0), "X": (0, 2), "z": (0, 0)}
+    r = by_id(sim.rank(edges, ["S"], counts))
+    R = {"r1": 2, "r2": 3, "K": 1, "X": 3, "z": 1}   # max(local out-degree, referenceCount) + 1
+    C = {"r1": 6, "r2": 3, "K": 10, "X": 1, "z": 2}  # max(local in-degree, citationCount) + 1
+    g, d, a = sim.WALK_DEGREE, sim.WALK_POPULARITY, sim.WALK_DIRECT
+
+    def walk(p, one_step, cited_by, citing):
+        raw = a * one_step + sum(1 / R[q] ** g for q in cited_by) + sum(1 / C[q] ** g for q in citing)
+        return raw / 2 * (1 + math.log(C[p])) ** d   # two neighbours
+
+    want = {"r1": walk("r1", 1, [], []), "r2": walk("r2", 1, [], []),
+            "K": walk("K", 0, ["r1", "r2"], []), "z": walk("z", 0, ["r2"], []),
+            "X": walk("X", 0, [], ["r1", "r2"])}
+    for p, w in want.items():
+        assert r[p]["neighbourhood"] == pytest.approx(w, abs=1e-6)
+        assert r[p]["score"] == pytest.approx(w / max(want.values()), abs=1e-6)  # trust = 0
+    order = sorted(want, key=lambda p: (-r[p]["score"], p))
+    assert order[:2] == ["r1", "r2"] and order.index("K") < order.index("z")
+    assert r["K"]["evidence"] == 0  # found only by the walk: its references' reference
+
+
+def test_the_cocitation_weight_grows_with_the_seeds_citers():
+    """trust = n / (n + CITER_K) for n citers: a classic keeps the co-citation ranking, a paper
+    with one citer leans on its neighbourhood. The blend is exact."""
+    for n in (1, 3, 40):
+        cit = [f"c{i:02d}" for i in range(n)]
+        edges = refs("S", ["r1", "r2"]) + citers("S", cit) + [(c, "B") for c in cit[: max(1, n // 2)]]
+        edges += refs("r1", ["K"]) + refs("r2", ["K"])
+        r = by_id(sim.rank(edges, ["S"], {}))
+        trust = n / (n + sim.CITER_K)
+        best_c = max(x["cocitation_score"] for x in r.values())
+        best_w = max(x["neighbourhood"] for x in r.values())
+        for x in r.values():
+            assert x["score"] == pytest.approx(trust * x["cocitation_score"] / best_c
+                                               + (1 - trust) * x["neighbourhood"] / best_w, abs=1e-6)
+    # with 40 citers the co-cited B is first; with 1 the seed's references and K lead
+    many = [x["id"] for x in sim.rank(refs("S", ["r1", "r2"]) + citers("S", [f"c{i}" for i in range(40)])
+                                      + citers("B", [f"c{i}" for i in range(30)])
+                                      + refs("r1", ["K"]) + refs("r2", ["K"]), ["S"], {})]
+    assert many[0] == "B"
+    few = [x["id"] for x in sim.rank(refs("S", ["r1", "r2"]) + citers("S", ["c0"]) + citers("B", ["c0"])
+                                     + refs("r1", ["K"]) + refs("r2", ["K"]), ["S"], {})]
+    assert few.index("B") > few.index("K")
+
+
+def test_a_library_paper_citing_several_seeds_is_their_neighbour_that_many_times():
+    edges = refs("S1", ["r"]) + refs("S2", ["r"]) + refs("S3", ["q"])
+    edges += refs("N", ["S1", "S2", "S3"]) + refs("M", ["S1"])
+    r = by_id(sim.rank(edges, ["S1", "S2", "S3"], {}))
+    assert r["N"]["neighbourhood"] == pytest.approx(3 * r["M"]["neighbourhood"], abs=1e-5)
+
+
+@pytest.mark.parametrize("seeds, citers_, note", [
+    (["S"], {"S": 0}, "no citing papers yet: ranked by its references and the papers that share them"),
+    (["S"], {}, "no citing papers yet: ranked by its references and the papers that share them"),
+    (["S"], {"S": 1}, "only 1 citing paper yet: ranked mostly by its references and the papers that share them"),
+    (["S"], {"S": 2}, "only 2 citing papers yet: ranked mostly by its references and the papers that share them"),
+    (["S"], {"S": 3}, None),
+    (["S", "T"], {}, "no citing papers yet for any seed: ranked by their references and the papers that share them"),
+    (["S", "T", "U"], {"S": 50, "T": 1, "U": 9},
+     "1 of the 3 seeds have fewer than 3 citing papers: for those, the map leans on their references "
+     "and the papers that share them"),
+    (["S", "T"], {"S": 50, "T": 3}, None),
+])
+def test_the_map_says_when_it_rests_on_thin_evidence(seeds, citers_, note):
+    assert sim.evidence_note(seeds, citers_) == note
 
 
 def test_planted_topics_fill_the_top_40_with_the_seeds_topic():
@@ -223,7 +296,7 @@ def test_exclude_and_seed_without_edges():
     one = sim.rank(edges, ["S"], {})
     two = sim.rank(edges, ["S", "lonely"], {})
     assert [x["id"] for x in one] == [x["id"] for x in two]
-    assert two[0]["score"] == pytest.approx(one[0]["score"] / 2, abs=1e-6)
+    assert two[0]["cocitation_score"] == pytest.approx(one[0]["cocitation_score"] / 2, abs=1e-6)
 
 
 def test_select_is_top_n_with_id_tiebreak():

@@ -13,7 +13,8 @@ from tests.fakeapi import SMALL
 
 
 def paper(pid, **kw):
-    return {"paperId": pid, "corpusId": kw.pop("corpusId", None), "title": kw.pop("title", pid), "citationCount": kw.pop("cc", None),
+    return {"paperId": pid, "corpusId": kw.pop("corpusId", None), "title": kw.pop("title", pid),
+            "citationCount": kw.pop("cc", None),
             "referenceCount": kw.pop("rc", None), **kw}
 
 
@@ -51,7 +52,8 @@ def test_stub_never_overwrites_full_record(tmp_path):
 
 def test_lists_and_edges(tmp_path):
     with Store.open(tmp_path) as db:
-        db.put_answer([], [("s", "references", [("s", "r1", True, '["background"]'), ("s", "r2", None, None)], "complete", 3),
+        db.put_answer([], [("s", "references", [("s", "r1", True, '["background"]'), ("s", "r2", None, None)],
+                            "complete", 3),
                            ("s", "citations", [("c1", "s", False, None)], "truncated", 1)])
         assert db.list_status(["s", "x"], "references") == {"s": "complete"}
         assert db.list_status(["s"], "citations") == {"s": "truncated"}
@@ -85,7 +87,8 @@ def test_failed_transaction_leaves_nothing(tmp_path):
 def _writer(path, n, start):
     with Store(path) as db:
         for i in range(start, start + n):
-            db.put_answer([], [(f"p{i}", "references", [(f"p{i}", f"q{j}", None, None) for j in range(20)], "complete", 20)])
+            edges = [(f"p{i}", f"q{j}", None, None) for j in range(20)]
+            db.put_answer([], [(f"p{i}", "references", edges, "complete", 20)])
             db.put_papers([paper(f"p{i}", cc=i)], full=True)
 
 

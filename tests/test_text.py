@@ -188,7 +188,8 @@ def test_garbage_markup_is_shown_as_typed_not_read():
 HOSTILE_TITLES = [
     r"\input{/etc/passwd}", r"\include{x} and \section{S} and \footnote{f}", r"\item \cite{k} \ref{r} \url{http://x}",
     r"\href{http://x}{y} \hspace{1cm} \vspace{2cm} \maketitle \includegraphics{z}",
-    r"$\input{/etc/passwd}$ and $\include{x}\section{y}$", r"$\def\x{y}\x$ \def\y{z} \csname relax\endcsname \write18{ls}",
+    r"$\input{/etc/passwd}$ and $\include{x}\section{y}$",
+    r"$\def\x{y}\x$ \def\y{z} \csname relax\endcsname \write18{ls}",
     r"$a # b % c & d$", r"\newcommand{\foo}{bar}\foo $\boldsymbol{x}\mathfrak{g}\mathbb{R}$",
     r"\end{document} \begin{itemize}", r"\catcode`\{=12 \makeatletter\@gobble", r"\LaTeX\ and \TeX{} \ldots $\ldots$",
     # what the field really writes must still render as meant
@@ -231,7 +232,8 @@ def test_a_hostile_export_compiles_to_a_pdf(tmp_path, toolchain):
               for i, t in enumerate(HOSTILE_TITLES)]
     (tmp_path / "refs.bib").write_text("\n".join(export.bibtex_entries(papers).values()), encoding="utf-8")
     if toolchain == "bibtex":
-        tex = r"\documentclass{article}\begin{document}\nocite{*}\bibliographystyle{plain}\bibliography{refs}\end{document}"
+        tex = (r"\documentclass{article}\begin{document}\nocite{*}\bibliographystyle{plain}\bibliography{refs}"
+               r"\end{document}")
     else:
         tex = (r"\documentclass{article}\usepackage[backend=biber]{biblatex}\addbibresource{refs.bib}"
                r"\begin{document}\nocite{*}\printbibliography\end{document}")

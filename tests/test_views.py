@@ -172,7 +172,8 @@ def test_browser_cluster_shown_in_details_and_list(browser, cpage):
     node = next(n for n in data["nodes"] if n["cluster"] is not None)
     label = next(c for c in data["clusters"] if c["id"] == node["cluster"])["label"]
     browser.execute_script("window.litmap.select(arguments[0])", node["id"])
-    assert browser.find_element("id", "d-cluster").text == f"Cluster: {label} ({sum(n['cluster'] == node['cluster'] for n in data['nodes'])} papers)"
+    members = sum(n["cluster"] == node["cluster"] for n in data["nodes"])
+    assert browser.find_element("id", "d-cluster").text == f"Cluster: {label} ({members} papers)"
     tags = browser.execute_script("return Array.from(document.querySelectorAll('#list li')).map(li => "
                                   "(li.querySelector('.cluster-tag') || {}).textContent || null)")
     assert tags[:3] == [next((c["label"] for c in data["clusters"] if c["id"] == n["cluster"]), None)
@@ -203,7 +204,8 @@ def test_browser_timeline_toggle_moves_every_node_and_back(browser, cpage):
     assert inside                                      # fitted to the new layout
     browser.find_element("id", "btn-view-map").click()
     assert near(positions(), ("x", "y"))
-    assert browser.execute_script("return window.litmap.network.body.edges['e0'].options.color.color") == data["edges"][0][4]
+    colour = browser.execute_script("return window.litmap.network.body.edges['e0'].options.color.color")
+    assert colour == data["edges"][0][4]
     assert _errors(browser) == []
 
 

@@ -664,6 +664,10 @@
     $('new-filter').hidden = false;
   }
   $('map-sub').textContent = sub.join(' \u00b7 ');
+  if (DATA.evidenceNote) {  // a seed with few citers: say what the map was built from
+    $('map-note').textContent = 'Thin evidence \u2014 ' + DATA.evidenceNote + '.';
+    $('map-note').hidden = false;
+  }
   var L = DATA.legend;
   $('legend-min').textContent = L.min == null ? '' : String(L.min);
   $('legend-max').textContent = L.max == null ? '' : String(L.max);
