@@ -184,6 +184,21 @@ def _column(con, expr: str, table: str, n: int, path: Path, unknown: bool = True
     out.close()
 
 
+def _title_table(con, n: int, dest: Path, row_type) -> None:
+    """papers.title_hash.npy (the titles' hashes, sorted) and papers.title_rows.npy (the row of
+    each): a title seed found by one binary search (CsrStore.match_title)."""
+    con.execute("CREATE TABLE wt AS SELECT th, row FROM w WHERE th IS NOT NULL ORDER BY th, row")
+    total = int(con.execute("SELECT count(*) FROM wt").fetchone()[0])
+    hashes = _Npy(dest / "papers.title_hash.npy", np.int64, total)
+    rows = _Npy(dest / "papers.title_rows.npy", row_type, total)
+    for c in _chunks(con, "SELECT th, row FROM wt", total):
+        hashes.write(c["th"])
+        rows.write(c["row"])
+    hashes.close()
+    rows.close()
+    con.execute("DROP TABLE wt")
+
+
 # -- the whole -----------------------------------------------------------------------------------
 
 
@@ -204,12 +219,12 @@ def assemble(con, duckdb, root: Path, citations: list[Path], bases: list[tuple[s
                 f"JOIN base b ON b.folder = '{folder}' AND b.task = r.seq >> 32")
 
     con.execute("CREATE TABLE paper AS " + slots("papers", {"paper_id": "VARCHAR", "cc": "BIGINT", "rc": "BIGINT",
-                                                           "year": "BIGINT"}))
+                                                           "year": "BIGINT", "th": "BIGINT"}))
     n_valid = con.execute("SELECT count(*) FROM paper").fetchone()[0]
     # the first row of a repeated corpusid
     con.execute("""CREATE TABLE p AS SELECT corpusid, r.* FROM (
                        SELECT corpusid, arg_min({'seq': seq, 'paper_id': paper_id, 'cc': cc, 'rc': rc, 'year': year,
-                                                 'slot': slot}, seq) AS r FROM paper GROUP BY corpusid)""")
+                                                 'th': th, 'slot': slot}, seq) AS r FROM paper GROUP BY corpusid)""")
     con.execute("DROP TABLE paper")
     n_unique = con.execute("SELECT count(*) FROM p").fetchone()[0]
     if not n_unique:
@@ -225,7 +240,7 @@ def assemble(con, duckdb, root: Path, citations: list[Path], bases: list[tuple[s
                     "GROUP BY corpusid")
     con.execute("""CREATE TABLE w AS
         SELECT row_number() OVER (ORDER BY p.corpusid) - 1 AS row, p.corpusid, p.paper_id, p.cc, p.rc, p.year,
-               p.slot, ab.slot AS ab, tl.slot AS tl
+               p.th, p.slot, ab.slot AS ab, tl.slot AS tl
         FROM p JOIN (SELECT min(corpusid) AS corpusid FROM p GROUP BY paper_id) c ON c.corpusid = p.corpusid
         LEFT JOIN ab ON ab.corpusid = p.corpusid LEFT JOIN tl ON tl.corpusid = p.corpusid
         ORDER BY p.corpusid""")
@@ -283,6 +298,7 @@ def assemble(con, duckdb, root: Path, citations: list[Path], bases: list[tuple[s
     _column(con, "pos", "wp", n, dest / "papers.pid_pos.npy", unknown=False, unsigned=True)
     con.execute("DROP TABLE ws")
     con.execute("DROP TABLE wp")
+    _title_table(con, n, dest, row_type)
 
     clock.lap("paper arrays: DuckDB sorts; arrays written")
     alias = tsv("papers", "aliases", {"seq": "BIGINT", "corpusid": "BIGINT", "alias": "VARCHAR"})

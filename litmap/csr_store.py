@@ -14,6 +14,7 @@ lazily: opening the store reads meta.json only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -43,6 +44,23 @@ def bucket_bits(n: int) -> int:
 def bucket_of(keys: bytes, bits: int) -> np.ndarray:
     """The bucket of each 20-byte key: its first `bits` bits."""
     return np.frombuffer(keys, dtype=">u4")[::5].astype(np.int64) >> (32 - bits)
+
+
+def title_key(title: object) -> str | None:
+    """A title as a title seed matches it: case and spacing aside (as the SQLite store's
+    match_title compares them); None for no title."""
+    key = " ".join(title.split()).casefold() if isinstance(title, str) else ""
+    return key or None
+
+
+def title_hash(title: object) -> int | None:
+    """The 64-bit hash (signed, as DuckDB's BIGINT and numpy's int64 hold it) of a title's key:
+    papers.title_hash is sorted by it."""
+    key = title_key(title)
+    if key is None:
+        return None
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 # -- the store ----------------------------------------------------------------------------------
@@ -212,6 +230,30 @@ class CsrStore:
                 self._aliases = KeyTable(self.path, "aliases")
             row = self._aliases.get(alias)
         return None if row is None else self.hex_ids(np.array([row]))[0]
+
+    def match_title(self, title: str) -> str | None:
+        """The paper whose title is `title` (case and spacing aside), the most cited if several
+        (the least paperId among equals): a title seed against a dataset. One binary search in
+        papers.title_hash (the titles' 64-bit hashes, sorted; 12 bytes a paper with its rows),
+        then the candidates' records, most cited first, until one's title is the same (a hash
+        shared by two titles is never taken for a match)."""
+        h = title_hash(title)
+        hashes = self.a("papers.title_hash")
+        if h is None or not len(hashes):
+            return None
+        key = np.array(h, dtype=hashes.dtype)
+        lo, hi = int(np.searchsorted(hashes, key)), int(np.searchsorted(hashes, key, side="right"))
+        rows = np.asarray(self.a("papers.title_rows")[lo:hi], dtype=np.int64)
+        if not len(rows):
+            return None
+        ids = self.hex_ids(rows)
+        cites = [c or 0 for c in self._column("citation_count", rows)]
+        want = title_key(title)
+        for _, pid in sorted(zip((-c for c in cites), ids)):
+            paper = self.get_papers([pid]).get(pid)
+            if paper and title_key(paper.get("title")) == want:
+                return pid
+        return None
 
     def list_status(self, ids, kind: str) -> dict[str, str]:
         return dict.fromkeys(self.rows(ids)[0], "complete")

@@ -6,6 +6,8 @@ The index is a directory of numpy arrays and compressed blocks:
     papers.pid_sorted.npy          the 40-hex paperIds as 20 bytes, sorted; papers.pid_rows.npy the
                                    row of each; papers.pid_pos.npy the position of each row's
     papers.citation_count|reference_count|year.npy   (the dtype's minimum: unknown)
+    papers.title_hash.npy          64-bit hashes of the titles (case and spacing aside), sorted;
+                                   papers.title_rows.npy the row of each (a title seed's lookup)
     papers.record|abstract|tldr.npy                  slots in the block stores (abstract, tldr:
                                                      the dtype's maximum: none)
     references.offsets.npy, references.rows.npy      CSR by citing row: cited rows, ascending
@@ -64,7 +66,7 @@ from .bulk import (
     normalise_record,
     row_batches,
 )
-from .csr_store import CsrStore
+from .csr_store import CsrStore, title_hash
 from .errors import DatasetError
 from .ids import alias_key
 from .settings import Settings
@@ -120,8 +122,10 @@ def _parse(task: _Task) -> dict:
                 if task.folder == "papers":
                     slot = blocks.add(json.dumps(row, ensure_ascii=False).encode("utf-8"))
                     cid = row["corpusId"]
+                    th = title_hash(row.get("title"))
                     lines.append(f"{base + i}\t{cid}\t{row['paperId']}\t{_number(row['citationCount'])}\t"
-                                 f"{_number(row['referenceCount'])}\t{_number(row['year'])}\t{slot}\n")
+                                 f"{_number(row['referenceCount'])}\t{_number(row['year'])}\t"
+                                 f"{'' if th is None else th}\t{slot}\n")
                     more += [f"{base + i}\t{cid}\t{_json_text(alias_key(ALIAS_PREFIXES[k].lower(), v))}\n"
                              for k, v in row["externalIds"].items() if k in ALIAS_PREFIXES]
                 elif row[1] is not None:  # a blank abstract or tldr is not a row

@@ -574,6 +574,90 @@ def test_csr_paperid_lookup_by_bucket_is_a_binary_search(sample_index_of):
         st.close()
 
 
+def _titled(root: Path) -> Path:
+    """Papers whose titles repeat, case and spacing aside: 2 and 4 cited 5 times, 3 cited 9."""
+    _jsonl(root / "papers" / "papers-0.jsonl", [
+        _s2_paper(1, "A Unique Title"), _s2_paper(2, "Black  holes and\tstrings", citationcount=5),
+        _s2_paper(3, "black holes AND strings", citationcount=9), _s2_paper(4, " Black holes and strings ",
+                                                                            citationcount=5),
+        _s2_paper(5, "Black holes and strings, again", citationcount=99), _s2_paper(6, "Ǆemal ΣΊΣΥΦΟΣ"),
+        _s2_paper(7, None), _s2_paper(8, "   "),
+    ])
+    _jsonl(root / "citations" / "citations-0.jsonl", [_cite(2, 1)])
+    return root
+
+
+def _match_title_store(root: Path, cache: Path):
+    st = dataset_store(root, cache, engine_name="csr")
+    assert hasattr(st, "match_title")
+    return st
+
+
+def test_csr_match_title_finds_the_most_cited_paper_of_a_title(tmp_path):
+    # A title seed against a CSR index: the paper whose title is the same, case and spacing
+    # aside; the most cited if several, the least paperId among equally cited.
+    st = _match_title_store(_titled(tmp_path / "ds"), tmp_path / "cache")
+    try:
+        pid = {c: st.resolve(f"CORPUSID:{c}") for c in range(1, 9)}
+        assert st.match_title("A Unique Title") == pid[1]
+        assert st.match_title("  a   UNIQUE title\n") == pid[1]
+        assert st.match_title("Black holes and strings") == pid[3]  # 9 citations beat 5
+        assert st.match_title("ǆemal σίσυφος") == pid[6]  # casefold, not ASCII lower
+        assert st.match_title("A Unique") is None and st.match_title("Unknown") is None
+        assert st.match_title("") is None and st.match_title("   ") is None
+        # the index holds the titles' hashes and rows only: 12 bytes a titled paper
+        assert len(st.a("papers.title_hash")) == len(st.a("papers.title_rows")) == 6
+        assert st.a("papers.title_hash").nbytes + st.a("papers.title_rows").nbytes == 6 * 12
+    finally:
+        st.close()
+    # equally cited: the least paperId, whichever was read first
+    _jsonl(tmp_path / "ds" / "papers" / "papers-0.jsonl", [
+        _s2_paper(2, "Black holes and strings", citationcount=5), _s2_paper(4, "black holes and strings",
+                                                                            citationcount=5)])
+    st = _match_title_store(tmp_path / "ds", tmp_path / "cache")
+    try:
+        assert st.match_title("BLACK HOLES AND STRINGS") == min(st.resolve("CORPUSID:2"), st.resolve("CORPUSID:4"))
+    finally:
+        st.close()
+
+
+def test_csr_match_title_never_takes_a_shared_hash_for_a_match(tmp_path, monkeypatch):
+    # Every title hashed alike (a collision for all): the answer is still the paper whose title
+    # is the same, found by reading the candidates' records, most cited first.
+    from litmap import csr_store
+
+    monkeypatch.setattr(dataset_csr, "title_hash", lambda title: 7 if csr_store.title_key(title) else None)
+    monkeypatch.setattr(csr_store, "title_hash", lambda title: 7 if csr_store.title_key(title) else None)
+    st = _match_title_store(_titled(tmp_path / "ds"), tmp_path / "cache")
+    try:
+        assert st.match_title("a unique title") == st.resolve("CORPUSID:1")  # paper 5 (99 cites) read first
+        assert st.match_title("black holes and strings") == st.resolve("CORPUSID:3")
+        assert st.match_title("no such title") is None
+    finally:
+        st.close()
+
+
+def test_csr_match_title_agrees_with_a_scan_of_the_sample(sample_index_of, sample_papers):
+    # On the bundled sample, for titles shared by several papers and for others: the same paper
+    # as a scan of every record would pick (most cited, then least paperId).
+    st = dataset_store("sample", sample_index_of("csr"), engine_name="csr")
+    try:
+        papers = st.get_papers(st.hex_ids(np.arange(st.paper_count())))
+        by_title: dict[str, list] = {}
+        for pid, p in papers.items():
+            key = " ".join((p["title"] or "").split()).casefold()
+            if key:
+                by_title.setdefault(key, []).append((-(p["citationCount"] or 0), pid))
+        shared = [t for t, found in by_title.items() if len(found) > 1]
+        rng = np.random.default_rng(2)
+        titles = [*shared[:50], *(list(by_title)[int(i)] for i in rng.integers(0, len(by_title), 300))]
+        assert shared and len(st.a("papers.title_hash")) == sum(map(len, by_title.values()))
+        for title in titles:
+            assert st.match_title(title.upper()) == min(by_title[title])[1], title
+    finally:
+        st.close()
+
+
 def test_normalise_record():
     assert normalise_record({"title": "no id"}) is None
     assert normalise_record({"corpusid": "12x"}) is None
