@@ -83,20 +83,30 @@ def _efficiency(row: dict) -> float | None:
     return row["build_cpu_s"] / (2 * row["build_s"]) if row.get("build_s") else None
 
 
-def amdahl(phases: dict[str, dict[str, float]], cores: int = 8, measured_on: int = 2) -> float:
-    """Wall time on `cores` cores per second of CPU, from a build's phases measured on
-    `measured_on` cores. Each phase's parallel share f of its CPU work follows from its wall w
-    and CPU c there (w = c(1 - f) + c f / measured_on); on `cores` cores it would take
-    c(1 - f) + c f / cores. A phase slowed by other users' load looks less parallel than it is,
-    so this errs long."""
+def serial_share(ph: dict[str, float], measured_on: int = 2) -> float:
+    """The share of a phase's CPU that runs on one core. From the CPU split by where it ran
+    (litmap/dataset_csr.py's _Clock: main thread, DuckDB's other threads, worker processes),
+    which no other user's load changes: the main thread's CPU beyond what each of DuckDB's
+    other threads did is serial (Python, or DuckDB's single-threaded steps); the rest is spread
+    over every thread or worker. Without the split (older results): from the phase's CPU / wall
+    on `measured_on` cores (w = c(1 - f) + c f / measured_on), which the load makes err long."""
+    c = ph["cpu"]
+    if c <= 0:
+        return 0.0
+    if "main_thread" in ph:
+        others = max(0.0, c - ph["workers"] - ph["main_thread"])
+        serial = max(0.0, ph["main_thread"] - others / max(1, ph.get("threads", measured_on) - 1))
+        return min(1.0, serial / c)
+    return 1 - min(1.0, max(0.0, (1 - ph["wall"] / c) * measured_on / (measured_on - 1)))
+
+
+def amdahl(phases: dict[str, dict[str, float]], cores: int = 8) -> float:
+    """Wall time on `cores` cores per second of CPU, from a build's phases (serial_share)."""
     cpu = sum(ph["cpu"] for ph in phases.values())
     wall = 0.0
     for ph in phases.values():
-        c, w = ph["cpu"], ph["wall"]
-        if c <= 0:
-            continue
-        f = min(1.0, max(0.0, (1 - w / c) * measured_on / (measured_on - 1)))
-        wall += c * (1 - f) + c * f / cores
+        s = serial_share(ph)
+        wall += ph["cpu"] * (s + (1 - s) / cores)
     return wall / cpu if cpu else 1.0
 
 
@@ -112,6 +122,23 @@ def _load(r: dict, *keys: str) -> str:
     return f"load {min(loads)}–{max(loads)}" if loads else "load not recorded"
 
 
+def _verdict(f: dict | None, goal: float, conv: float = 1.0) -> str:
+    """Met or missed by the central extrapolation, and by the range."""
+    if not f:
+        return "not extrapolated"
+    mid, lo, hi = (f[k] * conv for k in ("at_full", "low", "high"))
+    if hi <= goal:
+        return "**met** (the whole range)"
+    if mid <= goal:
+        return f"**met** by the central value; the range's top ({_fmt(hi)}) misses"
+    if lo <= goal:
+        return f"**missed** by the central value; the range's bottom ({_fmt(lo)}) meets"
+    return "**missed** (the whole range)"
+
+
+TITLE_BYTES = 12  # CsrStore.match_title's table: a 64-bit hash and a 32-bit row a titled paper
+
+
 def summary(results: list[dict]) -> list[str]:
     csr = _rows(results, "csr")
     if not csr:
@@ -120,53 +147,64 @@ def summary(results: list[dict]) -> list[str]:
     fits = {e: _fits(_rows(results, e)) for e in ENGINE_NAMES if _rows(results, e)}
     others = [e for e in fits if e != "csr"]
     r8 = amdahl(big["build_phases"]) if big.get("build_phases") else None
-    cpu_fit = fits["csr"].get("build_cpu_s")
+    cf = fits["csr"]
     peak = max(big.get("build_tree_peak_mb", 0), big["build_peak_mb"]) / 1024
-    head = (f"| measure | goal | CSR measured at {big['edges'] / 1e6:,.0f} M edges, {big['papers'] / 1e6:,.0f} M papers "
-            "| CSR at full scale (extrapolated) | " + " | ".join(f"{ENGINE_NAMES[e]} at full scale" for e in others) + " |")
     lines = ["## Summary: the full release (2.5·10^9 edges, 2.2·10^8 papers)", "",
-             ("Measured on this machine (2 cores, shared; the load average during each measurement in brackets); "
-             "extrapolated by the fits of the engine sections below: the central value, then the range of the three "
-             "fits (see `fit()`). SQLite and DuckDB/Parquet: measured up to 3·10^7 edges."), "",
-             head, "|---|---|---|---|" + "---|" * len(others)]
+             ("*Measured*: on this machine (2 cores, shared; the load average during each measurement in "
+              "brackets), the CSR engine at every size up to the one in the third column. *Extrapolated*: every "
+              "figure at full scale, by the fits of the engine sections below: the central value, then the range "
+              "of the three fits (see `fit()`). SQLite and DuckDB/Parquet: measured up to 3·10^7 edges."), "",
+             (f"| measure | goal | CSR measured at {big['edges'] / 1e6:,.0f} M edges, {big['papers'] / 1e6:,.0f} M "
+              "papers | CSR at full scale (extrapolated) | CSR vs the goal | "
+              + " | ".join(f"{ENGINE_NAMES[e]} at full scale" for e in others) + " |"),
+             "|---|---|---|---|---|" + "---|" * len(others)]
 
     def full(e: str, key: str, conv: float, unit: str) -> str:
         return _cell(fits[e].get(key), conv, unit)
 
-    lines.append(f"| index on disk | ≤ 150 GB | {big['index_bytes'] / 1e9:.2f} GB ({big['index_bytes'] / big['edges']:.0f} "
-                 f"bytes an edge) | {full('csr', 'index_bytes', 1e-9, 'GB')} | "
-                 + " | ".join(full(e, "index_bytes", 1e-9, "GB") for e in others) + " |")
-    lines.append(f"| build, CPU time | | {big['build_cpu_s']:,.0f} s | {full('csr', 'build_cpu_s', 1 / 3600, 'h')} | "
-                 + " | ".join(full(e, "build_cpu_s", 1 / 3600, "h") for e in others) + " |")
-    if cpu_fit and r8:
-        w8 = f"{_fmt(cpu_fit['at_full'] / 3600 * r8)} h ({_fmt(cpu_fit['low'] / 3600 * r8)}–{_fmt(cpu_fit['high'] / 3600 * r8)})"
-    else:
-        w8 = "n/a"
-    lines.append(f"| build, wall | ≤ 6 h on 8 cores | {big['build_s']:,.0f} s on 2 cores ({_load(big, 'build_load')}): "
-                 f"parallel efficiency {_efficiency(big):.2f}; by phase, {r8 or 0:.2f} s of wall per CPU second on 8 cores "
-                 f"| {w8} on 8 cores (CPU time x {r8 or 0:.2f}, see \"The CSR build\") | "
-                 + " | ".join("one writer: ≈ its CPU time" if e == "sqlite" else "Python parse serial: ≈ its CPU time"
-                              for e in others) + " |")
-    lines.append(f"| peak RSS of the build | ≤ 16 GB | {peak:.1f} GB (all its processes) | bounded by settings, not size: "
-                 "≈ LITMAP_DUCKDB_MEMORY + 0.5 GB + 0.25 GB a worker (see \"The CSR build's memory\") | "
-                 + " | ".join(f"{_rows(results, e)[-1]['build_peak_mb'] / 1024:.1f} GB at 3·10^7" for e in others) + " |")
+    def row(*cells: str) -> None:
+        lines.append("| " + " | ".join(cells) + " |")
+
+    idx = cf.get("index_bytes")
+    title_gb = TITLE_BYTES * FULL_PAPERS / 1e9
+    disk = {k: idx[k] + title_gb * 1e9 for k in ("at_full", "low", "high")} if idx else None
+    row("index on disk", "≤ 150 GB",
+        f"{big['index_bytes'] / 1e9:.2f} GB ({big['index_bytes'] / big['edges']:.0f} bytes an edge)",
+        f"{_cell(disk, 1e-9, 'GB')}, with the title table ({title_gb:.1f} GB, {TITLE_BYTES} bytes a paper)",
+        _verdict(disk, 150, 1e-9), *(full(e, "index_bytes", 1e-9, "GB") for e in others))
+    cpu = cf.get("build_cpu_s")
+    row("build, CPU time", "", f"{big['build_cpu_s']:,.0f} s", _cell(cpu, 1 / 3600, "h"), "",
+        *(full(e, "build_cpu_s", 1 / 3600, "h") for e in others))
+    w8 = {k: cpu[k] * r8 for k in ("at_full", "low", "high")} if cpu and r8 else None
+    row("build, wall", "≤ 6 h on 8 cores",
+        f"{big['build_s']:,.0f} s on 2 cores ({_load(big, 'build_load')}): parallel efficiency "
+        f"{_efficiency(big):.2f}; by phase, {r8 or 0:.2f} s of wall per CPU second on 8 cores",
+        f"{_cell(w8, 1 / 3600, 'h')} on 8 cores (CPU time x {r8 or 0:.2f}, see \"The CSR build\")",
+        _verdict(w8, 6, 1 / 3600),
+        *("one writer: ≈ its CPU time" if e == "sqlite" else "Python parse serial: ≈ its CPU time" for e in others))
+    row("peak RSS of the build", "≤ 16 GB", f"{peak:.1f} GB (all its processes)",
+        "bounded by settings, not size: ≈ LITMAP_DUCKDB_MEMORY (4 GB) + 0.5 GB + 0.25 GB a worker: 6.5 GB "
+        "with 8 workers (see \"The CSR build's memory\")", "**met**: DuckDB spills to disk beyond its limit",
+        *(f"{_rows(results, e)[-1]['build_peak_mb'] / 1024:.1f} GB at 3·10^7" for e in others))
     if big.get("build_disk_peak_bytes"):
         ratio = big["build_disk_peak_bytes"] / big["index_bytes"]
-        idx = fits["csr"].get("index_bytes")
-        lines.append(f"| disk during the build (index, scratch, DuckDB spill) | | {big['build_disk_peak_bytes'] / 1e9:.1f} GB "
-                     f"({ratio:.1f}x the index) | {_fmt(idx['at_full'] * ratio / 1e9) if idx else 'n/a'} GB (the same ratio) | "
-                     + " | ".join("not measured" for _ in others) + " |")
-    for key, label, goal, loads in (("median_warm_s", "map, median seed, warm", "≤ 1 s", "median_load"),
-                                     ("hub_warm_s", "map, hub seed, warm", "≤ 2 s", "hub_load")):
-        cpu = big.get(key.replace("_s", "_cpu_s"))
-        lines.append(f"| {label} | {goal} | {big[key]:.2f} s (CPU {cpu:.2f} s; {_load(big, loads)}) | "
-                     f"{full('csr', key, 1, 's')} | " + " | ".join(full(e, key, 1, "s") for e in others) + " |")
+        row("disk during the build (index, scratch, DuckDB spill)", "",
+            f"{big['build_disk_peak_bytes'] / 1e9:.1f} GB ({ratio:.1f}x the index)",
+            f"{_fmt(idx['at_full'] * ratio / 1e9) if idx else 'n/a'} GB (the same ratio)",
+            "scratch for the build, on top of the index", *("not measured" for _ in others))
+    for key, label, goal, limit, loads in (("median_warm_s", "map, median seed, warm", "≤ 1 s", 1.0, "median_load"),
+                                           ("hub_warm_s", "map, hub seed, warm", "≤ 2 s", 2.0, "hub_load")):
+        c = big.get(key.replace("_s", "_cpu_s"))
+        row(label, goal, f"{big[key]:.2f} s (CPU {c:.2f} s; {_load(big, loads)})", full("csr", key, 1, "s"),
+            _verdict(cf.get(key), limit), *(full(e, key, 1, "s") for e in others))
     mh = [r for r in results if r.get("megahub") and r["engine"] == "csr" and not r.get("variant")]
     if mh:
         r = mh[-1]
-        lines.append(f"| map, a 30,000-citer hub, warm | ≤ 2 s | {r['megahub_warm_s']:.2f} s at {r['edges'] / 1e6:,.0f} M edges "
-                     f"(CPU {r.get('megahub_warm_cpu_s', 0):.2f} s; {_load(r, 'megahub_load')}) | bounded by --max-papers "
-                     "(see \"A hub map\") | " + " | ".join("" for _ in others) + " |")
+        row("map, a 30,000-citer hub, warm", "≤ 2 s",
+            f"{r['megahub_warm_s']:.2f} s at {r['edges'] / 1e6:,.0f} M edges (CPU {r.get('megahub_warm_cpu_s', 0):.2f} "
+            f"s; {_load(r, 'megahub_load')})", "bounded by --max-papers (see \"A hub map\")",
+            "**met** where measured" if r["megahub_warm_s"] <= 2 else "**missed** where measured",
+            *("" for _ in others))
     return lines + [""]
 
 
@@ -179,7 +217,8 @@ def memory_section(rows: list[dict]) -> list[str]:
              ("Sampled every 0.2 s over the build's whole process tree (the main process, which runs DuckDB, and "
              "its worker processes); disk: the index directory, its scratch folder and DuckDB's spill, every 2 s."), "",
              ("| edges | papers | LITMAP_DUCKDB_MEMORY | workers | all processes, peak | largest process | worker "
-             "processes, peak | disk, peak | index | build CPU |"), "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "processes, peak | disk, peak | index | build CPU |"),
+             "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in sorted(rows, key=lambda r: (r["edges"], r.get("variant", ""))):
         env = r.get("build_env") or {}
         lines.append(f"| {r['edges']:,} | {r['papers']:,} | {env.get('LITMAP_DUCKDB_MEMORY', '4GB (default)')} | "
@@ -193,23 +232,25 @@ def memory_section(rows: list[dict]) -> list[str]:
 def engine_section(results: list[dict], engine: str) -> list[str]:
     rows = _rows(results, engine)
     cpu = any("hub_warm_cpu_s" in r for r in rows)
+    warm_cpu = " (warm CPU)" if cpu else ""
     lines = [f"## {ENGINE_NAMES[engine]}: measured", "",
-             "| edges | papers | build (load) | build CPU | build peak RSS | index on disk | bytes/edge | median seed cold / warm"
-             + (" (warm CPU)" if cpu else "") + " | hub seed cold / warm" + (" (warm CPU)" if cpu else "")
-             + " | hub map peak RSS |" + (" load during maps |" if cpu else ""),
+             "| edges | papers | build (load) | build CPU | build peak RSS | index on disk | bytes/edge "
+             f"| median seed cold / warm{warm_cpu} | hub seed cold / warm{warm_cpu} | hub map peak RSS |"
+             + (" load during maps |" if cpu else ""),
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if cpu else "")]
     for r in rows:
         load = f" ({r['build_load'][0]}–{r['build_load'][1]})" if r.get("build_load") else ""
-        med = f"{r['median_cold_s']:.2f} / {r['median_warm_s']:.2f} s" + (f" ({r['median_warm_cpu_s']:.2f} s)" if cpu else "")
+        med = f"{r['median_cold_s']:.2f} / {r['median_warm_s']:.2f} s" \
+            + (f" ({r['median_warm_cpu_s']:.2f} s)" if cpu else "")
         hub = f"{r['hub_cold_s']:.2f} / {r['hub_warm_s']:.2f} s" + (f" ({r['hub_warm_cpu_s']:.2f} s)" if cpu else "")
         loads = [x for k in ("median_load", "hub_load") for x in r.get(k, [])]
         lines.append(f"| {r['edges']:,} | {r['papers']:,} | {r['build_s']:,.0f} s{load} | {r['build_cpu_s']:,.0f} s | "
-                     f"{r['build_peak_mb']:,} MB | {r['index_bytes'] / 1e6:,.0f} MB | {r['index_bytes'] / r['edges']:.0f} | "
-                     f"{med} | {hub} | {r.get('hub_warm_peak_mb', 0):,} MB |"
+                     f"{r['build_peak_mb']:,} MB | {r['index_bytes'] / 1e6:,.0f} MB | "
+                     f"{r['index_bytes'] / r['edges']:.0f} | {med} | {hub} | {r.get('hub_warm_peak_mb', 0):,} MB |"
                      + (f" {min(loads)}–{max(loads)} |" if loads else ""))
     lines += ["", ("Fit, log y = a + b log(edges) over the sizes from 10^6 edges up, extrapolated to the full release "
-              f"({FULL_EDGES:.2g} edges, {FULL_PAPERS:.2g} papers); the range spans the extrapolations by this fit, by the "
-              "last two sizes alone and by all sizes (see `fit()`):"), "",
+                   f"({FULL_EDGES:.2g} edges, {FULL_PAPERS:.2g} papers); the range spans the extrapolations by this "
+                   "fit, by the last two sizes alone and by all sizes (see `fit()`):"), "",
               "| measure | slope b | at full scale | range |", "|---|---:|---:|---:|"]
     fits = _fits(rows)
     for key, label, conv, unit in MEASURES:
@@ -219,33 +260,43 @@ def engine_section(results: list[dict], engine: str) -> list[str]:
                          f"{_fmt(f['low'] * conv)} – {_fmt(f['high'] * conv)} {unit} |")
     lines.append("")
     if engine == "csr" and rows[-1].get("build_phases"):
-        r = rows[-1]
-        eff = _efficiency(r)
-        lines += [f"### The CSR build, phase by phase ({r['edges'] / 1e6:,.0f} M edges; {_load(r, 'build_load')})", "",
-                  "| phase | wall | CPU | CPU / wall | parallel share of its CPU | wall on 8 cores (Amdahl) |",
-                  "|---|---:|---:|---:|---:|---:|"]
-        for name, ph in r["build_phases"].items():
-            c, w = ph["cpu"], max(ph["wall"], 1e-9)
-            f = min(1.0, max(0.0, 2 * (1 - w / c))) if c > 0 else 0.0
-            lines.append(f"| {name} | {w:,.0f} s | {c:,.0f} s | {c / w:.2f} | {f:.2f} | {c * (1 - f) + c * f / 8:,.0f} s |")
-        r8 = amdahl(r["build_phases"])
-        lines += ["", (f"In all {r['build_s']:,.0f} s wall for {r['build_cpu_s']:,.0f} s of CPU on 2 cores: a parallel "
-                  f"efficiency of {eff:.2f} (CPU / (wall x 2)). Each phase's parallel share follows from its CPU / wall on "
-                  "2 cores (`amdahl()`); on 8 cores the build would take "
-                  f"{r8:.2f} s of wall per second of CPU ({1 / r8:.1f}x faster than one core), which is how the summary turns "
-                  "the extrapolated CPU time into 8-core wall time. It errs long: other users' load made every phase look "
-                  "less parallel than it is. It assumes the release's shards (dozens per folder) keep 8 workers busy and "
-                  "the disk keeps up. What runs on one core is Python: writing the arrays from DuckDB's sorted "
-                  "tables and the alias key table (the phases with the lowest parallel share)."), ""]
+        lines += phase_section(rows[-1], "the largest size: the summary's 8-core figure")
+        split = [r for r in results if r["engine"] == "csr" and r.get("build_phases")
+                 and all("main_thread" in ph for ph in r["build_phases"].values())]
+        if split:
+            lines += phase_section(split[-1], "the CPU split by where it ran, which no load changes: a cross-check")
         lines += memory_section([x for x in results if x["engine"] == "csr" and x.get("build_tree_peak_mb")])
     if engine == "sqlite":
-        lines += [("Measured 2026-12-02 (reused): 10^5-10^7 at `nice -n 19` under a load of 6-10, 3·10^7 at `nice -n 10`, "
-                  "load 2-4; one warm run per map. The build is one SQLite writer."), ""]
+        lines += [("Measured 2026-12-02 (reused): 10^5-10^7 at `nice -n 19` under a load of 6-10, 3·10^7 at "
+                   "`nice -n 10`, load 2-4; one warm run per map. The build is one SQLite writer."), ""]
     if engine == "duckdb":
         lines += [("Measured 2026-12-02 (reused), as SQLite. The build's memory is bounded by DuckDB's memory_limit "
-                  "(LITMAP_DUCKDB_MEMORY, 4 GB), so its peak RSS levels off; its map times swing with the machine's load "
-                  "(DuckDB runs its scans on worker threads), so compare sizes row by row."), ""]
+                   "(LITMAP_DUCKDB_MEMORY, 4 GB), so its peak RSS levels off; its map times swing with the machine's "
+                   "load (DuckDB runs its scans on worker threads), so compare sizes row by row."), ""]
     return lines
+
+
+def phase_section(r: dict, why: str) -> list[str]:
+    """The CSR build's phases at one size: wall, CPU, the serial share, the 8-core estimate."""
+    hub = f", a {r['megahub']:,}-citer hub added" if r.get("megahub") else ""
+    lines = [f"### The CSR build, phase by phase ({r['edges'] / 1e6:,.0f} M edges{hub}; {_load(r, 'build_load')}; "
+             f"{why})", "",
+             "| phase | wall | CPU | CPU / wall | serial share of its CPU | wall on 8 cores (Amdahl) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, ph in r["build_phases"].items():
+        c, w, s = ph["cpu"], max(ph["wall"], 1e-9), serial_share(ph)
+        lines.append(f"| {name} | {w:,.0f} s | {c:,.0f} s | {c / w:.2f} | {s:.2f} | {c * (s + (1 - s) / 8):,.0f} s |")
+    r8 = amdahl(r["build_phases"])
+    how = ("the CPU its main thread did beyond each of DuckDB's other threads (`serial_share()`)"
+           if all("main_thread" in ph for ph in r["build_phases"].values())
+           else "its CPU / wall on 2 cores (`serial_share()`), which errs long: other users' load made every "
+                "phase look less parallel than it is")
+    return lines + ["", (f"In all {r['build_s']:,.0f} s wall for {r['build_cpu_s']:,.0f} s of CPU on 2 cores: a "
+                         f"parallel efficiency of {_efficiency(r):.2f} (CPU / (wall x 2)). Each phase's serial share "
+                         f"follows from {how}; on 8 cores the build would take {r8:.2f} s of wall per second of CPU "
+                         f"({1 / r8:.1f}x faster than one core). It assumes the release's shards (dozens per folder) "
+                         "keep 8 workers busy and the disk keeps up. What runs on one core is Python: writing the "
+                         "arrays from DuckDB's sorted tables and the alias key table."), ""]
 
 
 def profile_section(profile: dict, megahub: list[dict]) -> list[str]:
@@ -255,12 +306,12 @@ def profile_section(profile: dict, megahub: list[dict]) -> list[str]:
     first = profile[labels[0]]
     lines = ["## A hub map: where the time goes", "",
              (f"`python benchmarks/hubprofile.py` on the 10^7-edge graph with one paper cited by "
-             f"{first.get('megahub_citations') or 30332:,} papers (`synth_s2ag.py --megahub 30000`: the size of the real "
-             "release's most cited papers; the synthetic hubs have about 3,000 citers): one warm `litmap seed` of it, "
-             f"in-process under cProfile ({first.get('papers_considered') or 0:,} papers considered, "
-             f"{first.get('candidates') or 0:,} ranked), cumulative seconds by stage. Stages overlap where one calls "
-             "another (the store's reads happen inside the crawl's steps), and cProfile inflates Python-heavy code "
-             "most: read the shares; the wall times without it are in the table after."), "",
+              f"{first.get('megahub_citations') or 30332:,} papers (`synth_s2ag.py --megahub 30000`: the size of the "
+              "real release's most cited papers; the synthetic hubs have about 3,000 citers): one warm `litmap seed` "
+              f"of it, in-process under cProfile ({first.get('papers_considered') or 0:,} papers considered, "
+              f"{first.get('candidates') or 0:,} ranked), cumulative seconds by stage. Stages overlap where one calls "
+              "another (the store's reads happen inside the crawl's steps), and cProfile inflates Python-heavy code "
+              "most: read the shares; the wall times without it are in the table after."), "",
              "| stage | " + " | ".join(f"{k} (load {profile[k].get('load', '?')})" for k in labels) + " |",
              "|---|" + "---:|" * len(labels)]
     stages = [s for s, _ in first["stages"]]
@@ -270,16 +321,18 @@ def profile_section(profile: dict, megahub: list[dict]) -> list[str]:
                  + " | ".join(f"{profile[k]['profiled_s']:.2f} s" for k in labels) + " |")
     last = profile[labels[-1]]
     lines += ["", (f"Inside `similarity.rank` ({labels[-1]}), its callees and its own list comprehensions "
-              "(`similarity.py:LINE`):"), "", "| in rank | calls | seconds |", "|---|---:|---:|"]
+                   "(`similarity.py:LINE`):"), "", "| in rank | calls | seconds |", "|---|---:|---:|"]
     for name, n, secs in last["rank"][:8]:
         lines.append(f"| `{name}` | {n} | {secs:.3f} |")
     lines.append("")
     if megahub:
-        lines += ["Without the profiler, whole `litmap seed` processes (Python start-up included), least of 3 warm runs:", "",
-                  "| engine | hub citers | papers considered | warm map | warm CPU | load |", "|---|---:|---:|---:|---:|---:|"]
+        lines += ["Without the profiler, whole `litmap seed` processes (Python start-up included), least of 3 warm "
+                  "runs:", "", "| engine | hub citers | papers considered | warm map | warm CPU | load |",
+                  "|---|---:|---:|---:|---:|---:|"]
         for r in megahub:
             lines.append(f"| {ENGINE_NAMES.get(r['engine'], r['engine'])} | {r.get('megahub_citations', 30332):,} | "
-                         f"{r.get('megahub_map') or 'n/a'} | {r['megahub_warm_s']:.2f} s | {r.get('megahub_warm_cpu_s', 0):.2f} s | "
+                         f"{r.get('megahub_map') or 'n/a'} | {r['megahub_warm_s']:.2f} s | "
+                         f"{r.get('megahub_warm_cpu_s', 0):.2f} s | "
                          f"{'–'.join(str(x) for x in r.get('megahub_load', []))} |")
         lines.append("")
     return lines
