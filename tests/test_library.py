@@ -10,7 +10,6 @@ import select
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -353,7 +352,7 @@ def test_browser_missing_tab_new_badges_and_filter(api, tmp_path):
     data = json.loads((tmp_path / "lib.json").read_text())
     fresh = [n for n in data["nodes"] if n.get("new")]
     assert fresh and {n["id"] for n in fresh} <= set(new)
-    drv = _chrome()
+    drv = _chrome(tmp_path / "chrome-profile")
     try:
         drv.get((tmp_path / "lib.html").as_uri())
         _wait(drv, "window.litmap && window.litmap.ready")
@@ -393,7 +392,7 @@ def test_browser_missing_tab_new_badges_and_filter(api, tmp_path):
         drv.quit()
 
 
-def _chrome():
+def _chrome(profile: Path):
     # selenium inside the browser test only: see test_render
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -401,7 +400,7 @@ def _chrome():
     opts = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--no-first-run", "--disable-background-networking", "--window-size=1280,800",
-                f"--user-data-dir={tempfile.mkdtemp(prefix='litmap-chrome-')}"):
+                f"--user-data-dir={profile}"):
         opts.add_argument(arg)
     opts.binary_location = CHROMIUM
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})

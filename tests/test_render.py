@@ -15,7 +15,6 @@ import random
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -334,13 +333,14 @@ def _need_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
     _need_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    profile = tempfile.mkdtemp(prefix="litmap-chrome-")
-    downloads = tempfile.mkdtemp(prefix="litmap-dl-")
+    # under pytest's temporary root, which it prunes: nothing is left behind in /tmp
+    profile = tmp_path_factory.mktemp("chrome-profile")
+    downloads = str(tmp_path_factory.mktemp("chrome-downloads"))
     opts = webdriver.ChromeOptions()
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
