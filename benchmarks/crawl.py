@@ -24,15 +24,18 @@ process; requests are what the server logged.
    to `litmap seed hep-th/9711200 --source sample` (any difference is listed).
 6. Requests per crawl step (the progress stage current when each request was sent), cold, with
    the fake's nested lists capped at 1000 as the live API caps them: synthetic(44, 72),
-   synthetic() and (without --quick) hep-th/9711200. Before the request-floor work these took
-   7, 6 and 19; now 5, 5 and 17 (at the current ranking, whose map holds five papers with
-   1,000-2,000 citations: one page each completes their capped lists).
+   synthetic() and (without --quick) hep-th/9711200, each step beside its floor (floor_of: the
+   fewest requests the API's limits allow for what the step asks). They took 7, 6 and 19, then
+   5, 5 and 17; now 3, 3 and 15 (the seed's lists ride in the call that resolves it; the
+   hep-th map holds five papers with 1,000-2,000 citations: one page each completes their
+   capped lists).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import statistics
@@ -118,16 +121,55 @@ def naive_crawl(api_url: str, seed: str, coupling: bool) -> dict:
     return counts
 
 
-def requests_per_step(corpus: Corpus, seed: str, nested_cap: int) -> tuple[int, dict[str, int]]:
-    """A cold crawl in this process; requests counted by the crawl step current when sent."""
-    stage, steps = ["start"], {}
+def requests_per_step(corpus: Corpus, seed: str, nested_cap: int) -> tuple[int, dict[str, int], dict[str, int]]:
+    """A cold crawl in this process; requests counted by the crawl step current when sent, and
+    the floor of each step (floor_of)."""
+    stage, steps, sent = ["start"], {}, []
+
+    def on_request() -> None:
+        steps[stage[0]] = steps.get(stage[0], 0) + 1
+        sent.append(stage[0])
+
     with FakeS2(corpus, nested_cap=nested_cap) as api, tempfile.TemporaryDirectory() as d, Store.open(d) as store:
-        client = s2.Client(base_url=api.url, rate=0,
-                           on_request=lambda: steps.__setitem__(stage[0], steps.get(stage[0], 0) + 1))
+        client = s2.Client(base_url=api.url, rate=0, on_request=on_request)
         crawler = crawl.Crawler(store, client, progress=lambda s: stage.__setitem__(0, s))
         crawler.build([ids.parse(seed)], crawl.Options())
-        assert client.requests == api.count
-        return api.count, steps
+        assert client.requests == api.count == len(sent)
+        have: set[tuple[str, str]] = set()
+        floors = {name: floor_of([r for r, st in zip(api.log, sent) if st == name], corpus, nested_cap,
+                                 seeds="seed" in name, have=have) for name in steps}  # in step order
+        return api.count, steps, floors
+
+
+def floor_of(requests: list[dict], corpus: Corpus, nested_cap: int, seeds: bool, have: set) -> int:
+    """The fewest requests the live API allows for what these requests asked: the batch calls'
+    papers at 500 a call (and at most BATCH_EDGE_BUDGET nested items an answer), a title match
+    per title, and, for every nested list not brought by an earlier step (`have`, updated) and
+    longer than the cap, the pages of 1,000 after it up to the 9,999 positions the API serves (a
+    neighbour's list longer than that is left cut, as the crawl leaves it: its pages would not
+    complete it either)."""
+    batch_ids, items, pages, matches, got = 0, 0, 0, 0, set()
+    for r in requests:
+        if r["path"].endswith("/search/match"):
+            matches += 1
+        if not r["path"].endswith("/paper/batch"):
+            continue
+        fields = r["query"].get("fields", "")
+        kinds = [k for k in ("references", "citations") if f"{k}." in fields]
+        for raw in r["json"]["ids"]:
+            pid = corpus.resolve(raw)
+            batch_ids += 1
+            for kind in kinds:
+                if pid is None or (pid, kind) in have:
+                    continue
+                got.add((pid, kind))
+                n = len(corpus.references(pid) if kind == "references" else corpus.citations(pid))
+                items += min(n, nested_cap)
+                if nested_cap < n and (seeds or n <= s2.OFFSET_CAP):
+                    pages += math.ceil((min(n, s2.OFFSET_CAP) - nested_cap) / s2.PAGE_LIMIT)
+    have |= got
+    calls = max(math.ceil(batch_ids / s2.BATCH_SIZE), math.ceil(items / crawl.BATCH_EDGE_BUDGET)) if batch_ids else 0
+    return calls + pages + matches
 
 
 def first_difference(a, b, path="$"):
@@ -305,15 +347,17 @@ def main() -> None:
                 notes.append("hep-th HTTP vs dataset differences (first 15): " + ("; ".join(diffs) if diffs else
                              "the parsed JSON is equal, only the bytes differ"))
         # -- requests per crawl step, nested lists capped at 1000 as the live API does ------------
-        cases = [("synthetic(44, 72): 44 references, 72 citations", Corpus.synthetic(44, 72), None, 5),
+        cases = [("synthetic(44, 72): 44 references, 72 citations", Corpus.synthetic(44, 72), None, 4),
                  ("synthetic(): 100 references, 300 citations", corpus, None, 5)]
         if not args.quick:
             cases.append(("hep-th/9711200: 2,414 citations", sample, "hep-th/9711200", 17))
-        for label, c, s, floor in cases:
-            total, steps = requests_per_step(c, s or c.seeds[0], 1000)
-            rows.append((f"requests per step, {label}, nested cap 1000", str(total), f"<= {floor}",
-                         ("met" if total <= floor else "MISSED")
-                         + " (" + "; ".join(f"{k}: {v}" for k, v in steps.items()) + ")"))
+        for label, c, s, goal in cases:
+            total, steps, floors = requests_per_step(c, s or c.seeds[0], 1000)
+            floor = sum(floors.values())
+            rows.append((f"requests per step, {label}, nested cap 1000", f"{total} (floor {floor})", f"<= {goal}",
+                         ("met" if total <= goal else "MISSED")
+                         + (", at the floor" if total == floor else ", ABOVE THE FLOOR")
+                         + " (" + "; ".join(f"{k}: {v} (floor {floors[k]})" for k, v in steps.items()) + ")"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

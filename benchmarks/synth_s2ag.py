@@ -2,6 +2,7 @@
 """A synthetic Semantic Scholar bulk dataset (papers/, citations/, optional abstracts/), any size.
 
     python benchmarks/synth_s2ag.py OUT --edges 1000000 [--seed 1] [--abstracts] [--shard-edges 5000000]
+                                    [--megahub 30000]
 
 Writes gzip JSONL shards with the fields of the real S2AG shards (papers: corpusid,
 externalids, url, title, authors, venue, publicationvenueid, year, referencecount,
@@ -152,10 +153,25 @@ class Shards:
             self.f = None
 
 
+def add_megahub(g: dict, citers: int, seed: int) -> int:
+    """Make an early paper cited by `citers` more papers picked at random among the later ones:
+    a hub of the size the real release's most cited papers reach (tens of thousands of citers),
+    which preferential attachment at a synthetic size does not. Returns its index."""
+    n, citing, cited = g["n"], g["citing"], g["cited"]
+    hub = g["topics"]  # the first paper after the topics' founders
+    later = np.arange(max(hub + 1, n // 20), n)
+    pick = np.random.default_rng(seed + 7).choice(later, size=min(citers, len(later)), replace=False)
+    pick = np.setdiff1d(pick, citing[cited == hub]).astype(np.int32)
+    g["citing"] = np.concatenate((citing, pick))
+    g["cited"] = np.concatenate((cited, np.full(len(pick), hub, dtype=np.int32)))
+    return hub
+
+
 def write(out: Path, edges: int, seed: int, abstracts: bool, shard_edges: int = SHARD_EDGES,
-          log=lambda msg: print(msg, file=sys.stderr)) -> dict:
+          log=lambda msg: print(msg, file=sys.stderr), megahub: int = 0) -> dict:
     t0 = time.perf_counter()
     g = generate(edges, seed)
+    hub = add_megahub(g, megahub, seed) if megahub else None
     n, citing, cited, rng = g["n"], g["citing"], g["cited"], g["rng"]
     log(f"graph: {n:,} papers, {citing.size:,} references ({int((cited < 0).sum()):,} unresolved) "
         f"in {time.perf_counter() - t0:.1f} s")
@@ -235,6 +251,8 @@ def write(out: Path, edges: int, seed: int, abstracts: bool, shard_edges: int = 
         "seconds": round(time.perf_counter() - t0, 1),
     }
     summary["median_citations_of_median_seed"] = int(citations[_median_paper(citations, references)])
+    if hub is not None:
+        summary["megahub_corpusid"], summary["megahub_citations"] = int(cids[hub]), int(citations[hub])
     (out / "synth.json").write_text(json.dumps(summary, indent=1) + "\n")
     log(json.dumps(summary))
     return summary
@@ -256,10 +274,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--abstracts", action="store_true")
     ap.add_argument("--shard-edges", type=int, default=SHARD_EDGES)
+    ap.add_argument("--megahub", type=int, default=0, help="add a paper cited by this many more papers")
     args = ap.parse_args()
     if args.out.exists() and any(args.out.iterdir()):
         sys.exit(f"{args.out} exists and is not empty")
-    write(args.out, int(args.edges), args.seed, args.abstracts, args.shard_edges)
+    write(args.out, int(args.edges), args.seed, args.abstracts, args.shard_edges, megahub=args.megahub)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
+import shutil
 import sys
 import zlib
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import DatasetError
 from .records import publication_year, sane_text
@@ -53,6 +55,7 @@ def corpus_paper_id(corpusid: int) -> str:
 
 _WS = " \t\n\r"
 _DIGITS_RE = re.compile(r"[0-9]+")
+_HEX40_RE = re.compile(r"[0-9a-f]{40}")
 
 
 def _int(value) -> int | None:
@@ -66,7 +69,9 @@ def _int(value) -> int | None:
 
 def _str(value) -> str | None:
     """A non-blank JSON string (half surrogate pairs replaced, as the API client does); else None."""
-    return sane_text(value) if isinstance(value, str) and value.strip(_WS) else None
+    if not isinstance(value, str) or not value.strip(_WS):
+        return None
+    return value if value.isascii() else sane_text(value)  # isascii is O(1): most strings skip the regex
 
 
 def _id_str(value) -> str | None:
@@ -83,7 +88,7 @@ def _url_paper_id(url: str | None) -> str | None:
     if i < 0:
         return None
     h = url[i + 7 : i + 47]
-    if len(h) == 40 and all(c in "0123456789abcdef" for c in h) and url[i + 47 : i + 48] in ("", "/", "?", "#"):
+    if _HEX40_RE.fullmatch(h) and url[i + 47 : i + 48] in ("", "/", "?", "#"):
         return h
     return None
 
@@ -107,14 +112,14 @@ def normalise_record(rec: dict) -> dict | None:
     hexid = _url_paper_id(url)
 
     ext = rec.get("externalids")
-    external_ids = {k: _id_str(v) for k, v in ext.items() if _id_str(v)} if isinstance(ext, dict) else {}
+    external_ids = {k: s for k, v in ext.items() if (s := _id_str(v))} if isinstance(ext, dict) else {}
     external_ids["CorpusId"] = str(corpusid)
 
     authors = rec.get("authors")
     authors = [
-        {"authorId": _id_str(a.get("authorId")), "name": a["name"]}
+        {"authorId": _id_str(a.get("authorId")), "name": name}
         for a in (authors if isinstance(authors, list) else [])
-        if isinstance(a, dict) and _str(a.get("name"))
+        if isinstance(a, dict) and (name := _str(a.get("name")))
     ]
 
     journal = rec.get("journal")
@@ -300,10 +305,13 @@ ROWS: dict[str, tuple[Callable[[dict], tuple | None], str]] = {
 }
 
 
-def row_batches(files: list[Path], folder: str, report: _Report) -> Iterator[list[tuple]]:
+def row_batches(files: list[Path], folder: str, report: _Report,
+                to_row: Callable[[dict], Any] | None = None) -> Iterator[list[Any]]:
     """The valid rows of one dataset folder, in batches (file order, then line order); each
-    malformed line is reported as "folder/file:line: reason" and skipped."""
-    to_row, ids = ROWS[folder]
+    malformed line is reported as "folder/file:line: reason" and skipped. `to_row` replaces the
+    folder's row function (same rule: None when the record lacks its ids)."""
+    default, ids = ROWS[folder]
+    to_row = to_row or default
     for path in files:
         rel = f"{folder}/{path.name}"
         for batch in _line_batches(path, rel, report):
@@ -321,3 +329,51 @@ def row_batches(files: list[Path], folder: str, report: _Report) -> Iterator[lis
                 else:
                     rows.append(row)
             yield rows
+
+
+# -- an index that is a directory (the Parquet and CSR engines) -----------------------------------
+
+
+def read_dir_meta(path: Path) -> dict[str, str] | None:
+    """The meta.json of a directory index, or None when it is not a usable index."""
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def dead_builds(final: Path) -> Iterator[Path]:
+    """The leftovers (NAME.tmp-PID-..., NAME.old-PID-...) of builds of the index `final` whose
+    process is gone: killed, not merely interrupted (an interrupted build removes its own)."""
+    for p in final.parent.glob(final.name + ".*-*"):
+        m = re.match(r".*\.(tmp|old)-(\d+)-", p.name)
+        if not m or int(m.group(2)) == os.getpid():
+            continue
+        try:
+            os.kill(int(m.group(2)), 0)  # still running: another build of the same dataset
+        except ProcessLookupError:
+            yield p
+        except OSError:  # e.g. another user's process
+            pass
+
+
+def rebuild_dir(build: Callable[..., dict], root: Path, files: dict[str, list[Path]], final: Path, fp: str,
+                progress: Progress | None) -> dict:
+    """Build a directory index beside `final` with `build(root, files, dest, fp, progress)`; swap
+    it in only when complete, so an interrupted build (Ctrl-C included) leaves nothing taken as
+    an index, and remove the leftovers of builds whose process is gone."""
+    for p in dead_builds(final):
+        shutil.rmtree(p, ignore_errors=True)
+    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
+    try:
+        result = build(root, files, tmp, fp, progress)
+        old = final.with_name(f"{final.name}.old-{os.getpid()}-{os.urandom(4).hex()}")
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return result

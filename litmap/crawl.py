@@ -1,7 +1,8 @@
 """Neighbourhood expansion: from seeds to the citation lists a map needs, in few requests.
 
 The plan, the same whatever the source (live API, cache only, or a bulk dataset index):
-  1. the seeds' own references and citations (paginated, with isInfluential and intents);
+  1. the seeds' own references and citations, nested in the /paper/batch call that resolves
+     them (nested items carry no isInfluential or intents, which nothing here uses);
   2. the references of every one of those neighbours, 500 papers per /paper/batch call with
      nested `references.paperId`: this reveals what is co-cited with the seed;
   3. (depth 2) the citers of the seeds' references, most specific references first, within the
@@ -40,6 +41,9 @@ PAPER_FIELDS = (
 COUNT_FIELDS = "paperId,citationCount,referenceCount"
 # year: the ranking weighs the seed's recent citers most (similarity.rank); same requests
 EDGE_FIELDS = "isInfluential,intents,year," + COUNT_FIELDS
+# a nested list's items: stubs with years (every list, so a seed's ranking does not depend on
+# whether its citers came nested or paged)
+NESTED_FIELDS = "paperId,year,citationCount,referenceCount"
 # A nested list at least this long and shorter than the paper's count was probably cut by
 # the API's cap on nested lists, so it is fetched again through the paginated endpoint.
 NESTED_SUSPECT = 1000
@@ -104,13 +108,14 @@ class Crawler:
             if pid:
                 found[ref] = pid
         todo = [r for r in refs if r not in found]
-        if self.client is None:  # a dataset (or the cache alone) has no title search: its titles
+        client = self.client
+        if client is None:  # a dataset (or the cache alone) has no title search: its titles
             for ref in [r for r in todo if r.kind == "title"]:
                 pid = self.store.match_title(ref.value)
                 if pid:
                     found[ref] = pid
             todo = [r for r in todo if r not in found]
-        if todo and self.client is None:
+        if todo and client is None:
             what = f"no paper titled {todo[0].value!r}" if todo[0].kind == "title" else None
             if what and self.source:
                 name = "the bundled sample" if str(self.source) == "sample" else f"the dataset {self.source}"
@@ -121,12 +126,18 @@ class Crawler:
                     else f"the dataset {self.source}"
                 raise NotFoundError(f"{todo[0]} is not in {name}; drop --source to fetch it from Semantic Scholar")
             raise NotFoundError(f"{todo[0]} is not in the cache (offline); run without --offline to fetch it")
-        self.progress("resolving seeds")
         titles = [r for r in todo if r.kind == "title"]
         others = [r for r in todo if r.kind != "title"]
+        # A seed's lists ride in the call that resolves it, as nested lists: as many seeds as
+        # fit the answer's budget with both lists as long as the API serves (title matches
+        # cannot nest lists: seed_lists fetches theirs).
+        with_lists = 0 < len(others) * (2 * s2.OFFSET_CAP + 1) <= BATCH_EDGE_BUDGET
+        self.progress("resolving seeds" + (" with their references and citations" if with_lists else ""))
         answers: list[tuple[idmod.Ref, dict | None]] = []
-        if others:
-            answers += zip(others, self._api().batch([r.api_id for r in others], PAPER_FIELDS))
+        if others and client is not None:  # (without a client, todo is empty here)
+            fields = ",".join([PAPER_FIELDS, *(f"{k}.{f}" for k in _KINDS for f in NESTED_FIELDS.split(",")
+                                               if with_lists)])
+            answers += zip(others, client.batch([r.api_id for r in others], fields))
         for ref in titles:
             try:
                 answers.append((ref, self._api().match_title(ref.value, PAPER_FIELDS)))
@@ -136,34 +147,27 @@ class Crawler:
             if not raw or not raw.get("paperId"):
                 raise NotFoundError(f"paper {ref} not found on Semantic Scholar")
             found[ref] = learn(writable(self.store), ref.alias, raw)
+            if with_lists and ref in others:
+                self._store_nested([(found[ref], raw)], set(_KINDS), seeds=True)
         return list(dict.fromkeys(found[r] for r in refs))
 
     # -- lists ----------------------------------------------------------------------------
 
     def seed_lists(self, seeds: list[str], after: int = 0) -> None:
-        """Seeds' references and citations: one seed through the paginated endpoints (with
-        isInfluential and intents), several at once through /paper/batch with nested lists, so
-        a library of hundreds of seeds costs a few calls instead of two per seed; a list the
-        batch answer cut short is fetched again page by page (ensure_lists). `after`: the
+        """Seeds' references and citations (those the resolving call did not bring): through
+        /paper/batch with nested lists, all seeds in as few calls as the budget allows; a list
+        the batch answer cut short is completed page by page (_complete). `after`: the
         requests expected for the steps after this one (for the plan)."""
-        if self.client is not None and len(seeds) > 1:
-            listed = [self.store.list_status(seeds, k) for k in ("references", "citations")]
-            todo = [p for p in seeds if any(p not in h for h in listed)]
-            if len(todo) > 1:
-                self.progress(f"references and citations of {len(todo)} seeds")
-                self.ensure_lists(todo, ("references", "citations"), self.store.counts(todo), after=after)
-        todo_lists = [(pid, kind) for kind in ("references", "citations")
-                      for have in [self.store.list_status(seeds, kind)] for pid in seeds if pid not in have]
-        if self.client is not None and todo_lists:
-            counts = self.store.counts(seeds)
-            self._announce(sum(_pages(_count(counts, pid, kind)) for pid, kind in todo_lists) + after)
-        for pid, kind in todo_lists:
-            if self.client is None:
-                self.stats["missing"].append(f"{pid} {kind}")
-                continue
-            self.progress(f"{kind} of the seed")
-            fetch = self.client.references if kind == "references" else self.client.citations
-            self._store_items(pid, kind, *fetch(pid, EDGE_FIELDS))
+        have = {kind: self.store.list_status(seeds, kind) for kind in _KINDS}
+        todo = [p for p in seeds if any(p not in have[k] for k in _KINDS)]
+        if not todo:
+            if self.client is not None:
+                self._announce(after)
+            return
+        if self.client is None:
+            self.stats["missing"].extend(f"{p} {k}" for k in _KINDS for p in seeds if p not in have[k])
+            return
+        self.ensure([(todo, _KINDS)], self.store.counts(todo), seeds=True, after=after)
 
     def _announce(self, remaining: int) -> None:
         self.planned = True
@@ -181,10 +185,6 @@ class Crawler:
     def _store_items(self, pid: str, kind: str, items: list[dict], truncated: bool) -> None:
         stubs, row = self._learned(pid, kind, items, truncated)
         writable(self.store).put_answer(stubs, [row])
-
-    def ensure_lists(self, pids: list[str], kinds: tuple[str, ...], counts: dict[str, tuple], after: int = 0) -> None:
-        """Lists of many papers through /paper/batch with nested lists, in budgeted chunks."""
-        self.ensure([(pids, kinds)], counts, after=after)
 
     def _calls(self, wants: list[tuple[list[str], tuple[str, ...]]], counts: dict[str, tuple],
                details: Iterable[str] = ()) -> tuple[dict[str, set[str]], set[str], list[Call]]:
@@ -207,15 +207,17 @@ class Crawler:
         return need, set(detail), _chunks_by_budget(order, need, set(detail), counts)
 
     def ensure(self, wants: list[tuple[list[str], tuple[str, ...]]], counts: dict[str, tuple],
-               details: Iterable[str] = (), after: int = 0) -> None:
+               details: Iterable[str] = (), seeds: bool = False, after: int = 0) -> None:
         """Several papers' lists (each paper the kinds its group asks for), and full records of
         `details`, in as few /paper/batch calls as the budget allows: one call can carry both
         kinds and the details, so steps that do not depend on each other share their calls.
-        `after`: the requests expected for the steps after this one (for the plan)."""
+        `seeds`: the lists are seeds' (a list the nested cap cut is completed up to what the
+        API serves, however long). `after`: the requests expected for the steps after this one
+        (for the plan)."""
         need, detail, calls = self._calls(wants, counts, details)
         # each call, and the pages completing the lists it will find cut at NESTED_SUSPECT (none
         # once the API has been seen to send a longer nested list whole)
-        pages = [sum(_completion_pages(_count(counts, p, k)) for p in chunk for k in need.get(p, ()))
+        pages = [sum(_completion_pages(_count(counts, p, k), seeds) for p in chunk for k in need.get(p, ()))
                  for chunk, _, _ in calls]
 
         def remaining(i: int) -> int:
@@ -232,37 +234,46 @@ class Crawler:
             if i:
                 self._announce(remaining(i))
             what = [*(["details"] if full else []), *kinds]
-            self.progress(f"{', '.join(what[:-1])}{' and ' if what[:-1] else ''}{what[-1]} of {len(chunk)} papers")
+            whose = ("the seed" if len(chunk) == 1 else f"{len(chunk)} seeds") if seeds \
+                else f"{len(chunk)} paper{'s' if len(chunk) != 1 else ''}"
+            self.progress(f"{', '.join(what[:-1])}{' and ' if what[:-1] else ''}{what[-1]} of {whose}")
             fields = ",".join([PAPER_FIELDS if full else COUNT_FIELDS,
-                               *(f"{k}.paperId,{k}.year,{k}.citationCount,{k}.referenceCount" for k in kinds)])
-            answer = self._api().batch_chunk(chunk, fields)
-            stubs: list[dict] = []
-            rows: list[tuple] = []
-            capped_lists: list[tuple[str, str, list[dict]]] = []
-            papers: list[dict] = []
-            for pid, raw in zip(chunk, answer):
-                if raw and full and pid in detail:
-                    papers.append(s2.normalise_paper(raw))
-                for kind in (k for k in _KINDS if k in need.get(pid, ())):
-                    if raw is None:  # the API no longer knows it: remember, don't ask again
-                        rows.append((pid, kind, [], "truncated", 0))
-                        continue
-                    nested = [n for n in raw.get(kind) or [] if isinstance(n, dict)]
-                    count = raw.get("citationCount" if kind == "citations" else "referenceCount") or 0
-                    capped = NESTED_SUSPECT <= len(nested) < count
-                    self.uncut = self.uncut or NESTED_SUSPECT < len(nested) >= count
-                    if capped and count <= s2.OFFSET_CAP:
-                        capped_lists.append((pid, kind, nested))  # the paginated endpoint has the rest
-                        continue
-                    key = "citedPaper" if kind == "references" else "citingPaper"
-                    more, row = self._learned(pid, kind, [{key: n} for n in nested], capped)
-                    stubs += more
-                    rows.append(row)
+                               *(f"{k}.{f}" for k in kinds for f in NESTED_FIELDS.split(","))])
+            answer = list(zip(chunk, self._api().batch_chunk(chunk, fields)))
+            papers = [s2.normalise_paper(raw) for pid, raw in answer if raw and full and pid in detail]
             if papers:
                 writable(self.store).put_papers(papers, full=True)
-            writable(self.store).put_answer(stubs, rows)
-            for pid, kind, nested in capped_lists:
-                self._complete(pid, kind, nested)
+            self._store_nested([(pid, raw) for pid, raw in answer if need.get(pid)], need, seeds)
+
+    def _store_nested(self, answer: list[tuple[str, dict | None]], need: dict[str, set[str]] | set[str],
+                      seeds: bool) -> None:
+        """The nested lists of a batch answer [(paperId, paper or None)], the kinds `need` names
+        (per paper, or one set for all), in one transaction; then the lists the API cut short
+        are completed page by page. A neighbour's list longer than the API serves through the
+        pages stays as cut (the coupling step needs a sample, not the whole); a seed's is
+        completed to the API's limit."""
+        stubs: list[dict] = []
+        rows: list[tuple] = []
+        capped_lists: list[tuple[str, str, list[dict]]] = []
+        for pid, raw in answer:
+            for kind in (k for k in _KINDS if k in (need if isinstance(need, set) else need.get(pid, ()))):
+                if raw is None:  # the API no longer knows it: remember, don't ask again
+                    rows.append((pid, kind, [], "truncated", 0))
+                    continue
+                nested = [n for n in raw.get(kind) or [] if isinstance(n, dict)]
+                count = raw.get("citationCount" if kind == "citations" else "referenceCount") or 0
+                capped = NESTED_SUSPECT <= len(nested) < count
+                self.uncut = self.uncut or NESTED_SUSPECT < len(nested) >= count
+                if capped and (seeds or count <= s2.OFFSET_CAP):
+                    capped_lists.append((pid, kind, nested))  # the paginated endpoint has the rest
+                    continue
+                key = "citedPaper" if kind == "references" else "citingPaper"
+                more, row = self._learned(pid, kind, [{key: n} for n in nested], capped)
+                stubs += more
+                rows.append(row)
+        writable(self.store).put_answer(stubs, rows)
+        for pid, kind, nested in capped_lists:
+            self._complete(pid, kind, nested)
 
     def _complete(self, pid: str, kind: str, nested: list[dict]) -> None:
         """A nested list cut by the batch cap, completed through the paginated endpoint.
@@ -337,8 +348,9 @@ class Crawler:
             expanded_cits = _by_specificity(specific, counts)[:budget]
         # both depend only on the seeds' lists: one round of batch calls serves both
         self.ensure([(neighbours, ("references",)), (expanded_cits, ("citations",))], counts, after=map_guess)
-        edges = self._edges(seeds, neighbours, expanded_cits)
-        counts = self.store.counts({x for e in edges for x in e})
+        lists = [(seeds, "references"), (seeds, "citations"), (neighbours, "references"), (expanded_cits, "citations")]
+        edges = self._matrix(lists)
+        counts = self.store.counts(edges.ids)
         self.progress("ranking")
         ranked = similarity.rank(edges, seeds, counts, years=self.store.years(seed_cits))
         self.stats["papers_considered"] = len(counts)
@@ -348,11 +360,11 @@ class Crawler:
         # The details of the map's papers ride with their lists, and so do those of the likely
         # Prior/Derivative works (from what is known before the lists arrive); any the lists
         # change are fetched after. (Without a client nothing is fetched: no guess is needed.)
-        likely = self._likely_listed(edges, node_ids, seeds) if self.client else []
+        map_lists = [*lists, (node_ids, "references"), (node_ids, "citations")]
+        likely = self._likely_listed(map_lists, node_ids, seeds) if self.client else []
         self.ensure([(node_ids, _KINDS)], counts, details=[*node_ids, *likely])
-        map_edges = sorted(set(edges) | set(self.store.list_edges(node_ids, "references"))
-                           | set(self.store.list_edges(node_ids, "citations")))
-        counts = self.store.counts({x for e in map_edges for x in e})
+        map_edges = self._matrix(map_lists)
+        counts = self.store.counts(map_edges.ids)
         prior = similarity.prior_works(map_edges, node_ids, k=LISTED_WORKS, exclude=frozenset(seeds))
         derivative = similarity.derivative_works(map_edges, node_ids, k=LISTED_WORKS, exclude=frozenset(seeds))
         listed = [*node_ids, *(p for p, _ in prior), *(p for p, _ in derivative)]
@@ -378,21 +390,23 @@ class Crawler:
                                "of": len(top), "older": len(ranked) - len(recent)}
         return recent
 
-    def _likely_listed(self, edges: list[tuple[str, str]], node_ids: list[str], seeds: list[str]) -> list[str]:
+    def _likely_listed(self, lists: list[tuple[list[str], str]], node_ids: list[str], seeds: list[str]) -> list[str]:
         from litmap import similarity  # here: see build
 
-        known = sorted(set(edges) | set(self.store.list_edges(node_ids, "references"))
-                       | set(self.store.list_edges(node_ids, "citations")))
+        known = self._matrix(lists)
         k = 3 * LISTED_WORKS
         out = similarity.prior_works(known, node_ids, k=k, exclude=frozenset(seeds))
         out += similarity.derivative_works(known, node_ids, k=k, exclude=frozenset(seeds))
         return [p for p, _ in out]
 
-    def _edges(self, seeds: list[str], neighbours: list[str], expanded_cits: list[str]) -> list[tuple[str, str]]:
-        out = set(self.store.list_edges(seeds, "references")) | set(self.store.list_edges(seeds, "citations"))
-        out |= set(self.store.list_edges(neighbours, "references"))
-        out |= set(self.store.list_edges(expanded_cits, "citations"))
-        return sorted(out)
+    def _matrix(self, lists: list[tuple[list[str], str]]):
+        """The citation matrix of these lists' edges ((paperIds, kind) each). A store holding the
+        edges as integers (the CSR index) builds it with no Python per edge."""
+        from litmap import similarity  # here: see build
+
+        if hasattr(self.store, "edge_arrays"):
+            return similarity.matrix_from_indices(*self.store.edge_arrays(lists))
+        return similarity.build_matrix(list(set().union(*(self.store.list_edges(ids, kind) for ids, kind in lists))))
 
 
 def known_id(store: GraphStore, ref: idmod.Ref) -> str | None:
@@ -414,14 +428,12 @@ def _count(counts: dict[str, tuple], pid: str, kind: str) -> int:
     return (counts.get(pid) or (0, 0))[kind == "references"] or 0
 
 
-def _pages(count: int) -> int:
-    """Requests for a whole list of `count` items through the paginated endpoint."""
-    return max(1, math.ceil(min(count, s2.OFFSET_CAP) / s2.PAGE_LIMIT))
-
-
-def _completion_pages(count: int) -> int:
-    """Requests completing a list the batch call cut at NESTED_SUSPECT (Crawler._complete)."""
-    return math.ceil((count - NESTED_SUSPECT) / s2.PAGE_LIMIT) if NESTED_SUSPECT < count <= s2.OFFSET_CAP else 0
+def _completion_pages(count: int, seed: bool = False) -> int:
+    """Requests completing a list the batch call cut at NESTED_SUSPECT (Crawler._complete): a
+    neighbour's only when the paginated endpoint serves it whole, a seed's up to what it serves."""
+    if count <= NESTED_SUSPECT or (count > s2.OFFSET_CAP and not seed):
+        return 0
+    return math.ceil((min(count, s2.OFFSET_CAP) - NESTED_SUSPECT) / s2.PAGE_LIMIT)
 
 
 def _by_specificity(pids: list[str], counts: dict[str, tuple]) -> list[str]:

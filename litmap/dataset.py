@@ -10,18 +10,21 @@ format (the S2AG "papers", "citations" and, optionally, "abstracts" and "tldrs" 
 
 `--source sample` is the arXiv hep-th graph bundled with litmap (litmap/data/sample).
 
-On first use the dataset is indexed into `CACHE_DIR/datasets/<name>-<hash>.sqlite`, a
-database with exactly the schema of litmap/store.py: every paper a full record, every
-citation an edge, a `complete` list row of both kinds for every paper and an alias for every
-external id. The crawler then runs on that store as on the API cache, with no client. The
-index is reused while the dataset's files keep their names, sizes and mtimes, and rebuilt
-when any of them changes. It is built in a temporary file and moved into place only when
+On first use the dataset is indexed into `INDEX_DIR/datasets/<name>-<content key><suffix>`
+by one of three engines (LITMAP_ENGINE): `csr` (the default, litmap/dataset_csr.py: edges as
+integer paper numbers in CSR arrays, memory-mapped), `sqlite` (litmap/dataset_index.py: a
+database with exactly the schema of litmap/store.py) or `duckdb` (litmap/dataset_duckdb.py:
+Parquet). Each holds every paper as a full record, every citation as an edge, every list as
+complete and an alias for every external id, and gives a store with the reading methods of
+litmap/store.py, so the crawler runs on it as on the API cache, with no client, and the same
+map comes out of each. The index is reused while the dataset's content is the same (see
+fingerprint) and rebuilt when it changes. It is built aside and moved into place only when
 complete, so an interrupted build (Ctrl-C, crash, full disk) never leaves an index that is
 taken as complete; the next run simply builds again.
 
-The build (litmap/dataset_index.py) streams, so memory stays flat whatever the size of the
-dataset; this module is the public side: the dataset directory, the normalisation of a paper
-record, and opening the index (building it first when needed).
+Every build streams or spills, so memory stays bounded whatever the size of the dataset;
+this module is the public side: the dataset directory, the normalisation of a paper record,
+and opening the index (building it first when needed).
 
 Malformed input policy: a line that is not valid JSON, not an object, or has no usable
 corpusid is *skipped and reported* with its file and line number
@@ -45,7 +48,7 @@ from typing import Any, Protocol, cast
 
 import platformdirs
 
-from . import dataset_duckdb, dataset_index
+from . import dataset_csr, dataset_duckdb, dataset_index
 from . import store as store_mod
 from .bulk import INDEX_VERSION, DatasetError, Progress, arxiv_paper_id, corpus_paper_id, normalise_record  # noqa: F401 (public names)
 from .errors import Interrupted
@@ -140,8 +143,8 @@ def index_dir(settings: Settings | None = None) -> Path:
 
 
 class Engine(Protocol):
-    """An index engine: one module (litmap/dataset_index.py, litmap/dataset_duckdb.py) with these
-    four names."""
+    """An index engine: one module (litmap/dataset_csr.py, litmap/dataset_index.py,
+    litmap/dataset_duckdb.py) with these four names."""
 
     SUFFIX: str
 
@@ -159,8 +162,8 @@ class DatasetStore(GraphStore, Protocol):
     dataset_notes: list[str]
 
 
-ENGINES: dict[str, Engine] = {"sqlite": dataset_index, "duckdb": dataset_duckdb}
-DEFAULT_ENGINE = "sqlite"
+ENGINES: dict[str, Engine] = {"sqlite": dataset_index, "duckdb": dataset_duckdb, "csr": dataset_csr}
+DEFAULT_ENGINE = "csr"  # the smallest, fastest to build and to map of the three (benchmarks/SCALE.md)
 
 
 def engine(name: str | None = None) -> Engine:
@@ -205,7 +208,7 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
     Extra attributes on the returned store: `dataset_warnings` (the malformed lines skipped
     when the index was built, "file:line: reason"), `dataset_notes` (summary lines) and
     `dataset_info` (source, index path, papers, edges, built: whether this call built it,
-    seconds).
+    seconds, and the build's phases when the engine times them).
     """
     eng = engine(engine_name)
     root = resolve_source(source)
@@ -216,7 +219,7 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
 
     meta = eng.read_meta(final) if final.exists() else None
     built = False
-    seconds = 0.0
+    seconds, phases = 0.0, None
     if not _is_current(meta, fp):
         if progress:
             why = "first use" if meta is None else "the dataset changed"
@@ -227,7 +230,7 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
             raise Interrupted(f"interrupted while indexing {root}: an unfinished index is not kept, so the next "
                               "run with this dataset builds it again from the start; maps already cached still work"
                               ) from None
-        built, seconds = True, result["seconds"]
+        built, seconds, phases = True, result["seconds"], result.get("phases")
         if progress:
             progress(f"indexed {result['papers']:,} papers and {result['edges']:,} citations in {seconds:.1f} s")
             if result["malformed"]:
@@ -251,5 +254,6 @@ def dataset_store(source: str | os.PathLike, cache_dir: str | os.PathLike, progr
         "built": built,
         "seconds": seconds,
         "content_key": fp,
+        **({"phases": phases} if phases else {}),
     }
     return st

@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import time
 from pathlib import Path
 
 from . import store as store_mod
 from . import titles
-from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, row_batches
+from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, read_dir_meta, rebuild_dir, row_batches
 from .settings import Settings
 
 SUFFIX = ".parquet"
@@ -197,40 +196,10 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
 
 def rebuild(root: Path, files: dict[str, list[Path]], final: Path, fp: str, progress: Progress | None) -> dict:
     """Build into a directory beside `final`; swap it in only when complete."""
-    _clean_stale(final)
-    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}-{os.urandom(4).hex()}")
-    try:
-        result = build_index(root, files, tmp, fp, progress)
-        old = final.with_name(f"{final.name}.old-{os.getpid()}-{os.urandom(4).hex()}")
-        if final.exists():
-            os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return result
+    return rebuild_dir(build_index, root, files, final, fp, progress)
 
 
-def _clean_stale(final: Path) -> None:
-    for p in final.parent.glob(final.name + ".*-*"):
-        m = re.match(r".*\.(tmp|old)-(\d+)-", p.name)
-        if not m or int(m.group(2)) == os.getpid():
-            continue
-        try:
-            os.kill(int(m.group(2)), 0)
-        except ProcessLookupError:
-            shutil.rmtree(p, ignore_errors=True)
-        except OSError:
-            pass
-
-
-def read_meta(path: Path) -> dict[str, str] | None:
-    try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return meta if isinstance(meta, dict) else None
+read_meta = read_dir_meta
 
 
 # -- reading: the store interface the crawl uses --------------------------------------------

@@ -16,14 +16,13 @@ The index is written to a temporary file that replaces the old one only when com
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import time
 from pathlib import Path
 
 from . import store as store_mod
 from . import titles
-from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, index_meta, row_batches
+from .bulk import ALIAS_PREFIXES, DatasetError, Progress, _Report, dead_builds, index_meta, row_batches
 
 # -- loading ------------------------------------------------------------------------------
 #
@@ -55,10 +54,11 @@ def _load_folder(conn: sqlite3.Connection, files: list[Path], folder: str, repor
     return valid
 
 
-# The alias key of each external id, as litmap.ids.alias_key writes it: DOI lowercased, PMCID
-# with its "PMC" prefix (the bulk data has the bare number), the others as given.
+# The alias key of each external id, as litmap.ids.alias_key writes it: DOI lowercased (by
+# Python: SQLite's lower() folds ASCII only), PMCID with its "PMC" prefix (the bulk data has the
+# bare number), the others as given.
 _ALIAS_VALUE = {
-    "DOI": "lower(e.value)",
+    "DOI": "py_lower(e.value)",
     "PubMedCentral": "CASE WHEN upper(e.value) LIKE 'PMC%' THEN e.value ELSE 'PMC' || e.value END",
 }
 
@@ -95,6 +95,7 @@ def build_index(root: Path, files: dict[str, list[Path]], dest: Path, fp: str,
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE",
                        "cache_size=-262144", "threads=2"):  # 256 MiB page cache; sorter threads
             conn.execute(f"PRAGMA {pragma}")
+        conn.create_function("py_lower", 1, str.lower, deterministic=True)
         store_mod.create_schema(conn)
         conn.execute("DROP INDEX edges_cited")  # made after the bulk load: much faster
         conn.execute("ATTACH DATABASE ? AS s", (str(scratch),))
@@ -246,16 +247,5 @@ def _fsync(path: Path, directory: bool = False) -> None:
 
 
 def _clean_stale_temps(final: Path) -> None:
-    """Remove the temp files of builds whose process is gone (killed, not merely interrupted:
-    an interrupted build removes its own)."""
-    for p in final.parent.glob(final.name + ".tmp-*"):
-        m = re.match(r".*\.tmp-(\d+)-", p.name)
-        if not m or int(m.group(1)) == os.getpid():
-            continue
-        try:
-            os.kill(int(m.group(1)), 0)
-            continue  # still running: another build of the same dataset
-        except ProcessLookupError:
-            _unlink(p)
-        except OSError:  # e.g. another user's process
-            continue
+    for p in dead_builds(final):
+        _unlink(p)

@@ -410,9 +410,10 @@ def cache_info(settings: Settings | None = None) -> CacheInfo:
             with store.Store(path) as db:
                 info = db.info()
         where = dataset.index_dir(settings) / "datasets"
-        files = sorted(p for p in where.glob("*") if p.is_file()) if where.is_dir() else []
-        indexes = [p for p in files if not p.name.endswith(("-wal", "-shm", ".part"))]
-        return CacheInfo(path, info, where, indexes, sum(p.stat().st_size for p in files))
+        suffixes = tuple(engine.SUFFIX for engine in dataset.ENGINES.values())  # a file or a folder each
+        indexes = sorted(p for p in where.glob("*") if p.name.endswith(suffixes)) if where.is_dir() else []
+        size = sum(p.stat().st_size for p in where.rglob("*") if p.is_file()) if where.is_dir() else 0
+        return CacheInfo(path, info, where, indexes, size)
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ class Settings:
     cache_dir: Path = Path("cache")       # LITMAP_CACHE_DIR: the project's crawl cache
     index_dir: Path | None = None         # LITMAP_INDEX_DIR; None: the platform's user cache dir
     engine: str | None = None             # LITMAP_ENGINE (dataset.engine checks the name)
-    duckdb_memory: str = "4GB"            # LITMAP_DUCKDB_MEMORY
+    duckdb_memory: str = "4GB"            # LITMAP_DUCKDB_MEMORY: DuckDB's memory limit in an index build
+    build_workers: str | None = None      # LITMAP_BUILD_WORKERS as written; read by build_processes()
     debug: bool = False                   # LITMAP_DEBUG: tracebacks instead of one-line errors
 
     @classmethod
@@ -47,7 +48,8 @@ class Settings:
             cache_dir=Path(env.get("LITMAP_CACHE_DIR") or "cache"),
             index_dir=Path(env["LITMAP_INDEX_DIR"]) if env.get("LITMAP_INDEX_DIR") else None,
             engine=env.get("LITMAP_ENGINE") or None,
-            duckdb_memory=env.get("LITMAP_DUCKDB_MEMORY") or "4GB",
+            duckdb_memory=(env.get("LITMAP_DUCKDB_MEMORY") or "").strip() or "4GB",
+            build_workers=env.get("LITMAP_BUILD_WORKERS") or None,
             debug=bool(env.get("LITMAP_DEBUG")),
         )
         return out.but(**given)
@@ -82,3 +84,13 @@ class Settings:
             raise SettingsError(f"{name} must be requests per second, a number such as 1 or 0.5 (0: no pacing), "
                                 f"not {raw!r}")
         return rate
+
+    def build_processes(self) -> int:
+        """Worker processes of a dataset index build (and DuckDB's threads in it):
+        LITMAP_BUILD_WORKERS, else one per core."""
+        raw = (self.build_workers or "").strip()
+        if not raw:
+            return max(1, os.cpu_count() or 1)
+        if raw.isascii() and raw.isdigit() and 0 < int(raw) <= 1024:
+            return int(raw)
+        raise SettingsError(f"LITMAP_BUILD_WORKERS must be a number of processes from 1 to 1024, not {raw!r}")

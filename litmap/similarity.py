@@ -146,9 +146,19 @@ def build_matrix(edges: EdgeInput) -> CitationMatrix:
     dst = [e[1] for e in pairs]
     ids = sorted(set(src).union(dst))  # sorted: row order, hence every tie-break, is canonical
     index = {pid: i for i, pid in enumerate(ids)}
-    n = len(ids)
     rows = np.fromiter(map(index.__getitem__, src), dtype=np.int64, count=len(src))
     cols = np.fromiter(map(index.__getitem__, dst), dtype=np.int64, count=len(dst))
+    return matrix_from_indices(ids, rows, cols, index)
+
+
+def matrix_from_indices(ids: list[str], rows: np.ndarray, cols: np.ndarray,
+                        index: dict[str, int] | None = None) -> CitationMatrix:
+    """The matrix build_matrix makes of the edges (ids[rows[k]], ids[cols[k]]), `ids` sorted:
+    for a store that holds the edges as integers, with no Python per edge."""
+    n = len(ids)
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    if index is None:
+        index = dict(zip(ids, range(n)))
     keys = np.sort((rows * n + cols)[rows != cols])  # drop self-loops; int64 keys, row-major
     # dedupe by sort + neighbour compare: numpy 2.x np.unique (hash based) is ~50x slower here
     keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys

@@ -11,6 +11,7 @@ sample_corpus       session-wide Corpus.from_dataset(the bundled sample); do not
 sample_index_cache  a cache dir holding the bundled sample's built dataset index, built once per
                     run and shared by the xdist workers; open it with dataset_store("sample", dir)
                     (read-only)
+sample_index_of     engine name -> the same, built by that index engine
 on_sample           a private cache, sample_index_cache as LITMAP_INDEX_DIR, the test's folder as cwd
 
 Helpers: point_cli_at(server, tmp_path, monkeypatch) (the CLI's settings for a fake API),
@@ -186,17 +187,28 @@ def sample_corpus():
     return Corpus.from_dataset(dataset.sample_path())
 
 
-@pytest.fixture(scope="session")
-def sample_index_cache(tmp_path_factory) -> Path:
+def _shared_sample_index(tmp_path_factory, engine: str | None) -> Path:
     root = tmp_path_factory.getbasetemp()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         root = root.parent  # the run's base, shared by its workers
-    cache = root / "sample-index-cache"
+    name = "sample-index-cache" + (f"-{engine}" if engine else "")
+    cache = root / name
     # the first worker builds it; the others wait here, then find it built
-    with open(root / "sample-index-cache.lock", "w") as lock:
+    with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        dataset.dataset_store("sample", cache).close()
+        dataset.dataset_store("sample", cache, engine_name=engine).close()
     return cache
+
+
+@pytest.fixture(scope="session")
+def sample_index_cache(tmp_path_factory) -> Path:
+    return _shared_sample_index(tmp_path_factory, None)
+
+
+@pytest.fixture(scope="session")
+def sample_index_of(tmp_path_factory):
+    """engine name -> a cache dir holding the sample's index built by that engine (shared as above)."""
+    return lambda engine: _shared_sample_index(tmp_path_factory, engine)
 
 
 @pytest.fixture

@@ -140,28 +140,74 @@ def _per_step(api, store, seed):
     return result, steps
 
 
+SEED_STEP = "resolving seeds with their references and citations"
+
+
 @pytest.mark.parametrize("shape, expected", [
-    ((44, 72, 40), {"resolving seeds": 1, "references of the seed": 1, "citations of the seed": 1,
-                    "references and citations of 116 papers": 1, "details of 100 papers": 1}),
-    ((100, 300, 40), {"resolving seeds": 1, "references of the seed": 1, "citations of the seed": 1,
-                      "references and citations of 400 papers": 1, "details of 100 papers": 1}),
+    ((44, 72, 40), {SEED_STEP: 1, "references and citations of 116 papers": 1, "details of 100 papers": 1}),
+    ((100, 300, 40), {SEED_STEP: 1, "references and citations of 400 papers": 1, "details of 100 papers": 1}),
 ])
 def test_request_floor_per_step_with_nested_lists_capped_at_1000(tmp_path, shape, expected):
-    # The neighbours' references and the coupling step's citations share one batch call, and
-    # the map's details ride with its papers' lists: 5 requests where 7 were made before.
+    # The seed's lists ride in the call that resolves it (nested, under the cap), the neighbours'
+    # references and the coupling step's citations share one batch call, and the map's details
+    # ride with its papers' lists: 3 requests where 5 were made before (7 before that).
     corpus = Corpus.synthetic(*shape)
     with FakeS2(corpus, nested_cap=1000) as api, Store.open(tmp_path / "new") as store:
         result, steps = _per_step(api, store, corpus.seeds[0])
-        assert steps == expected and api.count == 5
+        assert steps == expected and api.count == 3
     with FakeS2(corpus) as api, Store.open(tmp_path / "old") as store:  # the same map as the slow way
         slow = crawl.Crawler(store, client(api))
         seed = slow.resolve([ids.parse(corpus.seeds[0])])
         slow.seed_lists(seed)
         everything = [p for p in corpus.papers]
-        slow.ensure_lists(everything, ("references", "citations"), store.counts(everything))
+        slow.ensure([(everything, ("references", "citations"))], store.counts(everything))
         slow.ensure_papers(everything)
         offline, _ = build(store, None, corpus.seeds)
     assert dump(result) == dump(offline)
+
+
+def test_a_title_seed_gets_its_lists_in_one_batch_call(tmp_path):
+    # A title match cannot nest lists: the seed's references and citations then come from one
+    # /paper/batch call with nested lists, not from two paginated calls.
+    corpus = Corpus.synthetic(44, 72, 40)
+    title = corpus.papers[corpus.seeds[0]]["title"]
+    with FakeS2(corpus, nested_cap=1000) as api, Store.open(tmp_path) as store:
+        result, steps = _per_step(api, store, f'"{title}"')
+    assert steps == {"resolving seeds": 1, "references and citations of the seed": 1,
+                     "references and citations of 116 papers": 1, "details of 100 papers": 1}
+    assert result["seeds"] == [corpus.seeds[0]] and not api.requests_to("/references$|/citations$")
+
+
+def test_a_seed_longer_than_the_nested_cap_is_completed_to_the_api_window(tmp_path):
+    # 12,000 citations, nested lists cut at 1,000: the pages after the nested list bring the seed
+    # up to the 9,999 positions the API serves (what paging the whole list would give), and the
+    # list is marked as cut.
+    corpus = Corpus.synthetic(5, 12_000, 1)
+    seed = corpus.seeds[0]
+    with FakeS2(corpus, nested_cap=1000) as api, Store.open(tmp_path) as store:
+        assert crawl.Crawler(store, client(api)).resolve([ids.parse(seed)]) == [seed]
+        pages = api.requests_to("/citations$")
+        assert [p["query"]["offset"] for p in pages] == [str(o) for o in range(1000, 9999, 1000)]
+        assert api.count == 1 + len(pages)
+        assert len(store.list_edges([seed], "citations")) == 9999
+        assert store.list_status([seed], "citations") == {seed: "truncated"}
+        assert store.list_status([seed], "references") == {seed: "complete"}
+
+
+def test_three_seeds_are_resolved_then_listed_in_one_budgeted_call(tmp_path):
+    # Two seeds' lists fit the answer budget of the resolving call; three do not: they are
+    # resolved, then their lists come in one batch call sized by their counts.
+    corpus = Corpus.small()
+    seeds = [SMALL["seed"], SMALL["c1"], SMALL["r1"]]
+    with FakeS2(corpus) as api, Store.open(tmp_path) as store:
+        stage, steps = ["start"], {}
+        c = s2.Client(base_url=api.url, rate=0, sleep=no_sleep,
+                      on_request=lambda: steps.__setitem__(stage[0], steps.get(stage[0], 0) + 1))
+        crawler = crawl.Crawler(store, c, progress=lambda st: stage.__setitem__(0, st))
+        crawler.seed_lists(crawler.resolve([ids.parse(s) for s in seeds]))
+        assert steps == {"resolving seeds": 1, "references and citations of 3 seeds": 1}
+        for kind in ("references", "citations"):
+            assert set(store.list_status(seeds, kind)) == set(seeds)
 
 
 @pytest.mark.parametrize("reverse", [False, True])
@@ -175,12 +221,11 @@ def test_capped_nested_list_is_completed_with_its_rest_only(tmp_path, reverse):
         crawler = crawl.Crawler(store, client(api))
         old = crawl.NESTED_SUSPECT
         crawl.NESTED_SUSPECT = 12
-        try:
+        try:  # the seed's lists ride, nested, in the call that resolves it
             seed = crawler.resolve([ids.parse(corpus.seeds[0])])
-            api.reset()
-            crawler.ensure_lists(seed, ("citations",), store.counts(seed))
         finally:
             crawl.NESTED_SUSPECT = old
+        assert api.count == 1 + len(api.requests_to("/citations$"))
         pages = api.requests_to("/citations$")
         assert [(p["query"]["offset"], p["query"].get("limit")) for p in pages] == \
             ([("12", "1000")] if not reverse else [("12", "1000"), ("0", "12")])
@@ -198,7 +243,7 @@ def test_nested_list_at_cap_is_completed_through_pagination(tmp_path):
         crawl.NESTED_SUSPECT = 4
         try:
             seed = crawler.resolve([ids.parse(corpus.seeds[0])])
-            crawler.ensure_lists(seed, ("citations",), store.counts(seed))
+            crawler.ensure([(seed, ("citations",))], store.counts(seed))
         finally:
             crawl.NESTED_SUSPECT = old
         assert len(store.list_edges(seed, "citations")) == 30

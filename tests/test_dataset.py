@@ -11,12 +11,15 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from litmap import bulk, dataset, dataset_index, store, titles
+from litmap import bulk, dataset, dataset_csr, store, titles
 from litmap.dataset import DatasetError, arxiv_paper_id, dataset_store, normalise_record
 from litmap.ids import alias_key
 from litmap.store import Store
+from tests import guard
+from tests.indexes import counts, tables
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "litmap" / "data" / "sample"
@@ -50,14 +53,31 @@ def sample_papers() -> dict[int, dict]:
     return {r["corpusid"]: r for r in _rows(SAMPLE / "papers" / "papers-0.jsonl.gz")}
 
 
-@pytest.fixture(scope="module")
-def sample_cache(sample_index_cache) -> Path:
-    return sample_index_cache
+ENGINES = list(dataset.ENGINES)  # every test of an index runs on each engine
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, monkeypatch) -> str:
+    """An index engine's name, and LITMAP_ENGINE set to it (dataset_store's default)."""
+    if request.param == "duckdb":
+        guard.need_module("duckdb", "pip install -e '.[test]'")
+    monkeypatch.setenv("LITMAP_ENGINE", request.param)
+    return request.param
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def sample_engine(request) -> str:
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def sample_store(sample_cache):
-    st = dataset_store("sample", sample_cache)
+def sample_cache(sample_index_of, sample_engine) -> Path:
+    return sample_index_of(sample_engine)
+
+
+@pytest.fixture(scope="module")
+def sample_store(sample_cache, sample_engine):
+    st = dataset_store("sample", sample_cache, engine_name=sample_engine)
     yield st
     st.close()
 
@@ -252,14 +272,14 @@ def test_build_sample_is_deterministic(tmp_path):
 
 
 def test_sample_store_counts(sample_store):
-    info = sample_store.info()
-    assert info["papers"] == info["full_papers"] == 29_555
-    assert info["edges"] == 352_768
-    assert info["lists"] == 2 * 29_555
-    rows = sample_store.conn.execute("SELECT kind, status, count(*) FROM lists GROUP BY kind, status").fetchall()
+    q = tables(sample_store).execute
+    assert q('SELECT count(*), count(*) FILTER (WHERE "full" = 1) FROM papers').fetchone() == (29_555, 29_555)
+    assert counts(sample_store)["edges"] == 352_768
+    assert q("SELECT count(*) FROM lists").fetchone()[0] == 2 * 29_555
+    rows = q("SELECT kind, status, count(*) FROM lists GROUP BY kind, status").fetchall()
     assert sorted(rows) == [("citations", "complete", 29_555), ("references", "complete", 29_555)]
     # every list's total is the number of its edges in the store
-    bad = sample_store.conn.execute(
+    bad = q(
         """SELECT count(*) FROM lists l WHERE total != CASE kind
                WHEN 'references' THEN (SELECT count(*) FROM edges WHERE citing = l.paper_id)
                ELSE (SELECT count(*) FROM edges WHERE cited = l.paper_id) END"""
@@ -268,14 +288,15 @@ def test_sample_store_counts(sample_store):
     assert sample_store.dataset_warnings == []
 
 
-def test_sample_store_schema_is_the_store_schema(sample_store, tmp_path):
+def test_sample_store_schema_is_the_store_schema(sample_index_of, tmp_path):
     ref = sqlite3.connect(tmp_path / "ref.sqlite")
-
+    sample_store = dataset_store("sample", sample_index_of("sqlite"), engine_name="sqlite")
     store.create_schema(ref)
     ref.execute(titles.TITLES_TABLE)  # the index's own: what match_title looks titles up in
     schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
     assert sample_store.conn.execute(schema).fetchall() == ref.execute(schema).fetchall()
     assert sample_store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1"
+    sample_store.close()
 
 
 def test_sample_store_maldacena(sample_store):
@@ -302,16 +323,20 @@ def test_sample_store_maldacena(sample_store):
     assert (gkp, MALDACENA_ID) in cits
 
 
-def test_sample_store_is_read_only(sample_store):
-    with pytest.raises(sqlite3.OperationalError):
-        sample_store.put_aliases([("ARXIV:x", "y")])
+def test_sample_store_is_read_only(sample_store, sample_engine):
+    if sample_engine == "sqlite":
+        with pytest.raises(sqlite3.OperationalError):
+            sample_store.put_aliases([("ARXIV:x", "y")])
+    else:  # the other engines' stores have no writing methods at all
+        assert not [m for m in dir(sample_store) if m.startswith("put_")]
 
 
-def test_index_is_built_once_and_reused(sample_store, sample_cache):
+def test_index_is_built_once_and_reused(sample_store, sample_cache, sample_engine):
     index = Path(sample_store.dataset_info["index"])
-    assert index.parent == sample_cache / "datasets" and index.is_file()
+    assert index.parent == sample_cache / "datasets" and index.exists()
     mtime = index.stat().st_mtime_ns
-    again = dataset_store("sample", sample_cache, progress=lambda m: pytest.fail(f"rebuilt: {m}"))
+    again = dataset_store("sample", sample_cache, progress=lambda m: pytest.fail(f"rebuilt: {m}"),
+                          engine_name=sample_engine)
     try:
         assert again.dataset_info["built"] is False and again.dataset_info["index"] == str(index)
         assert again.resolve(f"ARXIV:{MALDACENA}") == MALDACENA_ID
@@ -381,7 +406,7 @@ def _tiny(root: Path, gz: bool = False) -> Path:
     return root
 
 
-def test_tiny_dataset(tmp_path):
+def test_tiny_dataset(tmp_path, engine):
     messages: list[str] = []
     st = dataset_store(_tiny(tmp_path / "ds"), tmp_path / "cache", progress=messages.append)
     try:
@@ -410,11 +435,11 @@ def test_tiny_dataset(tmp_path):
                             ("corpusid", "1")]:
             assert st.resolve(alias_key(kind, value)) == p1, (kind, value)
         assert st.resolve("DBLP:conf/x/1") is None
-        edges = sorted(st.conn.execute("SELECT citing, cited, is_influential, intents FROM edges").fetchall())
+        edges = sorted(tables(st).execute("SELECT citing, cited, is_influential, intents FROM edges").fetchall())
         assert edges == sorted([(p2, p1, 0, None), (p3, p1, 0, None), (p3, p2, 0, None),
                                 (p1, p2, 1, '["background"]')])
-        totals = dict(((pid, kind), total) for pid, kind, total in
-                      st.conn.execute("SELECT paper_id, kind, total FROM lists WHERE status = 'complete'"))
+        complete = "SELECT paper_id, kind, total FROM lists WHERE status = 'complete'"
+        totals = dict(((pid, kind), total) for pid, kind, total in tables(st).execute(complete).fetchall())
         assert totals == {(p1, "references"): 1, (p1, "citations"): 2, (p2, "references"): 1,
                           (p2, "citations"): 2, (p3, "references"): 2, (p3, "citations"): 0}
         assert st.dataset_warnings == []
@@ -426,18 +451,212 @@ def test_tiny_dataset(tmp_path):
         st.close()
 
 
-def test_gzipped_and_plain_files_give_the_same_index(tmp_path):
+def test_gzipped_and_plain_files_give_the_same_index(tmp_path, engine):
     plain = dataset_store(_tiny(tmp_path / "plain"), tmp_path / "cache")
     gz = dataset_store(_tiny(tmp_path / "gz", gz=True), tmp_path / "cache")
     try:
         q = "SELECT paper_id, data FROM papers ORDER BY paper_id"
-        assert plain.conn.execute(q).fetchall() == gz.conn.execute(q).fetchall()
+        assert tables(plain).execute(q).fetchall() == tables(gz).execute(q).fetchall()
         q = "SELECT * FROM edges ORDER BY citing, cited"
-        assert plain.conn.execute(q).fetchall() == gz.conn.execute(q).fetchall()
+        assert tables(plain).execute(q).fetchall() == tables(gz).execute(q).fetchall()
         assert plain.dataset_info["index"] != gz.dataset_info["index"]
     finally:
         plain.close()
         gz.close()
+
+
+def _tangled(root: Path) -> Path:
+    """What the index rules decide: a repeated corpusid (the first row wins, its aliases too), two
+    corpusids of one paperId (one paper: the smallest corpusid's record and abstract; citations of
+    either are its, one becoming a self-citation), repeated abstracts (the last wins; a blank one
+    is no row), non-ASCII DOIs (lowercased as the crawler's alias keys are)."""
+    merged = f"https://www.semanticscholar.org/paper/{hashlib.sha1(b'merged').hexdigest()}"
+    _jsonl(root / "papers" / "papers-0.jsonl", [
+        _s2_paper(1, "One"),
+        _s2_paper(5, "Five", url=merged, externalids={"DOI": "10.1/ÜNÏ", "MAG": "55", "CorpusId": "5"}),
+        _s2_paper(1, "One again", externalids={"DOI": "10.1/not-kept", "CorpusId": "1"}),
+    ])
+    _jsonl(root / "papers" / "papers-1.jsonl", [
+        _s2_paper(4, "Four", url=merged, externalids={"DOI": "10.1/Four", "CorpusId": "4"}),
+        _s2_paper(2, "Two", externalids={"DOI": "10.1/Ä", "ArXiv": "2101.00002", "CorpusId": "2"}),
+        _s2_paper(3, "Three"),
+    ])
+    _jsonl(root / "citations" / "citations-0.jsonl", [
+        _cite(1, 5), _cite(2, 4), _cite(2, 5), _cite(3, 4), _cite(4, 1), _cite(5, 4), _cite(3, 2),
+        _cite(1, 3, isinfluential=True, intents=["methodology", "result"]),
+    ])
+    _jsonl(root / "abstracts" / "abstracts-0.jsonl", [
+        {"corpusid": 2, "abstract": "first"}, {"corpusid": 2, "abstract": "second"}, {"corpusid": 2, "abstract": " "},
+        {"corpusid": 4, "abstract": "of four"}, {"corpusid": 5, "abstract": "of five"}])
+    return root
+
+
+def test_every_engine_indexes_the_same_rows(tmp_path):
+    guard.need_module("duckdb", "pip install -e '.[test]'")
+    root = _tangled(tmp_path / "ds")
+    got = {}
+    for name in ENGINES:
+        st = dataset_store(root, tmp_path / f"cache-{name}", engine_name=name)
+        try:
+            q = tables(st).execute
+            got[name] = {
+                "papers": [(p, c, json.loads(d)) for p, c, d in
+                           q("SELECT paper_id, corpus_id, data FROM papers ORDER BY paper_id").fetchall()],
+                "edges": q("SELECT citing, cited, is_influential, intents FROM edges ORDER BY 1, 2").fetchall(),
+                "aliases": q("SELECT alias, paper_id FROM aliases ORDER BY 1").fetchall(),
+                "lists": q("SELECT paper_id, kind, status, total FROM lists ORDER BY 1, 2").fetchall(),
+                "notes": st.dataset_notes,
+            }
+        finally:
+            st.close()
+    assert got["sqlite"] == got["duckdb"] == got["csr"]
+    one, two, three = (hashlib.sha1(str(i).encode()).hexdigest() for i in (1, 2, 3))
+    merged = hashlib.sha1(b"merged").hexdigest()
+    papers = {p: (c, d) for p, c, d in got["csr"]["papers"]}
+    assert papers[merged][0] == 4 and papers[merged][1]["title"] == "Four"
+    assert papers[merged][1]["abstract"] == "of four" and papers[two][1]["abstract"] == "second"
+    assert papers[one][1]["title"] == "One"
+    aliases = dict(got["csr"]["aliases"])
+    assert aliases["DOI:10.1/ünï"] == aliases["DOI:10.1/four"] == aliases["CORPUSID:5"] == merged
+    assert aliases["DOI:10.1/ä"] == two and "DOI:10.1/not-kept" not in aliases
+    assert [e[:2] for e in got["csr"]["edges"]] == sorted([(one, merged), (two, merged), (three, merged), (merged, one),
+                                                          (merged, merged), (three, two), (one, three)])
+    assert (one, three, 1, '["methodology","result"]') in got["csr"]["edges"]
+    assert got["csr"]["notes"] == ["papers: 1 rows repeat a corpusid already seen; the first was kept",
+                                   "citations: 1 rows dropped: an endpoint is not in papers/, or a repeated pair"]
+
+
+def test_csr_build_in_worker_processes_gives_the_same_index_and_reports(tmp_path, monkeypatch):
+    # On big inputs the CSR engine reads the shards in a pool of worker processes: forced here on
+    # small ones (several paper shards, malformed lines), it must give what a serial build gives.
+    def build(root: Path, cache: Path) -> tuple:
+        messages: list[str] = []
+        st = dataset_store(root, cache, progress=messages.append, engine_name="csr")
+        try:
+            q = tables(st).execute
+            rows = [q(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ("papers", "edges", "aliases", "lists")]
+            return rows, st.dataset_warnings, st.dataset_notes, [m for m in messages if " in " not in m]
+        finally:
+            st.close()
+
+    pools = []
+    real = dataset_csr.multiprocessing.get_context
+
+    def get_context(method):
+        pools.append(method)
+        return real(method)
+
+    for root in (_tangled(tmp_path / "tangled"), BAD / "malformed"):
+        serial = build(root, tmp_path / "serial")
+        assert pools == []
+        monkeypatch.setattr(dataset_csr, "PARALLEL_BYTES", 0)
+        monkeypatch.setattr(dataset_csr.multiprocessing, "get_context", get_context)
+        monkeypatch.setenv("LITMAP_BUILD_WORKERS", "2")
+        parallel = build(root, tmp_path / "parallel")
+        monkeypatch.undo()
+        assert pools == ["spawn"] and parallel == serial
+        pools.clear()
+    assert serial[1][0] == "papers/papers-0.jsonl:3: not valid JSON, skipped"
+
+
+def test_csr_paperid_lookup_by_bucket_is_a_binary_search(sample_index_of):
+    # The CSR store finds paperIds by a binary search within their bucket (their first bits):
+    # the same positions as one over the whole sorted array, for present and absent ids alike.
+    st = dataset_store("sample", sample_index_of("csr"), engine_name="csr")
+    try:
+        srt = st.a("papers.pid_sorted")
+        rng = np.random.default_rng(1)
+        keys = np.concatenate([srt[rng.integers(0, len(srt), 3000)], srt[:2], srt[-2:],
+                               np.frombuffer(rng.bytes(20 * 3000), dtype="S20"),
+                               np.frombuffer(b"\x00" * 20 + b"\xff" * 20, dtype="S20")])
+        assert len(st.a("papers.pid_buckets")) > 1000
+        assert (st._positions(srt, keys) == np.searchsorted(srt, keys)).all()
+    finally:
+        st.close()
+
+
+def _titled(root: Path) -> Path:
+    """Papers whose titles repeat, case and spacing aside: 2 and 4 cited 5 times, 3 cited 9."""
+    _jsonl(root / "papers" / "papers-0.jsonl", [
+        _s2_paper(1, "A Unique Title"), _s2_paper(2, "Black  holes and\tstrings", citationcount=5),
+        _s2_paper(3, "black holes AND strings", citationcount=9), _s2_paper(4, " Black holes and strings ",
+                                                                            citationcount=5),
+        _s2_paper(5, "Black holes and strings, again", citationcount=99), _s2_paper(6, "Ǆemal ΣΊΣΥΦΟΣ"),
+        _s2_paper(7, None), _s2_paper(8, "   "),
+    ])
+    _jsonl(root / "citations" / "citations-0.jsonl", [_cite(2, 1)])
+    return root
+
+
+def _match_title_store(root: Path, cache: Path):
+    st = dataset_store(root, cache, engine_name="csr")
+    assert hasattr(st, "match_title")
+    return st
+
+
+def test_csr_match_title_finds_the_most_cited_paper_of_a_title(tmp_path):
+    # A title seed against a CSR index: the paper whose title is the same, case and spacing
+    # aside; the most cited if several, the least paperId among equally cited.
+    st = _match_title_store(_titled(tmp_path / "ds"), tmp_path / "cache")
+    try:
+        pid = {c: st.resolve(f"CORPUSID:{c}") for c in range(1, 9)}
+        assert st.match_title("A Unique Title") == pid[1]
+        assert st.match_title("  a   UNIQUE title\n") == pid[1]
+        assert st.match_title("Black holes and strings") == pid[3]  # 9 citations beat 5
+        assert st.match_title("ǆemal σίσυφος") == pid[6]  # casefold, not ASCII lower
+        assert st.match_title("A Unique") is None and st.match_title("Unknown") is None
+        assert st.match_title("") is None and st.match_title("   ") is None
+        # the index holds the titles' hashes and rows only: 12 bytes a titled paper
+        assert len(st.a("papers.title_hash")) == len(st.a("papers.title_rows")) == 6
+        assert st.a("papers.title_hash").nbytes + st.a("papers.title_rows").nbytes == 6 * 12
+    finally:
+        st.close()
+    # equally cited: the least paperId, whichever was read first
+    _jsonl(tmp_path / "ds" / "papers" / "papers-0.jsonl", [
+        _s2_paper(2, "Black holes and strings", citationcount=5), _s2_paper(4, "black holes and strings",
+                                                                            citationcount=5)])
+    st = _match_title_store(tmp_path / "ds", tmp_path / "cache")
+    try:
+        assert st.match_title("BLACK HOLES AND STRINGS") == min(st.resolve("CORPUSID:2"), st.resolve("CORPUSID:4"))
+    finally:
+        st.close()
+
+
+def test_csr_match_title_never_takes_a_shared_hash_for_a_match(tmp_path, monkeypatch):
+    # Every title hashed alike (a collision for all): the answer is still the paper whose title
+    # is the same, found by reading the candidates' records, most cited first.
+    from litmap import csr_store
+
+    monkeypatch.setattr(dataset_csr, "title_hash", lambda title: 7 if titles.title_key(title) else None)
+    monkeypatch.setattr(csr_store, "title_hash", lambda title: 7 if titles.title_key(title) else None)
+    st = _match_title_store(_titled(tmp_path / "ds"), tmp_path / "cache")
+    try:
+        assert st.match_title("a unique title") == st.resolve("CORPUSID:1")  # paper 5 (99 cites) read first
+        assert st.match_title("black holes and strings") == st.resolve("CORPUSID:3")
+        assert st.match_title("no such title") is None
+    finally:
+        st.close()
+
+
+def test_csr_match_title_agrees_with_a_scan_of_the_sample(sample_index_of, sample_papers):
+    # On the bundled sample, for titles shared by several papers and for others: the same paper
+    # as a scan of every record would pick (most cited, then least paperId).
+    st = dataset_store("sample", sample_index_of("csr"), engine_name="csr")
+    try:
+        papers = st.get_papers(st.hex_ids(np.arange(st.paper_count())))
+        by_title: dict[str, list] = {}
+        for pid, p in papers.items():
+            key = " ".join((p["title"] or "").split()).casefold()
+            if key:
+                by_title.setdefault(key, []).append((-(p["citationCount"] or 0), pid))
+        shared = [t for t, found in by_title.items() if len(found) > 1]
+        rng = np.random.default_rng(2)
+        titles = [*shared[:50], *(list(by_title)[int(i)] for i in rng.integers(0, len(by_title), 300))]
+        assert shared and len(st.a("papers.title_hash")) == sum(map(len, by_title.values()))
+        for title in titles:
+            assert st.match_title(title.upper()) == min(by_title[title])[1], title
+    finally:
+        st.close()
 
 
 def test_normalise_record():
@@ -455,12 +674,12 @@ def test_normalise_record():
     assert p["journal"] is None and p["abstract"] is None and set(p) == PAPER_KEYS
 
 
-def test_stale_index_is_rebuilt_when_a_file_changes(tmp_path):
+def test_stale_index_is_rebuilt_when_a_file_changes(tmp_path, engine):
     root = _tiny(tmp_path / "ds")
     cache = tmp_path / "cache"
     st = dataset_store(root, cache)
     index = Path(st.dataset_info["index"])
-    assert st.dataset_info["built"] and st.info()["edges"] == 4
+    assert st.dataset_info["built"] and counts(st)["edges"] == 4
     st.close()
     again = dataset_store(root, cache)
     assert again.dataset_info["built"] is False
@@ -473,14 +692,14 @@ def test_stale_index_is_rebuilt_when_a_file_changes(tmp_path):
     try:
         # new content, new content key: a new index (the old one may serve another copy)
         assert st.dataset_info["built"] is True and st.dataset_info["index"] != str(index)
-        assert st.info()["edges"] == 5
+        assert counts(st)["edges"] == 5
     finally:
         st.close()
 
     # a new shard is a change too
     _jsonl(root / "citations" / "citations-1.jsonl", [_cite(1, 3)])
     st = dataset_store(root, cache)
-    assert st.dataset_info["built"] is True and st.info()["edges"] == 6
+    assert st.dataset_info["built"] is True and counts(st)["edges"] == 6
     st.close()
     # a touched file (same content, new mtime) is the same dataset: no rebuild
     os.utime(cites, ns=(cites.stat().st_atime_ns, cites.stat().st_mtime_ns + 10**9))
@@ -489,7 +708,7 @@ def test_stale_index_is_rebuilt_when_a_file_changes(tmp_path):
     st.close()
 
 
-def test_index_is_keyed_by_content_not_path(tmp_path):
+def test_index_is_keyed_by_content_not_path(tmp_path, engine):
     root = _tiny(tmp_path / "ds")
     first = dataset_store(root, tmp_path / "cache")
     assert first.dataset_info["built"]
@@ -507,81 +726,104 @@ class Interrupted(BaseException):
     """Stands for Ctrl-C (KeyboardInterrupt) arriving in the middle of a build."""
 
 
-def test_interrupted_build_leaves_no_index(tmp_path, monkeypatch):
+def _engine_module(engine: str):
+    return dataset.ENGINES[engine]
+
+
+def _snapshot(index: Path) -> dict[str, bytes]:
+    """What an index holds: its file's bytes, or every file of its directory."""
+    if index.is_file():
+        return {"": index.read_bytes()}
+    return {str(p.relative_to(index)): p.read_bytes() for p in sorted(index.rglob("*")) if p.is_file()}
+
+
+def test_interrupted_build_leaves_no_index(tmp_path, monkeypatch, engine):
     root = _tiny(tmp_path / "ds")
     cache = tmp_path / "cache"
-    real = dataset_index._load_folder
+    module = _engine_module(engine)
+    real = module.row_batches
 
-    def load_then_interrupt(conn, files, folder, report):
-        counts = real(conn, files, folder, report)
-        if folder == "citations":
+    def read_then_interrupt(files, folder, report, *args, **kwargs):
+        if folder == "tldrs":  # every engine reads tldrs/ with bulk.row_batches, after papers/
             raise Interrupted()
-        return counts
+        return real(files, folder, report, *args, **kwargs)
 
-    monkeypatch.setattr(dataset_index, "_load_folder", load_then_interrupt)
+    monkeypatch.setattr(module, "row_batches", read_then_interrupt)
     with pytest.raises(Interrupted):
         dataset_store(root, cache)
     index = dataset.index_path(root.resolve(), cache)
     assert not index.exists()
-    assert list(index.parent.iterdir()) == []  # the temp file and its scratch are gone
+    assert list(index.parent.iterdir()) == []  # the temp file or folder and its scratch are gone
 
-    monkeypatch.setattr(dataset_index, "_load_folder", real)
+    monkeypatch.setattr(module, "row_batches", real)
     st = dataset_store(root, cache)
     try:
-        assert st.dataset_info["built"] and st.info()["edges"] == 4
+        assert st.dataset_info["built"] and counts(st)["edges"] == 4
     finally:
         st.close()
 
 
-def test_interrupted_rebuild_keeps_the_old_index_stale(tmp_path, monkeypatch):
+def test_interrupted_rebuild_keeps_the_old_index_stale(tmp_path, monkeypatch, engine):
     root = _tiny(tmp_path / "ds")
     cache = tmp_path / "cache"
     dataset_store(root, cache).close()
     index = dataset.index_path(root.resolve(), cache)
-    before = index.read_bytes()
+    before = _snapshot(index)
     _jsonl(root / "citations" / "citations-1.jsonl", [_cite(1, 3)])
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(dataset_index, "_alias_select", boom)  # late in the build: after all the loading
+    monkeypatch.setattr(_engine_module(engine), "index_meta", boom)  # the last step of every build
     with pytest.raises(KeyboardInterrupt):
         dataset_store(root, cache)
-    assert index.read_bytes() == before  # untouched, and still not current:
+    assert _snapshot(index) == before  # untouched, and still not current:
+    assert [p.name for p in index.parent.iterdir()] == [index.name]
     monkeypatch.undo()
     st = dataset_store(root, cache)
     try:
-        assert st.dataset_info["built"] is True and st.info()["edges"] == 5
+        assert st.dataset_info["built"] is True and counts(st)["edges"] == 5
     finally:
         st.close()
 
 
-def test_a_broken_index_file_is_rebuilt(tmp_path):
+def test_a_broken_index_is_rebuilt(tmp_path, engine):
     root = _tiny(tmp_path / "ds")
     cache = tmp_path / "cache"
     index = dataset.index_path(root.resolve(), cache)
     index.parent.mkdir(parents=True)
-    index.write_bytes(b"not a database at all")
+    if engine == "sqlite":
+        index.write_bytes(b"not a database at all")
+    else:
+        index.mkdir()
+        (index / "meta.json").write_text("not json")
     st = dataset_store(root, cache)
-    assert st.dataset_info["built"] and st.info()["papers"] == 3
+    assert st.dataset_info["built"] and counts(st)["papers"] == 3
     st.close()
-    # a database with the schema but no build stamp (e.g. copied from a half build)
-    index.unlink()
-    with Store(index) as half:
-        half.put_papers([{"paperId": "x" * 40}], full=True)
+    # an index without a build stamp (e.g. copied from a half build)
+    if engine == "sqlite":
+        index.unlink()
+        with Store(index) as half:
+            half.put_papers([{"paperId": "x" * 40}], full=True)
+    else:
+        (index / "meta.json").write_text("{}")
     st = dataset_store(root, cache)
-    assert st.dataset_info["built"] and st.info()["papers"] == 3
+    assert st.dataset_info["built"] and counts(st)["papers"] == 3
     st.close()
 
 
-def test_stale_temp_files_of_dead_builds_are_removed(tmp_path):
+def test_stale_temp_files_of_dead_builds_are_removed(tmp_path, engine):
     root = _tiny(tmp_path / "ds")
     cache = tmp_path / "cache"
     index = dataset.index_path(root.resolve(), cache)
     index.parent.mkdir(parents=True)
     dead = index.with_name(f"{index.name}.tmp-999999999-abcd")  # no such process
-    dead.write_bytes(b"half")
-    Path(f"{dead}-scratch").write_bytes(b"half")
+    if engine == "sqlite":
+        dead.write_bytes(b"half")
+        Path(f"{dead}-scratch").write_bytes(b"half")
+    else:
+        (dead / "scratch").mkdir(parents=True)
+        (dead / "half.bin").write_bytes(b"half")
     dataset_store(root, cache).close()
     assert sorted(p.name for p in index.parent.iterdir()) == [index.name]
 
@@ -589,7 +831,7 @@ def test_stale_temp_files_of_dead_builds_are_removed(tmp_path):
 # -- bad datasets -------------------------------------------------------------------------
 
 
-def test_malformed_lines_are_skipped_and_reported(tmp_path, capsys):
+def test_malformed_lines_are_skipped_and_reported(tmp_path, capsys, engine):
     messages: list[str] = []
     st = dataset_store(BAD / "malformed", tmp_path / "cache", progress=messages.append)
     try:
@@ -606,7 +848,7 @@ def test_malformed_lines_are_skipped_and_reported(tmp_path, capsys):
         # A skipped line leaves no trace: were it read as its neighbour's record again, that
         # record would show up as a repeated corpusid or a repeated citation pair here.
         assert st.dataset_notes == []
-        assert st.info()["papers"] == 4 and st.info()["edges"] == 4
+        assert counts(st)["papers"] == 4 and counts(st)["edges"] == 4
         assert st.resolve("CORPUSID:8") is not None and st.resolve("CORPUSID:3") is None
     finally:
         st.close()
@@ -619,7 +861,7 @@ def test_malformed_lines_are_skipped_and_reported(tmp_path, capsys):
     assert "papers/papers-0.jsonl:3: not valid JSON, skipped" in capsys.readouterr().err
 
 
-def test_bad_utf8_and_cap_on_warnings(tmp_path, monkeypatch):
+def test_bad_utf8_and_cap_on_warnings(tmp_path, monkeypatch, engine):
     root = _tiny(tmp_path / "ds")
     with open(root / "papers" / "papers-1.jsonl", "ab") as f:
         f.write(b'{"corpusid": 5, "title": "caf\xe9"}\n')
@@ -637,20 +879,20 @@ def test_bad_utf8_and_cap_on_warnings(tmp_path, monkeypatch):
         st.close()
 
 
-def test_missing_citations_folder(tmp_path):
+def test_missing_citations_folder(tmp_path, engine):
     with pytest.raises(DatasetError, match=r"no citations/ folder") as exc:
         dataset_store(BAD / "no_citations", tmp_path / "cache")
     assert "\n" not in str(exc.value) and str(BAD / "no_citations") in str(exc.value)
     assert not (tmp_path / "cache" / "datasets").exists() or not any((tmp_path / "cache" / "datasets").iterdir())
 
 
-def test_papers_folder_without_data_files(tmp_path):
+def test_papers_folder_without_data_files(tmp_path, engine):
     with pytest.raises(DatasetError, match=r"papers/ holds no \*\.jsonl or \*\.jsonl\.gz files"):
         dataset_store(BAD / "empty_papers", tmp_path / "cache")
 
 
 @pytest.mark.parametrize("make", ["missing", "file", "empty_dir", "only_citations"])
-def test_wrong_path(tmp_path, make):
+def test_wrong_path(tmp_path, make, engine):
     path = tmp_path / "somewhere"
     if make == "file":
         path.write_text("x")
@@ -664,7 +906,7 @@ def test_wrong_path(tmp_path, make):
                               "holding *.jsonl or *.jsonl.gz files")
 
 
-def test_no_valid_paper_at_all(tmp_path):
+def test_no_valid_paper_at_all(tmp_path, engine):
     root = tmp_path / "ds"
     _jsonl(root / "papers" / "p.jsonl", ["nonsense"])
     _jsonl(root / "citations" / "c.jsonl", [_cite(1, 2)])
@@ -673,7 +915,7 @@ def test_no_valid_paper_at_all(tmp_path):
     assert list((tmp_path / "cache" / "datasets").iterdir()) == []
 
 
-def test_truncated_gzip_is_refused(tmp_path):
+def test_truncated_gzip_is_refused(tmp_path, engine):
     root = _tiny(tmp_path / "ds", gz=True)
     shard = root / "citations" / "citations-0.jsonl.gz"
     data = shard.read_bytes()
@@ -683,7 +925,7 @@ def test_truncated_gzip_is_refused(tmp_path):
     assert list((tmp_path / "cache" / "datasets").iterdir()) == []
 
 
-def test_sample_source_name_and_paths(tmp_path, monkeypatch):
+def test_sample_source_name_and_paths(tmp_path, monkeypatch, engine):
     assert dataset.resolve_source("sample") == SAMPLE
     monkeypatch.chdir(tmp_path)
     rel = _tiny(tmp_path / "rel")
@@ -742,7 +984,7 @@ def test_line_batches_match_a_plain_split(tmp_path_factory, lines, final_newline
 
 def test_an_unknown_index_engine_is_one_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("LITMAP_ENGINE", "bogus")
-    with pytest.raises(dataset.DatasetError, match="LITMAP_ENGINE must be one of duckdb, sqlite, not 'bogus'"):
+    with pytest.raises(dataset.DatasetError, match="LITMAP_ENGINE must be one of csr, duckdb, sqlite, not 'bogus'"):
         dataset.dataset_store("sample", tmp_path)
-    monkeypatch.setenv("LITMAP_ENGINE", "SQLite")  # case and spaces do not matter
-    assert dataset.engine() is dataset_index
+    monkeypatch.setenv("LITMAP_ENGINE", " SQLite ")  # case and spaces do not matter
+    assert dataset.engine() is dataset.ENGINES["sqlite"]

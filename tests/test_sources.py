@@ -43,9 +43,9 @@ def test_sample_map_remembers_its_source_and_indexes_are_shared(project, monkeyp
     assert ris.exit_code == 0, ris.stderr
     assert "TY  - " in ris.stdout and "Maldacena" in ris.stdout
     # the index lives in the shared index dir, not in the project's ./cache
-    assert not list((project / "cache").rglob("*.sqlite")) or all(
-        "datasets" not in str(p) for p in (project / "cache").rglob("*"))
-    indexes = list((dataset.index_dir() / "datasets").glob("sample-*.sqlite"))
+    assert not list((project / "cache").rglob("datasets"))
+    pattern = "sample-*" + dataset.engine().SUFFIX  # the default engine's
+    indexes = list((dataset.index_dir() / "datasets").glob(pattern))
     assert len(indexes) == 1  # other tests of the session may hold other engines' indexes
     # another project reuses it: no second build
     other = project / "other"
@@ -54,7 +54,7 @@ def test_sample_map_remembers_its_source_and_indexes_are_shared(project, monkeyp
     monkeypatch.setenv("LITMAP_CACHE_DIR", str(other / "cache"))
     again = run("seed", MALDA, "--source", "sample", "-o", "m.html")
     assert again.exit_code == 0 and "indexing" not in again.stderr, again.stderr
-    assert list((dataset.index_dir() / "datasets").glob("sample-*.sqlite")) == indexes
+    assert list((dataset.index_dir() / "datasets").glob(pattern)) == indexes
     # cache info names both: the project's crawl cache and the shared indexes
     info = run("cache", "info")
     assert info.exit_code == 0
@@ -134,3 +134,20 @@ def test_read_only_cache_serves_cached_maps(project, small_api, monkeypatch):
     assert cached.exit_code == 0 and "TY  - " in cached.stdout
     new = run("seed", SMALL["maldacena"], "-q", "-o", "n.html")
     assert new.exit_code == 1 and "read-only" in one_line(new.stderr)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("LITMAP_BUILD_WORKERS", "many", "LITMAP_BUILD_WORKERS must be a number of processes from 1 to 1024, not 'many'"),
+    ("LITMAP_BUILD_WORKERS", "0", "LITMAP_BUILD_WORKERS must be a number of processes from 1 to 1024, not '0'"),
+    ("LITMAP_DUCKDB_MEMORY", "lots", "LITMAP_DUCKDB_MEMORY must be a size such as 4GB or 512MB, not 'lots'"),
+])
+def test_a_bad_build_setting_is_one_line_before_any_work(project, monkeypatch, name, value, message):
+    # The index build reads its settings first: one line, exit 1, nothing left in the index dir.
+    monkeypatch.setenv("LITMAP_INDEX_DIR", str(project / "ix"))
+    monkeypatch.setenv("LITMAP_ENGINE", "csr")
+    monkeypatch.setenv(name, value)
+    result = run("seed", MALDA, "--source", "sample", "-q", "-o", "m.html")
+    assert result.exit_code == 1 and result.stderr.splitlines() == [f"litmap: error: {message}"]
+    assert list((project / "ix" / "datasets").iterdir()) == []
+    monkeypatch.setenv(name, "1" if name == "LITMAP_BUILD_WORKERS" else "1GB")  # a good value builds
+    assert run("seed", MALDA, "--source", "sample", "-q", "-o", "m.html").exit_code == 0
