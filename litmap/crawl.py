@@ -161,8 +161,6 @@ class Crawler:
         have = {kind: self.store.list_status(seeds, kind) for kind in _KINDS}
         todo = [p for p in seeds if any(p not in have[k] for k in _KINDS)]
         if not todo:
-            if self.client is not None:
-                self._announce(after)
             return
         if self.client is None:
             self.stats["missing"].extend(f"{p} {k}" for k in _KINDS for p in seeds if p not in have[k])

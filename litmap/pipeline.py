@@ -126,6 +126,13 @@ def build_map(seeds: Sequence[str] = (), *, library_file: str | Path | None = No
         return m
 
 
+def _options_json(opts: crawl.Options) -> dict:
+    """A map's options as the cache lists them (JSON: --since as an ISO date; null without it)."""
+    out = dataclasses.asdict(opts)
+    out["since"] = opts.since.isoformat() if opts.since else None
+    return out
+
+
 def _source_name(source: str | None) -> str | None:
     """How a map's source is listed: None (the API), "sample", or the dataset's absolute path."""
     if not source or str(source) == dataset.SAMPLE:
@@ -263,7 +270,7 @@ def _crawl_map(refs: list[ids.Ref], opts: crawl.Options, run: _Run, source: str 
     result = crawler.build(refs, opts)
     if not crawler.stats["missing"]:  # a partial offline map is shown, never remembered
         seed_nodes = [n for n in result["nodes"] if n.get("role") == "seed"]
-        about = {"seeds": seeds, "options": dataclasses.asdict(opts), "source": _source_name(source),
+        about = {"seeds": seeds, "options": _options_json(opts), "source": _source_name(source),
                  "title": names.title(seed_nodes[0]) if seed_nodes else None} if listed else None
         cache.put_map(key, result, about=about)
         cache.put_map(opts.key(seeds, "source-of-last-map"), {"source": str(source) if source else None})

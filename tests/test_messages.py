@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import litmap.dataset_index
+import litmap.dataset
 from litmap.cli import cli, main
 from tests.fakeapi import SMALL
 from tests.test_dataset import _tiny
@@ -141,19 +141,22 @@ def test_cache_clear_answered_no_keeps_the_cache_and_exits_0(api, tmp_path):
     assert yes.exit_code == 0 and "cleared" in yes.stdout
 
 
-def test_an_interrupted_index_build_says_it_starts_again(tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("engine_name", sorted(litmap.dataset.ENGINES))
+def test_an_interrupted_index_build_says_it_starts_again(tmp_path, monkeypatch, capsys, engine_name):
     data = _tiny(tmp_path / "ds")
     monkeypatch.setenv("LITMAP_INDEX_DIR", str(tmp_path / "indexes"))
     monkeypatch.setenv("LITMAP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("LITMAP_ENGINE", engine_name)
     monkeypatch.chdir(tmp_path)
-    real = litmap.dataset_index.build_index
+    eng = litmap.dataset.engine(engine_name)
+    real = eng.build_index
 
     def ctrl_c_midway(root, files, dest, fp, progress=None):
         def report(message):
             raise KeyboardInterrupt  # Ctrl-C while the shards are read
         return real(root, files, dest, fp, report)
 
-    monkeypatch.setattr(litmap.dataset_index, "build_index", ctrl_c_midway)
+    monkeypatch.setattr(eng, "build_index", ctrl_c_midway)
     monkeypatch.setattr(sys, "argv", ["litmap", "seed", "CorpusId:1", "--source", str(data)])
     with pytest.raises(SystemExit) as stopped:
         main()
@@ -162,7 +165,7 @@ def test_an_interrupted_index_build_says_it_starts_again(tmp_path, monkeypatch, 
     assert said.startswith(f"litmap: interrupted while indexing {data}: an unfinished index is not kept, "
                            "so the next run with this dataset builds it again from the start")
     assert not [p for p in (tmp_path / "indexes").rglob("*") if p.is_file()]   # nothing half-built kept
-    monkeypatch.setattr(litmap.dataset_index, "build_index", real)
+    monkeypatch.setattr(eng, "build_index", real)
     with pytest.raises(SystemExit) as done:
         main()
     assert done.value.code == 0

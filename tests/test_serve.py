@@ -270,8 +270,7 @@ def test_two_tabs_asking_for_one_map_start_one_crawl(fake_api, serve, tmp_path):
         gate.release()
         answers = [t.result(PATIENCE) for t in tabs]
     assert [a.status_code for a in answers] == [200, 200] and answers[0].text == answers[1].text
-    assert fake_api.count == reference.requests          # one crawl's requests, not two
-    assert len(fake_api.requests_to(r"/citations")) == 1
+    assert fake_api.count == reference.requests > 0      # one crawl's requests, not two
 
 
 def test_other_pages_answer_during_a_crawl(fake_api, serve):

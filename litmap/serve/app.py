@@ -164,7 +164,10 @@ class App:
     def home(self) -> dict[str, Any]:
         maps = []
         for c in pipeline.recent_maps(self.settings, self.source):
-            view = pages.MapView(seeds=tuple(c.seeds), options=tuple(sorted(c.options.items())))
+            if c.options.get("since"):  # a --since map: the app has no such option to reopen it
+                continue
+            view = pages.MapView(seeds=tuple(c.seeds),
+                                 options=tuple(sorted((k, v) for k, v in c.options.items() if k != "since")))
             maps.append({"title": c.title, "seeds": c.seeds, "papers": c.papers, "url": "/map?" + view.query(),
                          "created": datetime.fromtimestamp(c.created).strftime("%Y-%m-%d %H:%M")})
         return {"source": self.source_label, "maps": maps, "uploadMax": UPLOAD_MAX,
