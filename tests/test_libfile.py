@@ -141,10 +141,10 @@ def test_browser_your_library_tab_lists_unresolved_entries_with_why(browser, eve
     assert len(rows) == 7                                        # every entry of the file
     assert browser.find_element("id", "tab-library").get_attribute("aria-label") == "Your library (7)"
     typo = next(r for r in rows if "typo1999" in r)
-    assert "line 42: not resolved: " in typo and "month 13 of 1999" in typo
+    assert "line 44: not resolved: " in typo and "month 13 of 1999" in typo
     assert any("unknown1999" in r and "ARXIV:hep-th/9912999" in r for r in rows)
     gkp = next(r for r in rows if r.startswith("Gauge Theory Correlators"))
-    assert "your entry line 34: gkp1998 (same title)" in gkp
+    assert "your entry line 36: gkp1998 (same title)" in gkp
     # an entry with no paper is a row, not a link to nothing
     browser.execute_script("document.querySelector('#list li.unresolved .item-main').click()")
     assert browser.find_element("id", "details").is_displayed() is False
