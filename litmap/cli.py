@@ -1,4 +1,5 @@
-"""The litmap command line: parse, call the library (litmap.pipeline), print.
+"""The litmap command line: parse, call the library (litmap.pipeline), print (litmap/terminal.py
+makes the tables).
 
 Errors are the library's LitmapErrors, printed as their one line: exit 2 when the arguments
 cannot work (``usage``), 1 when the world failed, 130 on Ctrl-C.
@@ -6,7 +7,6 @@ cannot work (``usage``), 1 when the world failed, 130 on Ctrl-C.
 
 from __future__ import annotations
 
-import os
 import sys
 import webbrowser
 from contextlib import contextmanager
@@ -17,13 +17,10 @@ import click
 from rich.console import Console
 from rich.progress import Progress as Bar
 from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
 import litmap
-from litmap.records import terminal_text
+from litmap import terminal
 from litmap.settings import Settings
-from litmap.text import plain
 
 EXPORT_FORMATS = ["bibtex", "ris", "csl-json", "csv", "json", "graphml", "gexf"]
 
@@ -37,7 +34,7 @@ class _Group(click.Group):
         except litmap.LitmapError as exc:
             if exc.__cause__ is not None and Settings.from_env().debug:
                 raise  # LITMAP_DEBUG: the traceback of what went wrong underneath
-            click.echo(f"litmap: error: {_error(exc.message)}", err=True)
+            click.echo(f"litmap: error: {terminal.error_line(exc.message)}", err=True)
             raise click.exceptions.Exit(2 if exc.usage else 1) from None
 
 
@@ -87,103 +84,6 @@ def _build(seeds: tuple[str, ...], quiet: bool, api_key: str | None, rate: float
         return litmap.pipeline.build_map(seeds, settings=settings, progress=progress, **options)
 
 
-def _clean(text: Any) -> str:
-    """What reaches the terminal: no control characters (a title could move the cursor) and no
-    bidi overrides (they would reorder what is shown)."""
-    return terminal_text(text)
-
-
-def _readable(title: Any) -> str:
-    """A title or library entry as the main table shows it: LaTeX and entities read."""
-    return _clean(plain(_clean(title)))
-
-
-ERROR_MAX = 500  # characters of an error line: a message may quote a 100,000-character name
-
-
-def _error(message: str) -> str:
-    """One readable line; a long one loses its middle (a quoted name), never the reason at its end."""
-    text = _clean(message)
-    half = ERROR_MAX // 2
-    return text if len(text) <= ERROR_MAX else text[:half - 1] + "…" + text[-half:]
-
-
-def _ellipsis(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-TABLE_ROWS, MISSING_ROWS = 25, 15
-PIPE_WIDTH = 160  # a pipe or a file has no width: titles there are wrapped whole, not cut at 80 columns
-
-
-def _console() -> Console:
-    """A terminal's width (or COLUMNS); in a pipe or a file, a width that keeps titles readable."""
-    console = Console()
-    if console.is_terminal or os.environ.get("COLUMNS"):
-        return console
-    return Console(width=PIPE_WIDTH)
-
-
-def _left_out(shown: int, total: int, what: str, where: str) -> None:
-    if total > shown:
-        click.echo(f"  … {total - shown} more {what} not shown here: {where}")
-
-
-def _print_table(m: litmap.Map, page: Path) -> None:
-    table = Table(title=Text("Papers most related to the seed"), show_lines=False)
-    for col, width in (("#", 4), ("score", 5), ("year", 4), ("cites", 5)):
-        table.add_column(col, no_wrap=True, width=width)
-    table.add_column("first author", no_wrap=True, width=22)
-    console = _console()
-    table.add_column("title", no_wrap=console.is_terminal)
-    room = max(20, console.width - 62) if console.is_terminal else 300  # what the other columns leave
-    rows = m.table(TABLE_ROWS)
-    for row in rows:
-        table.add_row(Text(str(row["rank"])), Text(f"{row['score']:.3f}"), Text(str(row["year"] or "")),
-                      Text(str(row["citations"]) if row["citations"] is not None else ""),
-                      Text(_ellipsis(_clean(row["first_author"]), 22)), Text(_ellipsis(_clean(row["title"]), room)))
-    console.print(table)
-    _left_out(len(rows), len(m.data["nodes"]), "papers of the map", f"all are in {page}")
-
-
-def _print_resolutions(m: litmap.Map) -> None:
-    ok = sum(1 for r in m.resolutions if r.seed)
-    table = Table(title=Text(f"Library: {ok} of {len(m.resolutions)} entries resolved"))
-    table.add_column("line", no_wrap=True, width=5)
-    table.add_column("entry", no_wrap=True, max_width=28)
-    table.add_column("", no_wrap=True, width=2)
-    table.add_column("found as / why not")
-    for r in m.resolutions:
-        mark = "ok" if r.seed else ("=" if r.paper_id or r.in_map or r.duplicate else "!")
-        said = f"{r.via}: {_readable(r.title)}" if r.seed else r.reason or ""
-        if r.seed and r.entry.problems:
-            said += f" (ignored: {'; '.join(r.entry.problems)})"
-        if r.in_map:
-            said = f"{said}; in the map as {_map_title(m, r.in_map)} (same {r.in_map_by}), not suggested as missing"
-        table.add_row(Text(str(r.entry.line or "")), Text(_ellipsis(_clean(r.entry.label), 28)),
-                      Text(mark), Text(_clean(said)))
-    _console().print(table)
-
-
-def _map_title(m: litmap.Map, paper_id: str) -> str:
-    node: dict[str, Any] = next((n for n in m.data["nodes"] if n["id"] == paper_id), {})
-    return f"#{node.get('rank')} {_clean(node.get('title'))!r}"
-
-
-def _print_missing(m: litmap.Map, page: Path) -> None:
-    table = Table(title=Text("Missing from your library"))
-    table.add_column("#", no_wrap=True, width=3)
-    table.add_column("year", no_wrap=True, width=4)
-    table.add_column("title", ratio=3)
-    table.add_column("evidence", ratio=2)
-    for n in m.missing[:MISSING_ROWS]:
-        table.add_row(Text(str(n.get("rank"))), Text(str(n.get("year") or "")),
-                      Text(("[new] " if n.get("new") else "") + _readable(n.get("title"))), Text(n["why"]))
-    _console().print(table)
-    _left_out(min(MISSING_ROWS, len(m.missing)), len(m.missing), "suggestions",
-              f"all are on the Missing tab of {page}")
-
-
 def _note(line: str) -> None:
     click.echo(f"litmap: {line}", err=True)
 
@@ -216,15 +116,15 @@ def seed(seeds: tuple[str, ...], output: str | None, open_browser: bool, quiet: 
         _note(f"{m.stem}.html is the map of another file than {m.data['library']['file']}; "
               f"this map is {html_path.stem}.html")
     if m.resolutions and not quiet:
-        _print_resolutions(m)
+        terminal.print_resolutions(m)
     if not quiet and "library" not in m.data:
-        _print_table(m, html_path)
+        terminal.print_table(m, html_path)
     if "library" in m.data:
         where = f"the Your library tab of {html_path}" if quiet else "the table"
         for line in litmap.pipeline.library_lines(m, where):
             _note(line)
         if not quiet:
-            _print_missing(m, html_path)
+            terminal.print_missing(m, html_path)
     for line in litmap.pipeline.notes(m, quiet):
         _note(line)
     click.echo(f"wrote {html_path}, {bib_path}, {json_path} ({len(m.data['nodes'])} papers, {m.requests} requests)")
@@ -339,7 +239,7 @@ def main() -> None:
     except Exception as exc:  # a bug or an OS failure: one line, the traceback only on request
         if Settings.from_env().debug:
             raise
-        click.echo(f"litmap: error: {type(exc).__name__}: {_error(str(exc))} "
+        click.echo(f"litmap: error: {type(exc).__name__}: {terminal.error_line(str(exc))} "
                    "(set LITMAP_DEBUG=1 to see where)", err=True)
         code = 1
     sys.exit(code if isinstance(code, int) else 0)

@@ -295,3 +295,14 @@ def test_import_litmap_loads_no_heavy_library():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.stdout == "[]\n", proc.stdout + proc.stderr
+
+
+def test_the_cli_is_a_thin_layer_over_the_public_api():
+    """Issue #18's shape: the CLI parses, prints and picks exit codes (tables in litmap/terminal.py);
+    it reaches the library only through `litmap` and its pipeline, never a crawl or a store."""
+    source = (ROOT / "litmap" / "cli.py").read_text(encoding="utf-8")
+    assert len(source.splitlines()) <= 300
+    imported = set(re.findall(r"^\s*(?:from|import) (litmap[\w.]*)", source, flags=re.MULTILINE))
+    assert imported <= {"litmap", "litmap.terminal", "litmap.settings", "litmap.serve"}, imported
+    reached = set(re.findall(r"\blitmap\.(\w+)\.", source))
+    assert reached <= {"pipeline"}, reached
