@@ -67,7 +67,9 @@ own references (one more batch call) added at most 0.01 to any blend, so no requ
 added; title and abstract TF-IDF scored 0.12 alone and lost in every blend; shared authors and
 recency gained nothing; a cross-validated logistic model over 17 such features reached 0.397 (0.41 with no citers), and
 even with whole-slice PageRank as a feature 0.42 with no citers: about what the crawl's graph
-can tell. The walk's four constants come from a grid scored on the cutoff-1997 splits
+can tell. Even with the whole slice in hand (``python benchmarks/recent_ceiling.py``,
+benchmarks/CEILING.md), no variant of PageRank (restart, degree, popularity, recency), TF-IDF or
+the authors' references beats PageRank by more than 0.005 with no citers. The walk's four constants come from a grid scored on the cutoff-1997 splits
 (``python benchmarks/tune_ranking.py``): a flat top; five-fold cross-validation by seed chose
 these constants but a popularity exponent of 0.75 or 1 in every fold, and scored 0.391 on
 ``recent`` and 0.356 on ``dev`` held out. The exponent kept is 0.5, within 0.004 of those on
