@@ -39,11 +39,12 @@ PAPER_FIELDS = (
     "publicationTypes,publicationDate,citationCount,referenceCount,url"
 )
 COUNT_FIELDS = "paperId,citationCount,referenceCount"
-# year: the ranking weighs the seed's recent citers most (similarity.rank); same requests
-EDGE_FIELDS = "isInfluential,intents,year," + COUNT_FIELDS
-# a nested list's items: stubs with years (every list, so a seed's ranking does not depend on
-# whether its citers came nested or paged)
-NESTED_FIELDS = "paperId,year,citationCount,referenceCount"
+# year: the ranking weighs the seed's recent citers most (similarity.rank); publicationDate:
+# --since decides a candidate known only from a list by its date, as a dataset does; same requests
+EDGE_FIELDS = "isInfluential,intents,year,publicationDate," + COUNT_FIELDS
+# a nested list's items: stubs with years and dates (every list, so a seed's ranking does not
+# depend on whether its citers came nested or paged)
+NESTED_FIELDS = "paperId,year,publicationDate,citationCount,referenceCount"
 # A nested list at least this long and shorter than the paper's count was probably cut by
 # the API's cap on nested lists, so it is fetched again through the paginated endpoint.
 NESTED_SUSPECT = 1000

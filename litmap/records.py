@@ -145,12 +145,13 @@ def publication_year(value: Any) -> int | None:
 
 
 def stub_paper(paper_id: str | None, title: str | None = None, year: int | None = None,
-               citations: int | None = None, references: int | None = None) -> dict[str, Any]:
-    """A Paper holding only what is known (a list item carries id, counts, maybe title and year);
-    every other key present and empty. Cheap: a crawl stores tens of thousands of these."""
+               citations: int | None = None, references: int | None = None,
+               date: str | None = None) -> dict[str, Any]:
+    """A Paper holding only what is known (a list item carries id, counts, year and date, maybe a
+    title); every other key present and empty. Cheap: a crawl stores tens of thousands of these."""
     return {"paperId": paper_id, "corpusId": None, "externalIds": {}, "title": title, "abstract": None,
             "tldr": None, "authors": [], "year": year, "venue": None, "journal": None,
-            "publicationTypes": [], "publicationDate": None, "citationCount": citations,
+            "publicationTypes": [], "publicationDate": date, "citationCount": citations,
             "referenceCount": references, "url": None}
 
 

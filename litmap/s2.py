@@ -426,10 +426,11 @@ def normalise_paper(raw: dict) -> dict:
 
 
 def stub_paper(raw: dict) -> dict:
-    """A Paper holding only what a nested list item carries: id, counts, maybe title and year.
-    Much cheaper than normalise_paper, and a crawl stores tens of thousands of these."""
+    """A Paper holding only what a nested list item carries: id, counts, year and date, maybe a
+    title. Much cheaper than normalise_paper, and a crawl stores tens of thousands of these."""
     return records.stub_paper(raw.get("paperId"), _text(raw.get("title")), records.publication_year(raw.get("year")),
-                              _int(raw.get("citationCount")), _int(raw.get("referenceCount")))
+                              _int(raw.get("citationCount")), _int(raw.get("referenceCount")),
+                              _text(raw.get("publicationDate")))
 
 
 def edges_from_items(paper_id: str, kind: str, items: list[dict]) -> tuple[list[tuple], int]:

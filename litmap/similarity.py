@@ -69,9 +69,10 @@ recency gained nothing; a cross-validated logistic model over 17 such features r
 even with whole-slice PageRank as a feature 0.42 with no citers: about what the crawl's graph
 can tell. Even with the whole slice in hand (``python benchmarks/recent_ceiling.py``,
 benchmarks/CEILING.md), no variant of PageRank (restart, degree, popularity, recency), TF-IDF or
-the authors' references beats PageRank by more than 0.005 with no citers. The walk's four constants come from a grid scored on the cutoff-1997 splits
-(``python benchmarks/tune_ranking.py``): a flat top; five-fold cross-validation by seed chose
-these constants but a popularity exponent of 0.75 or 1 in every fold, and scored 0.391 on
+the authors' references beats PageRank by more than 0.005 with no citers. The walk's four
+constants come from a grid scored on the cutoff-1997 splits (``python
+benchmarks/tune_ranking.py``): a flat top; five-fold cross-validation by seed chose these
+constants but a popularity exponent of 0.75 or 1 in every fold, and scored 0.391 on
 ``recent`` and 0.356 on ``dev`` held out. The exponent kept is 0.5, within 0.004 of those on
 every split: higher, a classic that one of a new paper's few citers cites outranks a paper
 three of its four citers cite (tests/test_similarity.py), the failure popularity must not cause.

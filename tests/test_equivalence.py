@@ -1,6 +1,7 @@
 """The source is the only difference: the bundled sample read as a dataset and the same data
 served by the (fake) API give the identical map, the API path in a couple dozen requests."""
 
+import datetime as dt
 import inspect
 import json
 
@@ -72,3 +73,20 @@ def test_every_store_reads_everything_the_crawl_reads():
             theirs = getattr(other, name, None)
             assert theirs is not None, (other.__name__, name)
             assert list(inspect.signature(fn).parameters) == list(inspect.signature(theirs).parameters), name
+
+
+def test_since_a_date_inside_a_year_gives_the_same_map_over_http(tmp_path, sample_corpus, sample_index_cache):
+    # --since 2001-06-15 decides the papers of 2001 by their dates. The dataset knows every
+    # paper's date; over HTTP, most candidates are known only from nested list items, which
+    # therefore carry publicationDate too (no extra request): without it, a 2001 paper known by
+    # its year alone counted from 1 January and was left out on the API path only.
+    opts = crawl.Options(since=dt.date(2001, 6, 15))
+    with FakeS2(sample_corpus) as api, Store.open(tmp_path / "api") as store:
+        client = s2.Client(base_url=api.url, rate=0)
+        over_http = crawl.Crawler(store, client).build([ids.parse(SEED)], opts)
+    with dataset.dataset_store("sample", sample_index_cache) as store:
+        from_dataset = crawl.Crawler(store, None).build([ids.parse(SEED)], opts)
+    assert json.dumps(over_http, sort_keys=True) == json.dumps(from_dataset, sort_keys=True)
+    dates = [n.get("publicationDate") or "" for n in from_dataset["nodes"][1:]]
+    assert any(d.startswith("2001-") for d in dates)  # the boundary year is in the map...
+    assert all(d >= "2001-06-15" for d in dates if d), dates  # ...by date
