@@ -1,4 +1,5 @@
-"""Map layouts: positions in px for the renderer, computed once in Python and embedded.
+"""Map layouts: positions in px for the renderer, computed once in Python and embedded, and the
+page's node+label boxes kept from overlapping.
 
 Pure functions of sorted inputs and a fixed RNG seed, so the same map gives the same positions
 byte for byte.
@@ -15,6 +16,7 @@ import scipy.sparse as sp
 PX_PER_SQRT_N = 60.0  # layout half-width = 60 * sqrt(n) px
 TETHER = 0.05  # layout-only spring from every node to the seed(s), vs 1 for the best edge
 CORE_MAX = 300  # layout: nodes laid out by force; more are placed beside their neighbours
+NN_TARGET = 60.0  # page: median nearest-neighbour distance after scaling, canvas units
 
 
 def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
@@ -26,8 +28,8 @@ def layout(node_ids: Iterable[str], map_edges: Iterable[Mapping[str, Any]],
     took 0.2-3 s). FR has no gravity: an edgeless node would drift off and squash the rest once
     scaled, so every node gets a weak layout-only tether to the seed(s), which also draws seeds
     inward. One seed is pinned at the centre; several float (pinned together their clusters
-    would overlap) and their centroid becomes the origin. Label boxes are kept apart by the
-    renderer, which knows their real sizes (litmap/render.py).
+    would overlap) and their centroid becomes the origin. Label boxes are kept apart by
+    fit_boxes below, with the real sizes the renderer knows (litmap/render.py).
     FR is O(n^2) per round (2000 nodes: ~1 min): beyond CORE_MAX nodes only the best-connected
     CORE_MAX are laid out, the rest placed beside their neighbours. Sorted inputs + seeded RNG:
     reproducible byte for byte."""
@@ -189,3 +191,113 @@ def timeline(papers: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, tuple[f
     axes = {"year0": lo, "years": [lo, hi] if dated else [], "px_per_year": round(per_year, 3),
             "log0": round(log0, 6), "px_per_log": round(per_log, 3), "undated_x": round(undated_x, 1)}
     return out, axes
+
+
+# --------------------------------------------------------------------------- label boxes
+def fit_boxes(raw: list[tuple], radii: list[float], widths: list[float], font: float
+              ) -> list[tuple[float, float]]:
+    """Scale the map's precomputed layout, then nudge nodes so no node+label boxes overlap.
+
+    The shape of the layout is kept; vis scales labels with zoom, so boxes that do not
+    overlap in canvas units do not overlap at any zoom level.
+    """
+    n = len(raw)
+    if n == 0:
+        return []
+    pts = np.array([(x, y) if x is not None and y is not None else (np.nan, np.nan)
+                    for x, y in raw], dtype=float)
+    missing = np.isnan(pts).any(axis=1)
+    have = pts[~missing]
+    if len(have):
+        have -= np.median(have, axis=0)
+    if len(have) > 1:
+        nn = np.empty(len(have))
+        for s in range(0, len(have), 512):            # chunked: 2,000 nodes stay small
+            d = np.hypot(*(have[s:s + 512, None, :] - have[None, :, :]).transpose(2, 0, 1))
+            d[np.arange(d.shape[0]), np.arange(s, s + d.shape[0])] = np.inf
+            nn[s:s + 512] = d.min(axis=1)
+        med = float(np.median(nn))
+        if med <= 1e-9:
+            med = float(np.ptp(have, axis=0).max()) / math.sqrt(len(have)) or 1.0
+        have *= NN_TARGET / med
+        # Pull far outliers in (radially, log-compressed, order kept) so that fit() does
+        # not shrink every label to keep one stray paper in view.
+        rad = np.hypot(have[:, 0], have[:, 1])
+        r90 = float(np.percentile(rad, 90))
+        far = (rad > r90) & (r90 > 0)
+        new = r90 * (1 + 0.5 * np.log1p((rad[far] - r90) / r90))
+        have[far] *= (new / rad[far])[:, None]
+    pts[~missing] = have
+    if missing.any():                                 # no position: golden-angle spiral
+        k = np.arange(missing.sum()) + 1.0
+        ang, rad = k * 2.399963, np.sqrt(k) * NN_TARGET
+        pts[missing] = np.c_[rad * np.cos(ang), rad * np.sin(ang)]
+    # Coincident points: spread each group on a small golden-angle spiral (deterministic).
+    _, inv, cnt = np.unique(pts, axis=0, return_inverse=True, return_counts=True)
+    inv = inv.reshape(-1)
+    if (cnt > 1).any():
+        rank = np.zeros(n)
+        seen: dict[int, int] = {}
+        for i, g in enumerate(inv.tolist()):
+            rank[i] = seen[g] = seen.get(g, -1) + 1
+        ang = rank * 2.399963
+        pts += np.c_[np.cos(ang), np.sin(ang)] * (np.sqrt(rank) * NN_TARGET / 3)[:, None]
+
+    return unoverlap(pts, radii, widths, font)
+
+
+def unoverlap(pts, radii: list[float], widths: list[float], font: float, x_cost: float = 1.0
+              ) -> list[tuple[float, float]]:
+    """Nudge points so no node+label boxes overlap; ``x_cost`` > 1 prefers vertical moves."""
+    n = len(pts)
+    # Boxes: node disc on top, label under it (as vis draws dot/diamond labels).
+    pad = 6.0
+    w = [max(2 * r, lw) + pad for r, lw in zip(radii, widths)]
+    h = [2 * r + 4 + font * 1.3 + pad for r in radii]
+    off = [(hh - pad) / 2 - r for hh, r in zip(h, radii)]   # box centre below node centre
+    cx, cy = pts[:, 0].copy(), pts[:, 1] + np.asarray(off)
+    _separate(cx, cy, np.asarray(w), np.asarray(h), 400 if n <= 300 else 150, x_cost)
+    return [(round(float(cx[i]), 1), round(float(cy[i] - off[i]), 1)) for i in range(n)]
+
+
+def _separate(cx, cy, w, h, iterations: int, x_cost: float = 1.0) -> None:
+    """Push overlapping boxes (centres cx/cy, sizes w/h) apart along their smaller overlap
+    (the horizontal overlap counted ``x_cost`` times: the timeline keeps its x = date).
+
+    Vectorised Jacobi sweeps over candidate pairs from a uniform grid (so 2,000 dense nodes
+    take well under a second); deterministic: no randomness, pairs in a fixed order.
+    """
+    n = len(cx)
+    if n < 2:
+        return
+    cell = float(max(w.max(), h.max()))
+    idx = np.arange(n)
+    for _ in range(iterations):
+        gx, gy = np.floor(cx / cell).astype(np.int64), np.floor(cy / cell).astype(np.int64)
+        span = int(gy.max() - gy.min()) + 3
+        key = (gx - gx.min() + 1) * span + (gy - gy.min() + 1)
+        order = np.argsort(key, kind="stable")
+        cells, start, count = np.unique(key[order], return_index=True, return_counts=True)
+        ii, jj = [], []
+        for d in (-span - 1, -span, -span + 1, -1, 0, 1, span - 1, span, span + 1):
+            pos = np.minimum(np.searchsorted(cells, key + d), len(cells) - 1)
+            ok = cells[pos] == key + d
+            c, s0 = count[pos[ok]], start[pos[ok]]
+            i = np.repeat(idx[ok], c)
+            j = order[np.repeat(s0 - np.cumsum(c) + c, c) + np.arange(c.sum())]
+            ii.append(i[i < j])
+            jj.append(j[i < j])
+        i, j = np.concatenate(ii), np.concatenate(jj)
+        dx, dy = cx[i] - cx[j], cy[i] - cy[j]
+        ox = (w[i] + w[j]) / 2 - np.abs(dx)
+        oy = (h[i] + h[j]) / 2 - np.abs(dy)
+        hit = (ox > 0) & (oy > 0)
+        if not hit.any():
+            return
+        i, j, dx, dy, ox, oy = i[hit], j[hit], dx[hit], dy[hit], ox[hit], oy[hit]
+        alt = np.where(i % 2 == 1, 1.0, -1.0)                     # tie-break for equal coords
+        along_x = ox * x_cost < oy
+        mx = np.where(along_x, np.where(dx != 0, np.sign(dx), alt) * (ox / 2 + 0.5), 0.0)
+        my = np.where(~along_x, np.where(dy != 0, np.sign(dy), alt) * (oy / 2 + 0.5), 0.0)
+        cx += np.bincount(i, mx, n) - np.bincount(j, mx, n)
+        cy += np.bincount(i, my, n) - np.bincount(j, my, n)

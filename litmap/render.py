@@ -32,7 +32,6 @@ FONT = 14.0                      # label font size, canvas units (vis scales it 
 CHAR_W = 0.6 * FONT              # conservative average glyph width for the label box
 LABEL_MAX = 22                   # label characters before an ellipsis
 R_MIN, R_MAX = 7.0, 26.0         # node radius range (log of citation count)
-NN_TARGET = 60.0                 # median nearest-neighbour distance after scaling
 SEED_R_MIN = 16.0                # seeds are never drawn tiny
 PALETTE = ["#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0",
            "#225ea8", "#253494", "#081d58"]           # YlGnBu: light = old, dark = new
@@ -187,122 +186,6 @@ def _paper(p: dict) -> dict:
     }
 
 
-# --------------------------------------------------------------------------- layout
-def _layout(raw: list[tuple], radii: list[float], widths: list[float]) -> list[tuple[float, float]]:
-    """Scale the map's precomputed layout, then nudge nodes so no node+label boxes overlap.
-
-    The shape of the layout is kept; vis scales labels with zoom, so boxes that do not
-    overlap in canvas units do not overlap at any zoom level.
-    """
-    # numpy here, not at the top: every command imports this module (through litmap.maps), and
-    # only drawing a page needs numpy (~50 ms to import; `litmap export` and `cache` never draw).
-    import numpy as np
-
-    n = len(raw)
-    if n == 0:
-        return []
-    pts = np.array([(x, y) if x is not None and y is not None else (np.nan, np.nan)
-                    for x, y in raw], dtype=float)
-    missing = np.isnan(pts).any(axis=1)
-    have = pts[~missing]
-    if len(have):
-        have -= np.median(have, axis=0)
-    if len(have) > 1:
-        nn = np.empty(len(have))
-        for s in range(0, len(have), 512):            # chunked: 2,000 nodes stay small
-            d = np.hypot(*(have[s:s + 512, None, :] - have[None, :, :]).transpose(2, 0, 1))
-            d[np.arange(d.shape[0]), np.arange(s, s + d.shape[0])] = np.inf
-            nn[s:s + 512] = d.min(axis=1)
-        med = float(np.median(nn))
-        if med <= 1e-9:
-            med = float(np.ptp(have, axis=0).max()) / math.sqrt(len(have)) or 1.0
-        have *= NN_TARGET / med
-        # Pull far outliers in (radially, log-compressed, order kept) so that fit() does
-        # not shrink every label to keep one stray paper in view.
-        rad = np.hypot(have[:, 0], have[:, 1])
-        r90 = float(np.percentile(rad, 90))
-        far = (rad > r90) & (r90 > 0)
-        new = r90 * (1 + 0.5 * np.log1p((rad[far] - r90) / r90))
-        have[far] *= (new / rad[far])[:, None]
-    pts[~missing] = have
-    if missing.any():                                 # no position: golden-angle spiral
-        k = np.arange(missing.sum()) + 1.0
-        ang, rad = k * 2.399963, np.sqrt(k) * NN_TARGET
-        pts[missing] = np.c_[rad * np.cos(ang), rad * np.sin(ang)]
-    # Coincident points: spread each group on a small golden-angle spiral (deterministic).
-    _, inv, cnt = np.unique(pts, axis=0, return_inverse=True, return_counts=True)
-    inv = inv.reshape(-1)
-    if (cnt > 1).any():
-        rank = np.zeros(n)
-        seen: dict[int, int] = {}
-        for i, g in enumerate(inv.tolist()):
-            rank[i] = seen[g] = seen.get(g, -1) + 1
-        ang = rank * 2.399963
-        pts += np.c_[np.cos(ang), np.sin(ang)] * (np.sqrt(rank) * NN_TARGET / 3)[:, None]
-
-    return _unoverlap(pts, radii, widths)
-
-
-def _unoverlap(pts, radii: list[float], widths: list[float], x_cost: float = 1.0) -> list[tuple[float, float]]:
-    """Nudge points so no node+label boxes overlap; ``x_cost`` > 1 prefers vertical moves."""
-    import numpy as np  # here: see _layout
-
-    n = len(pts)
-    # Boxes: node disc on top, label under it (as vis draws dot/diamond labels).
-    pad = 6.0
-    w = [max(2 * r, lw) + pad for r, lw in zip(radii, widths)]
-    h = [2 * r + 4 + FONT * 1.3 + pad for r in radii]
-    off = [(hh - pad) / 2 - r for hh, r in zip(h, radii)]   # box centre below node centre
-    cx, cy = pts[:, 0].copy(), pts[:, 1] + np.asarray(off)
-    _separate(cx, cy, np.asarray(w), np.asarray(h), 400 if n <= 300 else 150, x_cost)
-    return [(round(float(cx[i]), 1), round(float(cy[i] - off[i]), 1)) for i in range(n)]
-
-
-def _separate(cx, cy, w, h, iterations: int, x_cost: float = 1.0) -> None:
-    """Push overlapping boxes (centres cx/cy, sizes w/h) apart along their smaller overlap
-    (the horizontal overlap counted ``x_cost`` times: the timeline keeps its x = date).
-
-    Vectorised Jacobi sweeps over candidate pairs from a uniform grid (so 2,000 dense nodes
-    take well under a second); deterministic: no randomness, pairs in a fixed order.
-    """
-    import numpy as np  # here: see _layout
-
-    n = len(cx)
-    if n < 2:
-        return
-    cell = float(max(w.max(), h.max()))
-    idx = np.arange(n)
-    for _ in range(iterations):
-        gx, gy = np.floor(cx / cell).astype(np.int64), np.floor(cy / cell).astype(np.int64)
-        span = int(gy.max() - gy.min()) + 3
-        key = (gx - gx.min() + 1) * span + (gy - gy.min() + 1)
-        order = np.argsort(key, kind="stable")
-        cells, start, count = np.unique(key[order], return_index=True, return_counts=True)
-        ii, jj = [], []
-        for d in (-span - 1, -span, -span + 1, -1, 0, 1, span - 1, span, span + 1):
-            pos = np.minimum(np.searchsorted(cells, key + d), len(cells) - 1)
-            ok = cells[pos] == key + d
-            c, s0 = count[pos[ok]], start[pos[ok]]
-            i = np.repeat(idx[ok], c)
-            j = order[np.repeat(s0 - np.cumsum(c) + c, c) + np.arange(c.sum())]
-            ii.append(i[i < j])
-            jj.append(j[i < j])
-        i, j = np.concatenate(ii), np.concatenate(jj)
-        dx, dy = cx[i] - cx[j], cy[i] - cy[j]
-        ox = (w[i] + w[j]) / 2 - np.abs(dx)
-        oy = (h[i] + h[j]) / 2 - np.abs(dy)
-        hit = (ox > 0) & (oy > 0)
-        if not hit.any():
-            return
-        i, j, dx, dy, ox, oy = i[hit], j[hit], dx[hit], dy[hit], ox[hit], oy[hit]
-        alt = np.where(i % 2 == 1, 1.0, -1.0)                     # tie-break for equal coords
-        along_x = ox * x_cost < oy
-        mx = np.where(along_x, np.where(dx != 0, np.sign(dx), alt) * (ox / 2 + 0.5), 0.0)
-        my = np.where(~along_x, np.where(dy != 0, np.sign(dy), alt) * (oy / 2 + 0.5), 0.0)
-        cx += np.bincount(i, mx, n) - np.bincount(j, mx, n)
-        cy += np.bincount(i, my, n) - np.bincount(j, my, n)
-
-
 # --------------------------------------------------------------------------- payload
 def _payload(m: dict, bibtex: dict) -> dict:
     nodes, seen = [], set()
@@ -330,8 +213,12 @@ def _payload(m: dict, bibtex: dict) -> dict:
                  coupling=_int(p.get("coupling")), cocitation=_int(p.get("cocitation")),
                  isNew=p.get("new") is True)
         out_nodes.append(d)
-    pos = _layout([(_num(p.get("x")), _num(p.get("y"))) for p in nodes], radii,
-                  [len(d["label"]) * CHAR_W + 6 for d in out_nodes])
+    # here, not at the top: every command imports this module (through litmap.maps), and only
+    # drawing a page needs numpy and scipy (~0.2 s; `litmap export` and `cache` never draw).
+    from litmap.layout import fit_boxes
+
+    pos = fit_boxes([(_num(p.get("x")), _num(p.get("y"))) for p in nodes], radii,
+                    [len(d["label"]) * CHAR_W + 6 for d in out_nodes], FONT)
     for d, (x, y) in zip(out_nodes, pos):
         d["x"], d["y"] = x, y
 
@@ -383,9 +270,9 @@ def _payload(m: dict, bibtex: dict) -> dict:
 def _views(m: dict, nodes: list, out_nodes: list[dict], radii: list[float]) -> dict:
     """The page's other views, computed here so switching is instant: cluster colours (node
     ``cluster``/``ccolor``, the labelled cluster list) and timeline positions (``tx``/``ty``)."""
-    import numpy as np  # here: see _layout
+    import numpy as np  # here: see _payload
 
-    from litmap.layout import timeline  # here: layout imports numpy and scipy (~0.2 s); see _layout
+    from litmap.layout import timeline, unoverlap  # here: see _payload
 
     known: dict[int, dict] = {}
     for c in m.get("clusters") or []:
@@ -404,7 +291,7 @@ def _views(m: dict, nodes: list, out_nodes: list[dict], radii: list[float]) -> d
                                     "publicationDate": _text(p.get("publicationDate"), limit=20)}
                           for p, d in zip(nodes, out_nodes)})
     pts = np.array([pos[d["id"]] for d in out_nodes], dtype=float).reshape(-1, 2)
-    moved = _unoverlap(pts, radii, [len(d["label"]) * CHAR_W + 6 for d in out_nodes], x_cost=1.0)
+    moved = unoverlap(pts, radii, [len(d["label"]) * CHAR_W + 6 for d in out_nodes], FONT, x_cost=1.0)
     for d, (x, y) in zip(out_nodes, moved):
         d["tx"], d["ty"] = x, y
     return {"list": [c for c in known.values() if c["size"]], "axes": axes}
