@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS map_history (
 ) WITHOUT ROWID;
 """
 # A shared send time further ahead than this is stale (a clock jump, a crashed process's hold):
-# the longest honest wait is a capped Retry-After (s2.RetryPolicy.max_retry_after, 300 s).
+# the longest honest wait is a capped Retry-After (pacing.RetryPolicy.max_retry_after, 300 s).
 PACING_HORIZON = 600.0
 # Tables are only ever added (CREATE ... IF NOT EXISTS at every writable open), so a cache made
 # by an older litmap gains them on its next open and keeps all it holds: no version bump needed.
@@ -362,7 +362,7 @@ class Store(MapShelf):
     # -- pacing shared by the processes on this cache ---------------------------------------
 
     def pacing(self, api: str) -> SharedPacing:
-        """The send clock of one API (base URL) shared through this cache; see s2.Pacer."""
+        """The send clock of one API (base URL) shared through this cache; see pacing.Pacer."""
         return SharedPacing(self, api)
 
     def _claim_send(self, api: str, interval: float) -> float:
@@ -397,7 +397,7 @@ class Store(MapShelf):
 
 
 class SharedPacing:
-    """s2.SharedClock on a Store: the next allowed send time of one API, claimed atomically
+    """pacing.SharedClock on a Store: the next allowed send time of one API, claimed atomically
     (BEGIN IMMEDIATE), so processes sharing the cache share the request budget."""
 
     def __init__(self, store: Store, api: str):

@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from litmap import crawl, errors, ids, s2
+from litmap import crawl, errors, ids, pacing, s2
 from litmap.cli import cli
 from litmap.store import Store
 from tests.conftest import integrity
@@ -436,7 +436,7 @@ def test_no_plan_when_nothing_is_fetched(tmp_path):
 def test_time_left_is_never_faster_than_the_paced_rate(tmp_path):
     corpus = Corpus.synthetic(100, 300, 40)
     events, m = _plan(corpus, [corpus.seed], tmp_path, rate=20.0)
-    interval = 1 / 20.0 + s2.PACE_MARGIN
+    interval = 1 / 20.0 + pacing.PACE_MARGIN
     timed = [e for e in events if e.seconds_left is not None]
     assert timed and all(e.seconds_left >= (e.expected - e.requests) * interval - 1e-9 for e in timed)
     line = str(next(e for e in timed if e.seconds_left))

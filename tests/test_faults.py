@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from litmap import s2
+from litmap import pacing, s2
 from litmap.cli import cli
 from tests.conftest import integrity, send_gaps, timed_sends
 from tests.fakeapi import Corpus, FakeS2
@@ -293,7 +293,7 @@ def test_a_storm_of_429_with_retry_after(ref, tmp_path, seconds, retry_after):
         assert retry_after <= gap <= retry_after + 3, gap
     # no more than: the storm, one Retry-After past its end, every request of the crawl paced
     # at 1/s (a new connection waits a little longer), and ten times the undisturbed run
-    pace = 1 + s2.PACE_MARGIN + s2.CONNECT_MARGIN
+    pace = 1 + pacing.PACE_MARGIN + pacing.CONNECT_MARGIN
     assert seconds <= elapsed < seconds + retry_after + ref.requests * pace + 10 * ref.elapsed, elapsed
 
 

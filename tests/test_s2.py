@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from litmap import s2, store
+from litmap import pacing, s2, store
 from litmap.store import Store
 from tests.fakeapi import SMALL, Corpus, FakeS2
 
@@ -135,7 +135,7 @@ def test_backoff_jitter_is_spread_evenly_over_the_upper_half_of_the_wait(attempt
     min(backoff * factor**n, max_wait). 4000 draws: all within the interval, and their
     distribution within 0.03 (Kolmogorov-Smirnov distance) of the uniform one. A constant wait,
     or a jitter a tenth as wide, is off by 0.5 or more."""
-    policy = s2.RetryPolicy()
+    policy = pacing.RetryPolicy()
     base = min(policy.backoff * policy.factor**attempt, policy.max_wait)
     lo = base / 2
     rng = random.Random(1000 + attempt)
@@ -208,7 +208,7 @@ def test_unreachable_server_fails_fast_with_network_error():
     client = s2.Client(base_url="http://127.0.0.1:9", rate=0, sleep=Sleeps())
     with pytest.raises(s2.NetworkError, match="cannot reach http://127.0.0.1:9"):
         client.batch([SEED], "title")[0]
-    assert client.requests == s2.RetryPolicy().connect_tries
+    assert client.requests == pacing.RetryPolicy().connect_tries
 
 
 def test_pacer_keeps_under_the_server_rate_limit(api):
@@ -222,7 +222,7 @@ def test_pacer_keeps_under_the_server_rate_limit(api):
 def test_pacer_holds_everyone_after_a_429():
     clock = [0.0]
     sleeps = Sleeps()
-    pacer = s2.Pacer(1.0, clock=lambda: clock[0], sleep=sleeps)
+    pacer = pacing.Pacer(1.0, clock=lambda: clock[0], sleep=sleeps)
     pacer.wait()
     pacer.hold(5.0)
     pacer.wait()
@@ -239,10 +239,10 @@ def test_pacer_counts_the_interval_from_when_a_request_really_goes():
         sleeps(seconds)
         clock[0] += seconds + 0.3
 
-    pacer = s2.Pacer(1.0, clock=lambda: clock[0], sleep=late_sleep)
+    pacer = pacing.Pacer(1.0, clock=lambda: clock[0], sleep=late_sleep)
     for _ in range(3):
         pacer.wait()
-    assert sleeps == [pytest.approx(1 + s2.PACE_MARGIN)] * 2
+    assert sleeps == [pytest.approx(1 + pacing.PACE_MARGIN)] * 2
 
 
 def test_title_match(api):
@@ -301,7 +301,7 @@ class _ClaimClock:
 def _claims(path: str, n: int, interval: float, out) -> None:
     clock = store.time = _ClaimClock()
     with store.Store(path) as st:
-        pacer = s2.Pacer(1 / interval, shared=st.pacing("http://api"))
+        pacer = pacing.Pacer(1 / interval, shared=st.pacing("http://api"))
         sends = []
         for _ in range(n):
             pacer.wait()
@@ -380,14 +380,14 @@ def test_without_a_shared_cache_two_processes_are_throttled(tmp_path):
 
 def test_unpaced_client_never_waits_and_a_paced_one_waits_longer_after_a_new_connection():
     clock, sleeps = [0.0], Sleeps()
-    unpaced = s2.Pacer(0, clock=lambda: clock[0], sleep=sleeps)
-    unpaced.wait(extra=s2.CONNECT_MARGIN)
+    unpaced = pacing.Pacer(0, clock=lambda: clock[0], sleep=sleeps)
+    unpaced.wait(extra=pacing.CONNECT_MARGIN)
     unpaced.wait()
     assert sleeps == []
-    paced = s2.Pacer(1.0, clock=lambda: clock[0], sleep=sleeps)
-    paced.wait(extra=s2.CONNECT_MARGIN)
+    paced = pacing.Pacer(1.0, clock=lambda: clock[0], sleep=sleeps)
+    paced.wait(extra=pacing.CONNECT_MARGIN)
     paced.wait()
-    assert sleeps == [pytest.approx(1.0 + s2.PACE_MARGIN + s2.CONNECT_MARGIN)]
+    assert sleeps == [pytest.approx(1.0 + pacing.PACE_MARGIN + pacing.CONNECT_MARGIN)]
 
 
 # -- a server's error text reaches the user without the key, and short (issue 24) ----------------
