@@ -35,6 +35,7 @@ from litmap.errors import (
 from litmap.settings import Settings
 
 if TYPE_CHECKING:
+    from litmap import housekeeping as housekeeping  # loaded on first use, as pipeline
     from litmap import pipeline as pipeline  # litmap.pipeline, loaded on first use
     from litmap.maps import Map
     from litmap.pipeline import Progress
@@ -54,7 +55,7 @@ __all__ = [
 # Loaded on first use (PEP 562): the pipeline pulls in every module of litmap, which would double
 # what `litmap --help` and `import litmap` cost (0.1 s of CPU, measured); the errors above are cheap.
 _LAZY = {"Map": ("litmap.maps", "Map"), "Progress": ("litmap.pipeline", "Progress"),
-         "pipeline": ("litmap.pipeline", None)}
+         "pipeline": ("litmap.pipeline", None), "housekeeping": ("litmap.housekeeping", None)}
 
 
 def __getattr__(name: str) -> Any:

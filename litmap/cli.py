@@ -196,7 +196,7 @@ def cache() -> None:
 @cache.command("info")
 def cache_info() -> None:
     """The crawl cache (papers, edges, maps) and the dataset indexes shared by all projects."""
-    c = litmap.pipeline.cache_info()
+    c = litmap.housekeeping.cache_info()
     if c.info is None:
         click.echo(f"{c.path}: empty (no cache yet)")
     else:
@@ -211,14 +211,14 @@ def cache_info() -> None:
 @click.option("--yes", is_flag=True, help="Do not ask.")
 def cache_clear(yes: bool) -> None:
     """Delete the crawl cache (papers, edges, maps); the shared dataset indexes stay (see cache info)."""
-    directory, targets = litmap.pipeline.cache_files()
+    directory, targets = litmap.housekeeping.cache_files()
     if not targets:
         click.echo(f"{directory}: nothing to clear")
         return
     if not yes and not click.confirm(f"Delete the litmap cache in {directory}?"):
         click.echo(f"kept the cache in {directory}: nothing deleted")
         return
-    litmap.pipeline.clear_cache(targets)
+    litmap.housekeeping.clear_cache(targets)
     click.echo(f"cleared {directory}")
 
 

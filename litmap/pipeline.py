@@ -5,7 +5,7 @@ call. It reads the ids, chooses the source (the API through the cache, the cache
 bulk dataset, also the one a map of the same seeds last came from), resolves a library file,
 takes a finished map from the cache or crawls one and keeps it there, compares it with the
 last version (history.py) and restricts it to recent papers. Around it: what a map's files
-are called and how they are written (all or none), and the cache's housekeeping.
+are called and how they are written (all or none); the cache's housekeeping is in housekeeping.py.
 
 Nothing here is global: each call opens its own cache connection and client, so calls may run
 side by side (threads, a long-running server). ``progress`` receives a ``Progress`` at every
@@ -19,7 +19,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -35,8 +34,7 @@ from litmap.records import paper_aliases
 from litmap.settings import Settings
 
 __all__ = ["Progress", "build_map", "failures", "check_output", "write_map", "write_text", "progress_printer",
-           "notes", "library_lines", "seed_ids", "CacheInfo", "cache_info", "cache_files", "clear_cache",
-           "CachedMap", "recent_maps", "library_entries", "check_source", "SAMPLE_HINT"]
+           "notes", "library_lines", "seed_ids", "source_name", "library_entries", "check_source", "SAMPLE_HINT"]
 
 SAMPLE_HINT = "to see litmap work offline, try: litmap seed hep-th/9711200 --source sample --open"
 LIMITS = {"nodes": (1, 2000), "depth": (1, 2), "max_papers": (1, 1_000_000)}  # the CLI's ranges too
@@ -133,7 +131,7 @@ def _options_json(opts: crawl.Options) -> dict:
     return out
 
 
-def _source_name(source: str | None) -> str | None:
+def source_name(source: str | None) -> str | None:
     """How a map's source is listed: None (the API), "sample", or the dataset's absolute path."""
     if not source or str(source) == dataset.SAMPLE:
         return str(source) if source else None
@@ -270,7 +268,7 @@ def _crawl_map(refs: list[ids.Ref], opts: crawl.Options, run: _Run, source: str 
     result = crawler.build(refs, opts)
     if not crawler.stats["missing"]:  # a partial offline map is shown, never remembered
         seed_nodes = [n for n in result["nodes"] if n.get("role") == "seed"]
-        about = {"seeds": seeds, "options": _options_json(opts), "source": _source_name(source),
+        about = {"seeds": seeds, "options": _options_json(opts), "source": source_name(source),
                  "title": names.title(seed_nodes[0]) if seed_nodes else None} if listed else None
         cache.put_map(key, result, about=about)
         cache.put_map(opts.key(seeds, "source-of-last-map"), {"source": str(source) if source else None})
@@ -393,73 +391,3 @@ def notes(m: Map, quiet: bool = False) -> list[str]:
     if stats.get("missing"):
         lines.append(f"note: offline map: {len(stats['missing'])} lists or records are not cached")
     return lines
-
-
-# -- the cache ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CacheInfo:
-    path: Path                       # the crawl cache's database
-    info: dict[str, int] | None      # store.Store.info(); None: no cache yet
-    index_dir: Path                  # the shared dataset indexes
-    indexes: list[Path]
-    index_bytes: int
-
-
-def cache_info(settings: Settings | None = None) -> CacheInfo:
-    """The crawl cache (papers, edges, maps) and the dataset indexes shared by all projects."""
-    settings = settings or Settings.from_env()
-    with failures(settings):
-        path = settings.cache_dir / store.DB_NAME
-        info = None
-        if path.exists():
-            with store.Store(path) as db:
-                info = db.info()
-        where = dataset.index_dir(settings) / "datasets"
-        suffixes = tuple(engine.SUFFIX for engine in dataset.ENGINES.values())  # a file or a folder each
-        indexes = sorted(p for p in where.glob("*") if p.name.endswith(suffixes)) if where.is_dir() else []
-        size = sum(p.stat().st_size for p in where.rglob("*") if p.is_file()) if where.is_dir() else 0
-        return CacheInfo(path, info, where, indexes, size)
-
-
-@dataclass(frozen=True)
-class CachedMap:
-    seeds: list[str]            # as they were given (identifier forms build_map reads)
-    options: dict[str, int]     # nodes, depth, max_papers
-    source: str | None          # None: the API; "sample" or a dataset's path
-    title: str | None           # the first seed's title
-    papers: int                 # papers drawn
-    created: float              # when it was built (time.time())
-
-
-def recent_maps(settings: Settings | None = None, source: str | None = None, limit: int = 50) -> list[CachedMap]:
-    """The maps the cache holds from `source` (None: the API), newest first, one per seeds and
-    options; what build_map gives again for those seeds and options with no request."""
-    settings = settings or Settings.from_env()
-    with failures(settings):
-        if not (settings.cache_dir / store.DB_NAME).exists():
-            return []
-        with store.Store.open(settings.cache_dir) as db:
-            rows = db.map_index(4 * limit)  # older versions of a map (another revision) are skipped
-    want, seen, out = _source_name(source), set(), []
-    for r in rows:
-        ident = (tuple(r["seeds"]), tuple(sorted(r["options"].items())))
-        if r["source"] == want and ident not in seen:
-            seen.add(ident)
-            out.append(CachedMap(r["seeds"], r["options"], r["source"], r["title"], r["papers"], r["created_at"]))
-    return out[:limit]
-
-
-def cache_files(settings: Settings | None = None) -> tuple[Path, list[Path]]:
-    """The cache directory, and what `clear_cache` deletes there: the crawl cache's files (the
-    shared dataset indexes stay)."""
-    directory = (settings or Settings.from_env()).cache_dir
-    targets = [*directory.glob(store.DB_NAME + "*"), directory / "datasets"]
-    return directory, [p for p in targets if p.exists()]
-
-
-def clear_cache(paths: list[Path], settings: Settings | None = None) -> None:
-    with failures(settings or Settings.from_env()):
-        for p in paths:
-            shutil.rmtree(p) if p.is_dir() else p.unlink()

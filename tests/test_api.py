@@ -299,10 +299,11 @@ def test_import_litmap_loads_no_heavy_library():
 
 def test_the_cli_is_a_thin_layer_over_the_public_api():
     """Issue #18's shape: the CLI parses, prints and picks exit codes (tables in litmap/terminal.py);
-    it reaches the library only through `litmap` and its pipeline, never a crawl or a store."""
+    it reaches the library only through `litmap`, its pipeline and the cache's housekeeping, never a
+    crawl or a store."""
     source = (ROOT / "litmap" / "cli.py").read_text(encoding="utf-8")
     assert len(source.splitlines()) <= 300
     imported = set(re.findall(r"^\s*(?:from|import) (litmap[\w.]*)", source, flags=re.MULTILINE))
     assert imported <= {"litmap", "litmap.terminal", "litmap.settings", "litmap.serve"}, imported
     reached = set(re.findall(r"\blitmap\.(\w+)\.", source))
-    assert reached <= {"pipeline"}, reached
+    assert reached <= {"pipeline", "housekeeping"}, reached

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from litmap import errors, ids, pipeline
+from litmap import errors, housekeeping, ids, pipeline
 from litmap.maps import Map
 from litmap.serve import pages
 from litmap.serve.jobs import Job, Jobs, http_status
@@ -163,7 +163,7 @@ class App:
 
     def home(self) -> dict[str, Any]:
         maps = []
-        for c in pipeline.recent_maps(self.settings, self.source):
+        for c in housekeeping.recent_maps(self.settings, self.source):
             if c.options.get("since"):  # a --since map: the app has no such option to reopen it
                 continue
             view = pages.MapView(seeds=tuple(c.seeds),
