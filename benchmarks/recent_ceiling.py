@@ -58,6 +58,7 @@ def main() -> None:
     Pt = (sp.diags(1.0 / deg) @ U).T.tocsr()
     ids = np.array(keep)
     year = np.array([int((s.papers[c].get("publicationdate") or "0")[:4]) for c in keep], dtype=np.float64)
+    trending = np.asarray(A.T @ (year >= 1997).astype(np.float64)).ravel()  # citations from the cutoff year
 
     abstracts: dict[int, str] = {}
     with gzip.open(q.sample_path() / "abstracts" / "abstracts-0.jsonl.gz", "rt", encoding="utf-8") as f:
@@ -111,6 +112,7 @@ def main() -> None:
         "PageRank / degree^0.2": lambda i: ppr(i) / deg ** 0.2,
         "PageRank x (1 + ln(1 + citations))": lambda i: ppr(i) * (1 + np.log1p(cit)),
         "PageRank x exp(-(1997 - year) / 4)": lambda i: ppr(i) * np.exp(-(1997 - year) / 4),
+        "PageRank x (1 + 0.5 ln(1 + citations from 1997 papers))": lambda i: ppr(i) * (1 + 0.5 * np.log1p(trending)),
         "TF-IDF of title + abstract alone": text,
         "PageRank + 0.2 x TF-IDF (PageRank's candidates)": lambda i: (p := ppr(i)) + 0.2 * text(i) * (p > 0),
         "PageRank x (1 + 3 x TF-IDF)": lambda i: ppr(i) * (1 + 3 * text(i)),
