@@ -217,12 +217,12 @@ def _payload(m: dict, bibtex: dict) -> dict:
     # drawing a page needs numpy and scipy (~0.2 s; `litmap export` and `cache` never draw).
     from litmap.layout import fit_boxes
 
-    pos = fit_boxes([(_num(p.get("x")), _num(p.get("y"))) for p in nodes], radii,
-                    [len(d["label"]) * CHAR_W + 6 for d in out_nodes], FONT)
+    widths = [len(d["label"]) * CHAR_W + 6 for d in out_nodes]  # label boxes, canvas units
+    pos = fit_boxes([(_num(p.get("x")), _num(p.get("y"))) for p in nodes], radii, widths, FONT)
     for d, (x, y) in zip(out_nodes, pos):
         d["x"], d["y"] = x, y
 
-    clusters = _views(m, nodes, out_nodes, radii)
+    clusters = _views(m, nodes, out_nodes, radii, widths)
     index = {d["id"]: i for i, d in enumerate(out_nodes)}
     raw_edges: dict[tuple[int, int], float] = {}
     for e in m.get("edges") or []:
@@ -267,7 +267,7 @@ def _payload(m: dict, bibtex: dict) -> dict:
     }
 
 
-def _views(m: dict, nodes: list, out_nodes: list[dict], radii: list[float]) -> dict:
+def _views(m: dict, nodes: list, out_nodes: list[dict], radii: list[float], widths: list[float]) -> dict:
     """The page's other views, computed here so switching is instant: cluster colours (node
     ``cluster``/``ccolor``, the labelled cluster list) and timeline positions (``tx``/``ty``)."""
     import numpy as np  # here: see _payload
@@ -291,7 +291,7 @@ def _views(m: dict, nodes: list, out_nodes: list[dict], radii: list[float]) -> d
                                     "publicationDate": _text(p.get("publicationDate"), limit=20)}
                           for p, d in zip(nodes, out_nodes)})
     pts = np.array([pos[d["id"]] for d in out_nodes], dtype=float).reshape(-1, 2)
-    moved = unoverlap(pts, radii, [len(d["label"]) * CHAR_W + 6 for d in out_nodes], FONT, x_cost=1.0)
+    moved = unoverlap(pts, radii, widths, FONT)
     for d, (x, y) in zip(out_nodes, moved):
         d["tx"], d["ty"] = x, y
     return {"list": [c for c in known.values() if c["size"]], "axes": axes}
