@@ -131,7 +131,8 @@ class Case:
     truth: frozenset[int]
 
 
-def make_cases(s: Sample, split: str) -> list[Case]:
+def make_cases(s: Sample, split: str, limit: int | None = N_RECENT) -> list[Case]:
+    """The split's cases; for a `recent` split the first `limit` by sha1 (None: all of them)."""
     cutoff, start, end, kind = SPLITS[split]
     keep = slice_ids(s, cutoff)
     cites = dict.fromkeys(keep, 0)
@@ -141,7 +142,7 @@ def make_cases(s: Sample, split: str) -> list[Case]:
                 cites[b] += 1
     marked = set(REVIEWS.read_text(encoding="utf-8").split())
     if kind == "recent":
-        return _recent_cases(s, keep, start, end, marked)
+        return _recent_cases(s, keep, start, end, marked)[:limit]
     out: list[Case] = []
     pool = []
     for c in sorted(s.papers):
@@ -174,7 +175,7 @@ def _recent_cases(s: Sample, keep: set[int], start: str, end: str, marked: set[s
     at least 20 in-slice references, the seed is its newest in-slice reference, the largest
     arXiv id of the cutoff year among those with at least 5 in-slice references of their own;
     truth is the paper's other in-slice references (what the people who cited that new paper
-    read beside it). A fixed sample of 150, by sha1 of the citing paper's arXiv id."""
+    read beside it). Ordered by sha1 of the citing paper's arXiv id: make_cases keeps the first 150."""
     year = start[:4]
     year = str(int(year) - 1)  # the cutoff year: the window starts the day after it
     arxiv = {c: s.papers[c]["externalids"]["ArXiv"] for c in s.papers}
@@ -193,7 +194,7 @@ def _recent_cases(s: Sample, keep: set[int], start: str, end: str, marked: set[s
             continue
         seed = max(new, key=lambda b: arxiv[b])
         pool.append((hashlib.sha1(arxiv[c].encode()).hexdigest(), c, seed, frozenset(inref - {seed})))
-    return [Case(c, seed, truth) for _, c, seed, truth in sorted(pool)[:N_RECENT]]
+    return [Case(c, seed, truth) for _, c, seed, truth in sorted(pool)]
 
 
 # -- litmap ------------------------------------------------------------------------------------

@@ -23,21 +23,10 @@ factor (blended with the neighbourhood walk below as the seed's citers are few):
   citers + 2 x direct links: a candidate tied by one paper only is thin evidence, a quarter off.
 * Several seeds: shares and coupling shares are averaged over all the user's seeds.
 
-How it was chosen (``python benchmarks/quality.py``: held-out review articles of hep-th; the
-development split, cutoff 1997-12-31 and 123 cases from 41 reviews of 1998-99). The previous
-formula, Salton-normalised coupling + co-citation with sqrt-degree denominators, scored
-recall@40 0.252: dividing by sqrt(citations) pushed out the canonical papers reviews cite. Raw
-co-citation count scored 0.334, personalized PageRank 0.330; coupling is weak for this task
-(raw 0.158; coupled-only candidates had precision < 0.1 at the top). Measured one at a time on
-the crawled graph: ln-popularity +0.007 (a degree exponent of 0.1-0.5 *below* zero lost
-0.007-0.07), direct links +0.006, recency of the citers +0.005-0.010 (tau 0.5-2 years flat,
-1 taken), their product 0.350; a learned logistic blend of 10 features (co-citation, coupling,
-counts, PageRank) did no better (0.329, cross-validated). Five-fold cross-validation by review
-over the grid tau x popularity exponent gave 0.348 [+0.004, +0.022 over co-citation]. The
-topic weight sqrt(1 + ...) and the evidence factor cost 0.001 on the split but keep a
-planted-topic neighbourhood with off-topic citers >= 90 % on topic (tests/test_similarity.py),
-which raw co-citation fails. The co-citation score alone: recall@40 0.349, +0.016 [0.005, 0.027] over co-citation,
-precision@40 0.316 (was 0.224); benchmarks/QUALITY.md has the table and the held-out splits.
+Measured (``python benchmarks/quality.py``, development split: held-out review articles of
+hep-th, cutoff 1997-12-31, 123 cases from 41 reviews of 1998-99): the co-citation score alone
+scores recall@40 0.349, +0.016 [0.005, 0.027] over raw co-citation (0.334), against personalized
+PageRank's 0.330 and the old Salton formula's 0.252. docs/ranking.md says how it was chosen.
 
 New papers: the neighbourhood walk, and the blend by evidence
 --------------------------------------------------------------
@@ -58,24 +47,12 @@ less about each paper on it. With no citers the map is the walk alone; a classic
 of citers keeps the co-citation ranking (trust 0.97 at 1,000 citers); 30 citers weigh both
 halves alike. Candidates are every paper the walk or the co-citation score reaches.
 
-How it was chosen (``benchmarks/quality.py --split recent``: seeds that are new at the cutoff,
-the newest in-slice reference of a 1998-99 paper, truth the paper's other references; 150
-cases, 59 with no citers). Before, litmap scored recall@40 0.327 there (0.307 with no citers)
-against personalized PageRank's 0.382 (0.417). Tried on the crawl's own graph: PageRank over
-it 0.366 (0.382 with no citers), references-of-references counts 0.32; the coupled papers'
-own references (one more batch call) added at most 0.01 to any blend, so no request was
-added; title and abstract TF-IDF scored 0.12 alone and lost in every blend; shared authors and
-recency gained nothing; a cross-validated logistic model over 17 such features reached 0.397 (0.41 with no citers), and
-even with whole-slice PageRank as a feature 0.42 with no citers: about what the crawl's graph
-can tell. Even with the whole slice in hand (``python benchmarks/recent_ceiling.py``,
-benchmarks/CEILING.md), no variant of PageRank (restart, degree, popularity, recency), TF-IDF or
-the authors' references beats PageRank by more than 0.005 with no citers. The walk's four
-constants come from a grid scored on the cutoff-1997 splits (``python
-benchmarks/tune_ranking.py``): a flat top; five-fold cross-validation by seed chose these
-constants but a popularity exponent of 0.75 or 1 in every fold, and scored 0.391 on
-``recent`` and 0.356 on ``dev`` held out. The exponent kept is 0.5, within 0.004 of those on
-every split: higher, a classic that one of a new paper's few citers cites outranks a paper
-three of its four citers cite (tests/test_similarity.py), the failure popularity must not cause.
+Measured (``benchmarks/quality.py --split recent``: seeds that are new at the cutoff, the
+newest in-slice reference of a 1998-99 paper, truth the paper's other references; 150 cases, 59
+with no citers; before the walk litmap scored 0.327, 0.307 with no citers). The walk's
+constants come from a cross-validated grid (``benchmarks/tune_ranking.py``); docs/ranking.md
+says what else was tried and why the no-citer bucket sits at PageRank (benchmarks/CEILING.md:
+even a model fitted on the whole slice gains only 0.007 [-0.004, 0.020] there).
 Result (``benchmarks/QUALITY.md``): ``recent`` 0.390, +0.008 [-0.002, 0.017] over PageRank; no
 citers 0.400 against 0.417, -0.018 [-0.033, -0.002]; 1-2 citers 0.439 against 0.428; 3 or more
 0.329 against 0.292. ``dev`` 0.352 (was 0.349). Not tuned on: ``papers`` 0.275 (was 0.268) and
