@@ -44,7 +44,8 @@ def capture(s: q.Sample, seeds: list[int], work: Path) -> dict[int, tuple]:
     real = similarity.rank
 
     def spy(edges, seeds, counts, exclude=frozenset(), years=None):  # type: ignore[no-untyped-def]
-        seen["args"] = (list(edges), list(seeds), dict(counts), dict(years or {}))
+        kept = edges if isinstance(edges, similarity.CitationMatrix) else list(edges)  # the CSR engine's matrix
+        seen["args"] = (kept, list(seeds), dict(counts), dict(years or {}))
         return real(edges, seeds, counts, exclude=exclude, years=years)
 
     similarity.rank = spy  # type: ignore[assignment]
@@ -57,6 +58,10 @@ def capture(s: q.Sample, seeds: list[int], work: Path) -> dict[int, tuple]:
     finally:
         similarity.rank = real  # type: ignore[assignment]
     return out
+
+
+def paper_ids(edges: similarity.EdgeInput) -> list[str]:
+    return similarity.build_matrix(edges).ids
 
 
 def recall(cases: dict[str, list[q.Case]], inputs: dict[int, tuple], corpus: dict[str, int]) -> dict[str, np.ndarray]:
@@ -75,7 +80,7 @@ def main() -> None:
         inputs = capture(s, seeds, Path(tmp))
         store = dataset.dataset_store(str(Path(tmp) / "slice"), Path(tmp) / "indexes")
         corpus = {p: int(r["externalIds"]["CorpusId"])
-                  for p, r in store.get_papers({x for e, *_ in inputs.values() for pair in e for x in pair}).items()}
+                  for p, r in store.get_papers({x for e, *_ in inputs.values() for x in paper_ids(e)}).items()}
     saved = {name: getattr(similarity, name) for name in GRID}
     results = {}
     try:
