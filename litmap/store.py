@@ -122,6 +122,9 @@ def _chunks(seq: Sequence[str], n: int = 500) -> Iterator[Sequence[str]]:
         yield seq[i : i + n]
 
 
+STUB_KEEPS = ("year", "publicationDate")  # what --since and the timeline need, kept from earlier answers
+
+
 def _put_papers(c: sqlite3.Connection, papers: Iterable[dict], full: bool) -> None:
     now = time.time()
     rows = [
@@ -134,12 +137,13 @@ def _put_papers(c: sqlite3.Connection, papers: Iterable[dict], full: bool) -> No
         "ON CONFLICT(paper_id) DO UPDATE SET corpus_id = coalesce(excluded.corpus_id, corpus_id), "
         "data = excluded.data, full = excluded.full, fetched_at = excluded.fetched_at"
     )
-    if not full:  # a stub from a list that did not ask for the year keeps the year we know
-        sql = sql.replace("data = excluded.data", (
-            "data = CASE WHEN json_extract(excluded.data, '$.year') IS NULL "
-            "AND json_extract(papers.data, '$.year') IS NOT NULL "
-            "THEN json_set(excluded.data, '$.year', json_extract(papers.data, '$.year')) "
-            "ELSE excluded.data END"))
+    if not full:  # a stub from a list that did not ask for the year or date keeps those we know
+        kept = "excluded.data"
+        for key in STUB_KEEPS:
+            kept = (f"CASE WHEN json_extract(excluded.data, '$.{key}') IS NULL "
+                    f"AND json_extract(papers.data, '$.{key}') IS NOT NULL "
+                    f"THEN json_set({kept}, '$.{key}', json_extract(papers.data, '$.{key}')) ELSE {kept} END")
+        sql = sql.replace("data = excluded.data", f"data = {kept}")
     c.executemany(sql if full else sql + " WHERE papers.full = 0", rows)
 
 

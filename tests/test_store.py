@@ -50,6 +50,21 @@ def test_stub_never_overwrites_full_record(tmp_path):
         assert db.full_ids(["a", "b"]) == {"a", "b"}
 
 
+def test_stub_keeps_the_year_and_date_an_earlier_stub_gave(tmp_path):
+    """A list that did not ask for the date (an older cache's, a library's lookup) must not
+    erase what an earlier answer said: --since judges papers by their date."""
+    with Store.open(tmp_path) as db:
+        db.put_papers([dict(paper("a"), year=1997, publicationDate="1997-11-20")], full=False)
+        db.put_papers([dict(paper("a", cc=5), year=None, publicationDate=None)], full=False)
+        db.put_papers([dict(paper("b"), year=1996)], full=False)
+        db.put_papers([paper("b", cc=2)], full=False)
+        got = db.get_papers(["a", "b"])
+        assert (got["a"]["year"], got["a"]["publicationDate"], got["a"]["citationCount"]) == (1997, "1997-11-20", 5)
+        assert got["b"]["year"] == 1996 and "publicationDate" not in got["b"] and got["b"]["citationCount"] == 2
+        db.put_papers([dict(paper("a"), year=1998, publicationDate="1998-01-02")], full=False)
+        assert db.get_papers(["a"])["a"]["publicationDate"] == "1998-01-02"  # a newer answer wins
+
+
 def test_lists_and_edges(tmp_path):
     with Store.open(tmp_path) as db:
         db.put_answer([], [("s", "references", [("s", "r1", True, '["background"]'), ("s", "r2", None, None)],
