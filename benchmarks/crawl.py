@@ -61,7 +61,10 @@ SAMPLE = ROOT / "litmap" / "data" / "sample"
 def run_seed(api_url: str, cache: Path, out: Path, *args: str, rate: str = "0", rss: bool = False) -> dict:
     """One `litmap seed` child process: wall time, output and (rss=True) its own peak RSS."""
     env = {**os.environ, "LITMAP_API_URL": api_url, "LITMAP_CACHE_DIR": str(cache), "LITMAP_RATE": rate,
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT),
+           # a fresh index directory per run: the machine's shared one may hold the sample's index
+           # already, and a cold run must build it (nor should a benchmark write into the user's)
+           "LITMAP_INDEX_DIR": str(cache / "indexes")}
     env.pop("S2_API_KEY", None)
     cmd = [sys.executable, "-m", "litmap", "seed", *args, "--quiet", "-o", str(out)]
     t0 = time.perf_counter()

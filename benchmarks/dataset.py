@@ -84,8 +84,15 @@ def phase(source: str, cache: Path, seed: str) -> dict:
         "total_s": round(total, 2),
         "cpu_s": round(_cpu() - cpu0, 2),
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "index_mb": round(Path(info["index"]).stat().st_size / 2**20, 1),
+        "index_mb": round(_bytes(Path(info["index"])) / 2**20, 1),
     }
+
+
+def _bytes(path: Path) -> int:
+    """An index's size on disk: one file (SQLite) or a directory of arrays (the CSR engine)."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
 
 
 def run_phase(source: str, cache: Path, seed: str) -> dict:

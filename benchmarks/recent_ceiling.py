@@ -136,6 +136,7 @@ def main() -> None:
         "PageRank + 0.1 x the seed's authors' references": lambda i: ppr(i) + 0.1 * authors_refs(i),
         "coupled papers' references + 0.3 x direct links": coupled_refs,
     }
+
     def two_step(i: int, more: int = 0) -> np.ndarray:
         """PageRank over what a crawl sees: edges touching the seed or a neighbour (+ the
         references of the `more` best two-step papers, one more batch call)."""
@@ -169,8 +170,8 @@ def main() -> None:
         cand = cand[p15[cand] > 0]
         own, citers = A[i].toarray().ravel(), At[i].toarray().ravel()
         shared = A @ own                        # references shared with the seed
-        cocited = A.T @ (A @ own)               # co-cited with the seed's references
-        grand = A.T @ own                       # its references' references
+        cocited = A.T @ (A @ own)               # cited beside the seed's references
+        grand = A.T @ own                       # how many of the seed's references cite it
         siblings = shared.copy()
         siblings[i] = 0.0
         cols = [np.log(p15 + 1e-12), np.log(p50 + 1e-12), np.log(1 + np.argsort(np.argsort(-p15, kind="stable"))),
