@@ -11,16 +11,26 @@ and reports recall@40 per split and a five-fold cross-validation by seed: the po
 four folds (by the mean of ``recent`` and ``dev``) scored on the fifth.
 
     python benchmarks/tune_ranking.py            # ~3 minutes on 2 cores
+    python benchmarks/tune_ranking.py --learned  # the fitted alternative (needs scikit-learn)
+
+``--learned`` asks whether a model fitted to the task would do better than the hand-made walk
+from the same inputs: a logistic regression over 15 features of each candidate ``rank`` returns
+(the walk, the co-citation score and its parts, PageRank over the crawl's graph at restarts 0.15
+and 0.5, counts, year, the seed's citers, co-citation with the seed's references), trained on
+the `recent` cases quality.py's sample of 150 leaves out (cutoff 1997; the same design), five
+folds by seed, scored on the 150 (docs/ranking.md has the result).
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -72,6 +82,91 @@ def recall(cases: dict[str, list[q.Case]], inputs: dict[int, tuple], corpus: dic
     return {name: q.per_case(cs, top, q.K)[0] for name, cs in cases.items()}
 
 
+def _ppr(G: sp.csr_matrix, i: int, restart: float) -> np.ndarray:
+    walk = (sp.diags(1.0 / np.maximum(np.asarray(G.sum(axis=1)).ravel(), 1)) @ G).T.tocsr()
+    e = np.zeros(G.shape[0])
+    e[i] = 1.0
+    r = e.copy()
+    for _ in range(50):
+        r = restart * e + (1 - restart) * (walk @ r)
+    r[i] = 0.0
+    return r / max(r.max(), 1e-300)
+
+
+def _features(edges: similarity.EdgeInput, seeds: list[str], counts: dict, years: dict,
+              corpus: dict[str, int]) -> tuple[np.ndarray, np.ndarray, int]:
+    """(candidates as corpus ids, their 15 features, the seed's citers) for one captured seed."""
+    ranked = similarity.rank(edges, seeds, counts, years=years)
+    M = similarity.build_matrix(edges)
+    A = M.A
+    i = M.index[seeds[0]]
+    U = ((A + A.T) > 0).astype(np.float64).tocsr()
+    rows = np.array([M.index[r["id"]] for r in ranked])
+    own = np.zeros(A.shape[0])
+    own[A[i].indices] = 1.0
+    beside_refs = (A.T @ (A @ own))[rows]
+    citers = int(A[:, i].sum())
+    col = {k: np.array([r[k] for r in ranked], dtype=np.float64)
+           for k in ("score", "neighbourhood", "cocitation_score", "similarity", "coupling", "cocitation", "direct",
+                     "evidence")}
+    cc, rc = (np.array([float((counts.get(r["id"]) or (0, 0))[j] or 0) for r in ranked]) for j in (0, 1))
+    year = np.array([float(years.get(r["id"]) or 1990) for r in ranked])
+    X = np.column_stack([col["score"], np.log(col["neighbourhood"] + 1e-9), np.log(col["cocitation_score"] + 1e-9),
+                         col["similarity"], np.log1p(col["coupling"]), np.log1p(col["cocitation"]), col["direct"],
+                         np.log1p(col["evidence"]), np.log(_ppr(U, i, 0.15)[rows] + 1e-12),
+                         np.log(_ppr(U, i, 0.5)[rows] + 1e-12), np.log1p(cc), np.log1p(rc), 1997 - year,
+                         np.full(len(rows), np.log1p(citers)), np.log1p(beside_refs)])
+    return np.array([corpus[r["id"]] for r in ranked]), X, citers
+
+
+def learned() -> None:
+    try:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+    except ImportError:
+        sys.exit("tune_ranking.py --learned: needs scikit-learn (pip install scikit-learn)")
+    s = q.load_sample()
+    everything = q.make_cases(s, "recent", limit=None)
+    test, train = everything[:q.N_RECENT], everything[q.N_RECENT:]
+    with tempfile.TemporaryDirectory(prefix="litmap-tune-") as tmp:
+        inputs = capture(s, sorted({c.seed for c in everything}), Path(tmp))
+        store = dataset.dataset_store(str(Path(tmp) / "slice"), Path(tmp) / "indexes")
+        corpus = {p: int(r["externalIds"]["CorpusId"])
+                  for p, r in store.get_papers({x for e, *_ in inputs.values() for x in paper_ids(e)}).items()}
+    table = {seed: _features(*args, corpus) for seed, args in inputs.items()}
+    fold = {seed: int(hashlib.sha1(str(seed).encode()).hexdigest(), 16) % 5 for seed in table}
+
+    def recall(case: q.Case, score: np.ndarray) -> float:
+        cand = table[case.seed][0]
+        top = cand[np.lexsort((cand, -np.round(score, 9)))][:q.K]
+        return len(set(top.tolist()) & case.truth) / min(q.K, len(case.truth))
+
+    walk = np.array([recall(c, table[c.seed][1][:, 0]) for c in test])
+    fitted = np.zeros(len(test))
+    for k in range(5):
+        X, y, w = [], [], []
+        for c in train:
+            if fold[c.seed] != k:  # never a seed of this fold, never one of the scored cases
+                cand, F, _ = table[c.seed]
+                hit = np.isin(cand, list(c.truth))
+                X.append(F)
+                y.append(hit)
+                w.append(np.full(len(cand), 1.0 / max(int(hit.sum()), 1)))  # each case weighs alike
+        scale = StandardScaler().fit(np.vstack(X))
+        model = LogisticRegression(max_iter=5000).fit(scale.transform(np.vstack(X)), np.concatenate(y),
+                                                      sample_weight=np.concatenate(w))
+        for j, c in enumerate(test):
+            if fold[c.seed] == k:
+                fitted[j] = recall(c, model.decision_function(scale.transform(table[c.seed][1])))
+    zero = np.array([table[c.seed][2] == 0 for c in test])
+    cases0 = [c for c, z in zip(test, zero) if z]
+    print(f"recent ({len(test)} cases, {int(zero.sum())} with no citers; trained on {len(train)} others)")
+    print(f"  litmap's walk   {walk.mean():.3f}, no citers {walk[zero].mean():.3f}")
+    print(f"  fitted model    {fitted.mean():.3f}, no citers {fitted[zero].mean():.3f}")
+    print(f"  fitted - walk   {q.fmt(q.bootstrap(test, fitted - walk))}, "
+          f"no citers {q.fmt(q.bootstrap(cases0, (fitted - walk)[zero]))}")
+
+
 def main() -> None:
     s = q.load_sample()
     cases = {name: q.make_cases(s, name) for name in SPLITS}
@@ -112,4 +207,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    learned() if "--learned" in sys.argv[1:] else main()
