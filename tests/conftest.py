@@ -42,6 +42,13 @@ from litmap import dataset
 from tests.fakeapi import Corpus, FakeS2
 from tests.guard import pytest_runtest_makereport  # noqa: F401  (a skip under CI=true fails)
 
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: two workers a core (up to 8). Most tests wait on a fake server, a child process
+    or Chromium, not on the CPU: on 2 cores, 3-4 workers took the suite from ~300 s to ~250 s."""
+    return min(2 * (os.cpu_count() or 1), 8)
+
+
 # Nothing listens on the discard port of the loopback: a client that forgets the fixture gets
 # "connection refused" at once instead of reaching api.semanticscholar.org.
 DEAD_API_URL = "http://127.0.0.1:9"

@@ -28,13 +28,21 @@ def test_sample_as_dataset_and_through_http_give_the_same_map(tmp_path, sample_c
     # and 5 pages the map's five lists of more than 1000 citations (the ranking favours the
     # field's well-cited papers: Witten's 1,775, Gubser-Klebanov-Polyakov's 1,641, ...): the
     # floor of this crawl, computed per step by benchmarks/crawl.py (17 and 11 before).
+    # --since 2001-06-15 decides the papers of 2001 by their dates. The dataset knows every
+    # paper's date; over HTTP, most candidates are known only from nested list items, which
+    # therefore carry publicationDate too (no extra request): without it, a 2001 paper known by
+    # its year alone counted from 1 January and was left out on the API path only. The same
+    # cache, filled by the crawl above it, serves the --since map.
+    since = crawl.Options(since=dt.date(2001, 6, 15))
     with FakeS2(sample_corpus, nested_cap=nested_cap) as api, \
             Store.open(tmp_path / "api") as store:
         client = s2.Client(base_url=api.url, rate=0)
         over_http = crawl.Crawler(store, client).build([ids.parse(SEED)], crawl.Options())
         assert client.requests == api.count == requests
+        recent_over_http = crawl.Crawler(store, client).build([ids.parse(SEED)], since)
     with dataset.dataset_store("sample", sample_index_cache) as store:
         from_dataset = crawl.Crawler(store, None).build([ids.parse(SEED)], crawl.Options())
+        recent_from_dataset = crawl.Crawler(store, None).build([ids.parse(SEED)], since)
     assert json.dumps(over_http, sort_keys=True) == json.dumps(from_dataset, sort_keys=True)
     titles = [n["title"] for n in from_dataset["nodes"][:4]]
     assert titles[0] == "The Large N Limit of Superconformal Field Theories and Supergravity"
@@ -42,6 +50,10 @@ def test_sample_as_dataset_and_through_http_give_the_same_map(tmp_path, sample_c
     # that, with the seed, founded AdS/CFT, are the nearest neighbours.
     assert {"Gauge Theory Correlators from Non-Critical String Theory",
             "Anti De Sitter Space And Holography"} <= set(titles)
+    assert json.dumps(recent_over_http, sort_keys=True) == json.dumps(recent_from_dataset, sort_keys=True)
+    dates = [n.get("publicationDate") or "" for n in recent_from_dataset["nodes"][1:]]
+    assert any(d.startswith("2001-") for d in dates)  # the boundary year is in the map...
+    assert all(d >= "2001-06-15" for d in dates if d), dates  # ...by date
 
 
 def test_bundled_sample_map_is_byte_identical_on_every_index_engine(tmp_path, sample_index_of):
@@ -73,20 +85,3 @@ def test_every_store_reads_everything_the_crawl_reads():
             theirs = getattr(other, name, None)
             assert theirs is not None, (other.__name__, name)
             assert list(inspect.signature(fn).parameters) == list(inspect.signature(theirs).parameters), name
-
-
-def test_since_a_date_inside_a_year_gives_the_same_map_over_http(tmp_path, sample_corpus, sample_index_cache):
-    # --since 2001-06-15 decides the papers of 2001 by their dates. The dataset knows every
-    # paper's date; over HTTP, most candidates are known only from nested list items, which
-    # therefore carry publicationDate too (no extra request): without it, a 2001 paper known by
-    # its year alone counted from 1 January and was left out on the API path only.
-    opts = crawl.Options(since=dt.date(2001, 6, 15))
-    with FakeS2(sample_corpus) as api, Store.open(tmp_path / "api") as store:
-        client = s2.Client(base_url=api.url, rate=0)
-        over_http = crawl.Crawler(store, client).build([ids.parse(SEED)], opts)
-    with dataset.dataset_store("sample", sample_index_cache) as store:
-        from_dataset = crawl.Crawler(store, None).build([ids.parse(SEED)], opts)
-    assert json.dumps(over_http, sort_keys=True) == json.dumps(from_dataset, sort_keys=True)
-    dates = [n.get("publicationDate") or "" for n in from_dataset["nodes"][1:]]
-    assert any(d.startswith("2001-") for d in dates)  # the boundary year is in the map...
-    assert all(d >= "2001-06-15" for d in dates if d), dates  # ...by date
