@@ -39,6 +39,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality as q  # noqa: E402
+from tune_ranking import fit_ranker  # noqa: E402
 
 SPLIT, K = "recent", 40
 
@@ -51,8 +52,6 @@ def _author_key(name: str) -> tuple[str, str] | None:
 def main() -> None:
     try:
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.preprocessing import StandardScaler
     except ImportError:
         sys.exit("recent_ceiling.py: needs scikit-learn for TF-IDF (pip install scikit-learn)")
     s = q.load_sample()
@@ -185,22 +184,12 @@ def main() -> None:
     table = {index[c.seed]: features(index[c.seed]) for c in everything}
     fold = {i: int(hashlib.sha1(str(keep[i]).encode()).hexdigest(), 16) % 5 for i in table}
     learned: dict[int, np.ndarray] = {}
-    for k in range(5):
-        X, y, w = [], [], []
-        for c in train:
-            i = index[c.seed]
-            if fold[i] != k:  # never a seed of this fold, never one of the scored cases
-                cand, F = table[i]
-                hit = np.isin(cand, [index[t] for t in c.truth])
-                X.append(F)
-                y.append(hit)
-                w.append(np.full(len(cand), 1.0 / max(int(hit.sum()), 1)))  # each case weighs alike
-        scale = StandardScaler().fit(np.vstack(X))
-        model = LogisticRegression(max_iter=5000).fit(scale.transform(np.vstack(X)), np.concatenate(y),
-                                                      sample_weight=np.concatenate(w))
+    for k in range(5):  # never a seed of this fold, never one of the scored cases in training
+        score = fit_ranker([(table[index[c.seed]][1], np.isin(table[index[c.seed]][0], [index[t] for t in c.truth]))
+                            for c in train if fold[index[c.seed]] != k])
         for i in {index[c.seed] for c in cases if fold[index[c.seed]] == k}:
             cand, F = table[i]
-            z = model.decision_function(scale.transform(F))
+            z = score(F)
             learned[i] = np.zeros(n)
             learned[i][cand] = z - z.min() + 1.0  # positive on the candidates only
     variants[f"logistic regression over 21 features, trained on the {len(train)} other cases (5 folds by seed)"] = \

@@ -24,10 +24,12 @@ folds by seed, scored on the 150 (docs/ranking.md has the result).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import itertools
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -119,11 +121,23 @@ def _features(edges: similarity.EdgeInput, seeds: list[str], counts: dict, years
     return np.array([corpus[r["id"]] for r in ranked]), X, citers
 
 
+def fit_ranker(cases: list[tuple[np.ndarray, np.ndarray]]) -> Callable[[np.ndarray], np.ndarray]:
+    """A logistic regression over the training cases' (candidates' features, is-truth), each case
+    weighing alike, on standardised features: its score of a case's candidates' features.
+    scikit-learn is imported here: a benchmark-only dependency the callers check for first."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.vstack([F for F, _ in cases])
+    scale = StandardScaler().fit(X)
+    weights = np.concatenate([np.full(len(hit), 1.0 / max(int(hit.sum()), 1)) for _, hit in cases])
+    model = LogisticRegression(max_iter=5000).fit(scale.transform(X), np.concatenate([hit for _, hit in cases]),
+                                                  sample_weight=weights)
+    return lambda F: model.decision_function(scale.transform(F))
+
+
 def learned() -> None:
-    try:
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.preprocessing import StandardScaler
-    except ImportError:
+    if importlib.util.find_spec("sklearn") is None:
         sys.exit("tune_ranking.py --learned: needs scikit-learn (pip install scikit-learn)")
     s = q.load_sample()
     everything = q.make_cases(s, "recent", limit=None)
@@ -143,21 +157,12 @@ def learned() -> None:
 
     walk = np.array([recall(c, table[c.seed][1][:, 0]) for c in test])
     fitted = np.zeros(len(test))
-    for k in range(5):
-        X, y, w = [], [], []
-        for c in train:
-            if fold[c.seed] != k:  # never a seed of this fold, never one of the scored cases
-                cand, F, _ = table[c.seed]
-                hit = np.isin(cand, list(c.truth))
-                X.append(F)
-                y.append(hit)
-                w.append(np.full(len(cand), 1.0 / max(int(hit.sum()), 1)))  # each case weighs alike
-        scale = StandardScaler().fit(np.vstack(X))
-        model = LogisticRegression(max_iter=5000).fit(scale.transform(np.vstack(X)), np.concatenate(y),
-                                                      sample_weight=np.concatenate(w))
+    for k in range(5):  # never a seed of this fold, never one of the scored cases in training
+        score = fit_ranker([(table[c.seed][1], np.isin(table[c.seed][0], list(c.truth)))
+                            for c in train if fold[c.seed] != k])
         for j, c in enumerate(test):
             if fold[c.seed] == k:
-                fitted[j] = recall(c, model.decision_function(scale.transform(table[c.seed][1])))
+                fitted[j] = recall(c, score(table[c.seed][1]))
     zero = np.array([table[c.seed][2] == 0 for c in test])
     cases0 = [c for c, z in zip(test, zero) if z]
     print(f"recent ({len(test)} cases, {int(zero.sum())} with no citers; trained on {len(train)} others)")
