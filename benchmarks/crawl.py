@@ -51,7 +51,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from litmap import crawl, ids, s2  # noqa: E402
+from litmap import batching, crawl, ids, s2  # noqa: E402
 from litmap.store import Store  # noqa: E402
 from tests.fakeapi import Corpus, FakeS2  # noqa: E402
 
@@ -171,7 +171,7 @@ def floor_of(requests: list[dict], corpus: Corpus, nested_cap: int, seeds: bool,
                 if nested_cap < n and (seeds or n <= s2.OFFSET_CAP):
                     pages += math.ceil((min(n, s2.OFFSET_CAP) - nested_cap) / s2.PAGE_LIMIT)
     have |= got
-    calls = max(math.ceil(batch_ids / s2.BATCH_SIZE), math.ceil(items / crawl.BATCH_EDGE_BUDGET)) if batch_ids else 0
+    calls = max(math.ceil(batch_ids / s2.BATCH_SIZE), math.ceil(items / batching.BATCH_EDGE_BUDGET)) if batch_ids else 0
     return calls + pages + matches
 
 

@@ -28,30 +28,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from litmap import batching, s2
 from litmap import ids as idmod
-from litmap import s2
 from litmap.errors import NoNeighbourhoodError, NotFoundError
 from litmap.records import paper_aliases, published_since
 from litmap.store import GraphStore, Store, writable
 
-PAPER_FIELDS = (
-    "paperId,corpusId,externalIds,title,abstract,tldr,authors,year,venue,journal,"
-    "publicationTypes,publicationDate,citationCount,referenceCount,url"
-)
-COUNT_FIELDS = "paperId,citationCount,referenceCount"
-# year: the ranking weighs the seed's recent citers most (similarity.rank); publicationDate:
-# --since decides a candidate known only from a list by its date, as a dataset does; same requests
-EDGE_FIELDS = "isInfluential,intents,year,publicationDate," + COUNT_FIELDS
-# a nested list's items: stubs with years and dates (every list, so a seed's ranking does not
-# depend on whether its citers came nested or paged)
-NESTED_FIELDS = "paperId,year,publicationDate,citationCount,referenceCount"
-# A nested list at least this long and shorter than the paper's count was probably cut by
-# the API's cap on nested lists, so it is fetched again through the paginated endpoint.
-NESTED_SUSPECT = 1000
-# Keep one batch answer well under the API's 10 MB limit: sum of nested list lengths.
-BATCH_EDGE_BUDGET = 40_000
-_KINDS = ("references", "citations")
-Call = tuple[list[str], tuple[str, ...], bool]  # one /paper/batch call: ids, nested kinds, full records?
 LISTED_WORKS = 10  # Prior and Derivative works listed on a map
 # The coupling step skips references cited more than this: citing a classic says little about
 # a paper's topic, and its citers would cost many requests for a weak signal.
@@ -132,16 +114,15 @@ class Crawler:
         # A seed's lists ride in the call that resolves it, as nested lists: as many seeds as
         # fit the answer's budget with both lists as long as the API serves (title matches
         # cannot nest lists: seed_lists fetches theirs).
-        with_lists = 0 < len(others) * (2 * s2.OFFSET_CAP + 1) <= BATCH_EDGE_BUDGET
+        with_lists = 0 < len(others) * (2 * s2.OFFSET_CAP + 1) <= batching.BATCH_EDGE_BUDGET
         self.progress("resolving seeds" + (" with their references and citations" if with_lists else ""))
         answers: list[tuple[idmod.Ref, dict | None]] = []
         if others and client is not None:  # (without a client, todo is empty here)
-            fields = ",".join([PAPER_FIELDS, *(f"{k}.{f}" for k in _KINDS for f in NESTED_FIELDS.split(",")
-                                               if with_lists)])
+            fields = batching.batch_fields(batching.KINDS if with_lists else ())
             answers += zip(others, client.batch([r.api_id for r in others], fields))
         for ref in titles:
             try:
-                answers.append((ref, self._api().match_title(ref.value, PAPER_FIELDS)))
+                answers.append((ref, self._api().match_title(ref.value, batching.PAPER_FIELDS)))
             except s2.NotFound:
                 answers.append((ref, None))
         for ref, raw in answers:
@@ -149,7 +130,7 @@ class Crawler:
                 raise NotFoundError(f"paper {ref} not found on Semantic Scholar")
             found[ref] = learn(writable(self.store), ref.alias, raw)
             if with_lists and ref in others:
-                self._store_nested([(found[ref], raw)], set(_KINDS), seeds=True)
+                self._store_nested([(found[ref], raw)], set(batching.KINDS), seeds=True)
         return list(dict.fromkeys(found[r] for r in refs))
 
     # -- lists ----------------------------------------------------------------------------
@@ -159,14 +140,14 @@ class Crawler:
         /paper/batch with nested lists, all seeds in as few calls as the budget allows; a list
         the batch answer cut short is completed page by page (_complete). `after`: the
         requests expected for the steps after this one (for the plan)."""
-        have = {kind: self.store.list_status(seeds, kind) for kind in _KINDS}
-        todo = [p for p in seeds if any(p not in have[k] for k in _KINDS)]
+        have = {kind: self.store.list_status(seeds, kind) for kind in batching.KINDS}
+        todo = [p for p in seeds if any(p not in have[k] for k in batching.KINDS)]
         if not todo:
             return
         if self.client is None:
-            self.stats["missing"].extend(f"{p} {k}" for k in _KINDS for p in seeds if p not in have[k])
+            self.stats["missing"].extend(f"{p} {k}" for k in batching.KINDS for p in seeds if p not in have[k])
             return
-        self.ensure([(todo, _KINDS)], self.store.counts(todo), seeds=True, after=after)
+        self.ensure([(todo, batching.KINDS)], self.store.counts(todo), seeds=True, after=after)
 
     def _announce(self, remaining: int) -> None:
         self.planned = True
@@ -186,7 +167,7 @@ class Crawler:
         writable(self.store).put_answer(stubs, [row])
 
     def _calls(self, wants: list[tuple[list[str], tuple[str, ...]]], counts: dict[str, tuple],
-               details: Iterable[str] = ()) -> tuple[dict[str, set[str]], set[str], list[Call]]:
+               details: Iterable[str] = ()) -> tuple[dict[str, set[str]], set[str], list[batching.Call]]:
         """What `ensure` lacks (paper -> kinds of list; papers without their details) and the
         batch calls that fetch it."""
         need: dict[str, set[str]] = {}
@@ -203,7 +184,7 @@ class Crawler:
         # papers as possible that did not need them (their answers only cost bytes)
         first = {p: i for i, p in enumerate(dict.fromkeys([*(p for pids, _ in wants for p in pids), *detail]))}
         order = sorted(set(need) | set(detail), key=lambda p: (p not in detail, -len(need.get(p, ())), first[p]))
-        return need, set(detail), _chunks_by_budget(order, need, set(detail), counts)
+        return need, set(detail), batching.chunks_by_budget(order, need, set(detail), counts)
 
     def ensure(self, wants: list[tuple[list[str], tuple[str, ...]]], counts: dict[str, tuple],
                details: Iterable[str] = (), seeds: bool = False, after: int = 0) -> None:
@@ -216,8 +197,7 @@ class Crawler:
         need, detail, calls = self._calls(wants, counts, details)
         # each call, and the pages completing the lists it will find cut at NESTED_SUSPECT (none
         # once the API has been seen to send a longer nested list whole)
-        pages = [sum(_completion_pages(_count(counts, p, k), seeds) for p in chunk for k in need.get(p, ()))
-                 for chunk, _, _ in calls]
+        pages = [batching.completion_requests(chunk, need, counts, seeds) for chunk, _, _ in calls]
 
         def remaining(i: int) -> int:
             return len(calls) - i + after + (0 if self.uncut else sum(pages[i:]))
@@ -227,7 +207,7 @@ class Crawler:
         if not calls:
             return
         if self.client is None:  # missing details are ensure_papers' to report
-            self.stats["missing"].extend(f"{p} {k}" for p in need for k in _KINDS if k in need[p])
+            self.stats["missing"].extend(f"{p} {k}" for p in need for k in batching.KINDS if k in need[p])
             return
         for i, (chunk, kinds, full) in enumerate(calls):
             if i:
@@ -236,9 +216,7 @@ class Crawler:
             whose = ("the seed" if len(chunk) == 1 else f"{len(chunk)} seeds") if seeds \
                 else f"{len(chunk)} paper{'s' if len(chunk) != 1 else ''}"
             self.progress(f"{', '.join(what[:-1])}{' and ' if what[:-1] else ''}{what[-1]} of {whose}")
-            fields = ",".join([PAPER_FIELDS if full else COUNT_FIELDS,
-                               *(f"{k}.{f}" for k in kinds for f in NESTED_FIELDS.split(","))])
-            answer = list(zip(chunk, self._api().batch_chunk(chunk, fields)))
+            answer = list(zip(chunk, self._api().batch_chunk(chunk, batching.batch_fields(kinds, full))))
             papers = [s2.normalise_paper(raw) for pid, raw in answer if raw and full and pid in detail]
             if papers:
                 writable(self.store).put_papers(papers, full=True)
@@ -255,14 +233,14 @@ class Crawler:
         rows: list[tuple] = []
         capped_lists: list[tuple[str, str, list[dict]]] = []
         for pid, raw in answer:
-            for kind in (k for k in _KINDS if k in (need if isinstance(need, set) else need.get(pid, ()))):
+            for kind in (k for k in batching.KINDS if k in (need if isinstance(need, set) else need.get(pid, ()))):
                 if raw is None:  # the API no longer knows it: remember, don't ask again
                     rows.append((pid, kind, [], "truncated", 0))
                     continue
                 nested = [n for n in raw.get(kind) or [] if isinstance(n, dict)]
                 count = raw.get("citationCount" if kind == "citations" else "referenceCount") or 0
-                capped = NESTED_SUSPECT <= len(nested) < count
-                self.uncut = self.uncut or NESTED_SUSPECT < len(nested) >= count
+                capped = batching.NESTED_SUSPECT <= len(nested) < count
+                self.uncut = self.uncut or batching.NESTED_SUSPECT < len(nested) >= count
                 if capped and (seeds or count <= s2.OFFSET_CAP):
                     capped_lists.append((pid, kind, nested))  # the paginated endpoint has the rest
                     continue
@@ -285,13 +263,13 @@ class Crawler:
         client = self._api()
         fetch = client.references if kind == "references" else client.citations
         key = "citedPaper" if kind == "references" else "citingPaper"
-        rest, truncated = fetch(pid, EDGE_FIELDS, offset=len(nested))
+        rest, truncated = fetch(pid, batching.EDGE_FIELDS, offset=len(nested))
         named = [n.get("paperId") for n in nested]
         later = {(i.get(key) or {}).get("paperId") for i in rest} - {None}
         if all(named) and not later & set(named):
             items = [{key: n} for n in nested] + rest
         else:
-            head, _ = fetch(pid, EDGE_FIELDS, stop=len(nested))
+            head, _ = fetch(pid, batching.EDGE_FIELDS, stop=len(nested))
             items = head + rest
         self._store_items(pid, kind, items, truncated)
 
@@ -307,7 +285,7 @@ class Crawler:
         self.progress(f"details of {len(todo)} papers")
         for i in range(0, len(todo), s2.BATCH_SIZE):
             chunk = todo[i : i + s2.BATCH_SIZE]
-            papers = [s2.normalise_paper(r) for r in self._api().batch_chunk(chunk, PAPER_FIELDS) if r]
+            papers = [s2.normalise_paper(r) for r in self._api().batch_chunk(chunk, batching.PAPER_FIELDS) if r]
             writable(self.store).put_papers(papers, full=True)
 
     # -- the whole map --------------------------------------------------------------------
@@ -344,7 +322,7 @@ class Crawler:
         if opts.depth >= 2:
             budget = max(0, opts.max_papers - len(neighbours))
             specific = [p for p in seed_refs if ((counts.get(p) or (0,))[0] or 0) <= COUPLING_MAX_CITERS]
-            expanded_cits = _by_specificity(specific, counts)[:budget]
+            expanded_cits = batching.by_specificity(specific, counts)[:budget]
         # both depend only on the seeds' lists: one round of batch calls serves both
         self.ensure([(neighbours, ("references",)), (expanded_cits, ("citations",))], counts, after=map_guess)
         lists = [(seeds, "references"), (seeds, "citations"), (neighbours, "references"), (expanded_cits, "citations")]
@@ -361,7 +339,7 @@ class Crawler:
         # change are fetched after. (Without a client nothing is fetched: no guess is needed.)
         map_lists = [*lists, (node_ids, "references"), (node_ids, "citations")]
         likely = self._likely_listed(map_lists, node_ids, seeds) if self.client else []
-        self.ensure([(node_ids, _KINDS)], counts, details=[*node_ids, *likely])
+        self.ensure([(node_ids, batching.KINDS)], counts, details=[*node_ids, *likely])
         map_edges = self._matrix(map_lists)
         counts = self.store.counts(map_edges.ids)
         prior = similarity.prior_works(map_edges, node_ids, k=LISTED_WORKS, exclude=frozenset(seeds))
@@ -421,48 +399,3 @@ def learn(store: Store, alias: str, raw: dict) -> str:
     store.put_aliases([(alias, paper["paperId"]), *paper_aliases(paper)])
     pid: str = paper["paperId"]
     return pid
-
-
-def _count(counts: dict[str, tuple], pid: str, kind: str) -> int:
-    return (counts.get(pid) or (0, 0))[kind == "references"] or 0
-
-
-def _completion_pages(count: int, seed: bool = False) -> int:
-    """Requests completing a list the batch call cut at NESTED_SUSPECT (Crawler._complete): a
-    neighbour's only when the paginated endpoint serves it whole, a seed's up to what it serves."""
-    if count <= NESTED_SUSPECT or (count > s2.OFFSET_CAP and not seed):
-        return 0
-    return math.ceil((min(count, s2.OFFSET_CAP) - NESTED_SUSPECT) / s2.PAGE_LIMIT)
-
-
-def _by_specificity(pids: list[str], counts: dict[str, tuple]) -> list[str]:
-    """Least-cited first: a paper cited by few is a more specific signal than a classic."""
-    return sorted(pids, key=lambda p: ((counts.get(p) or (None, None))[0] or 0, p))
-
-
-def _chunks_by_budget(order: list[str], need: dict[str, set[str]], detail: set[str],
-                      counts: dict[str, tuple]) -> list[tuple[list[str], tuple[str, ...], bool]]:
-    """(ids, nested kinds, full records?) of each batch call. A call asks every paper for the
-    union of what its papers need, so a paper costs the nested lists of all the call's kinds:
-    the budget counts that, in list items, one per paper besides."""
-    def size(p: str, kind: str) -> int:
-        return min((counts.get(p) or (0, 0))[kind == "references"] or 0, s2.OFFSET_CAP)
-
-    out: list[tuple[list[str], tuple[str, ...], bool]] = []
-    chunk: list[str] = []
-    kinds: set[str] = set()
-    sums = dict.fromkeys(_KINDS, 0)
-    for p in order:
-        more = kinds | need.get(p, set())
-        total = len(chunk) + 1 + sum(sums[k] + size(p, k) for k in more)
-        if chunk and (len(chunk) >= s2.BATCH_SIZE or total > BATCH_EDGE_BUDGET):
-            out.append((chunk, tuple(k for k in _KINDS if k in kinds), bool(detail & set(chunk))))
-            chunk, kinds, sums = [], set(), dict.fromkeys(_KINDS, 0)
-            more = set(need.get(p, set()))
-        chunk.append(p)
-        kinds = more
-        for k in _KINDS:
-            sums[k] += size(p, k)
-    if chunk:
-        out.append((chunk, tuple(k for k in _KINDS if k in kinds), bool(detail & set(chunk))))
-    return out

@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from litmap import crawl, s2, text
+from litmap import batching, crawl, s2, text
 from litmap import ids as idmod
 from litmap.libfile import Entry
 from litmap.records import paper_aliases
@@ -109,7 +109,7 @@ def _ask_ids(todo: list[Resolution], store: Store, client: s2.Client, progress) 
         if not ask:
             break
         progress(f"resolving {len(ask)} library entries")
-        answers = client.batch([ref.api_id for _, ref in ask], crawl.PAPER_FIELDS)
+        answers = client.batch([ref.api_id for _, ref in ask], batching.PAPER_FIELDS)
         for (r, ref), raw in zip(ask, answers):
             if raw and raw.get("paperId"):
                 _learn(r, ref, raw, store)
@@ -131,7 +131,7 @@ def _ask_titles(todo: list[Resolution], store: Store, client: s2.Client, progres
             continue
         progress(f"matching the title of {_where(r.entry)}")
         try:
-            raw = client.match_title(r.entry.title, crawl.PAPER_FIELDS)
+            raw = client.match_title(r.entry.title, batching.PAPER_FIELDS)
         except s2.NotFound:
             continue
         except s2.BadRequest as exc:  # e.g. a title the API refuses as a query

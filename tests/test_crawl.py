@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from litmap import crawl, errors, ids, pacing, s2
+from litmap import batching, crawl, errors, ids, pacing, s2
 from litmap.cli import cli
 from litmap.store import Store
 from tests.conftest import integrity
@@ -219,12 +219,12 @@ def test_capped_nested_list_is_completed_with_its_rest_only(tmp_path, reverse):
     with FakeS2(corpus, nested_cap=12) as api, Store.open(tmp_path) as store:
         api.reverse_nested = reverse
         crawler = crawl.Crawler(store, client(api))
-        old = crawl.NESTED_SUSPECT
-        crawl.NESTED_SUSPECT = 12
+        old = batching.NESTED_SUSPECT
+        batching.NESTED_SUSPECT = 12
         try:  # the seed's lists ride, nested, in the call that resolves it
             seed = crawler.resolve([ids.parse(corpus.seeds[0])])
         finally:
-            crawl.NESTED_SUSPECT = old
+            batching.NESTED_SUSPECT = old
         assert api.count == 1 + len(api.requests_to("/citations$"))
         pages = api.requests_to("/citations$")
         assert [(p["query"]["offset"], p["query"].get("limit")) for p in pages] == \
@@ -239,13 +239,13 @@ def test_nested_list_at_cap_is_completed_through_pagination(tmp_path):
     with FakeS2(corpus) as api, Store.open(tmp_path) as store:
         api.nested_cap = 4
         crawler = crawl.Crawler(store, client(api))
-        old = crawl.NESTED_SUSPECT
-        crawl.NESTED_SUSPECT = 4
+        old = batching.NESTED_SUSPECT
+        batching.NESTED_SUSPECT = 4
         try:
             seed = crawler.resolve([ids.parse(corpus.seeds[0])])
             crawler.ensure([(seed, ("citations",))], store.counts(seed))
         finally:
-            crawl.NESTED_SUSPECT = old
+            batching.NESTED_SUSPECT = old
         assert len(store.list_edges(seed, "citations")) == 30
         assert store.list_status(seed, "citations") == {seed[0]: "complete"}
         assert api.requests_to("/citations$")

@@ -1,4 +1,5 @@
-"""Skips: one guard (tests/guard.py), and under CI=true no test is skipped, whichever way."""
+"""The suite's own guards: skips go through one guard (tests/guard.py), under CI=true no test is
+skipped, whichever way, and the mutation check's planted bugs still find their code."""
 
 import os
 import re
@@ -82,3 +83,13 @@ def test_missing_skips_locally_and_fails_under_ci(monkeypatch):
     monkeypatch.setenv("CI", "false")
     with pytest.raises(pytest.skip.Exception, match="chromium not installed"):
         guard.missing("chromium not installed")
+
+
+def test_every_planted_bug_of_the_mutation_check_can_still_be_planted():
+    # scripts/mutants.py plants known bugs by exact text; when code moves, a mutant whose text
+    # is gone checks nothing, silently until someone runs it
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "mutants.py"), "--check"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    found = re.search(r"(\d+) of (\d+) anchors found", out.stdout)
+    assert found and found[1] == found[2] and int(found[1]) > 0, out.stdout
