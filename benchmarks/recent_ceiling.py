@@ -42,7 +42,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality as q  # noqa: E402
-from tune_ranking import fit_ranker  # noqa: E402
+from tune_ranking import fit_ranker, training_arrays  # noqa: E402
 
 SPLIT, K = "recent", 40
 
@@ -193,6 +193,7 @@ def main() -> None:
         return cand, np.column_stack([c[cand] for c in cols])
 
     table = {index[c.seed]: features(index[c.seed]) for c in everything}
+    SEED_CITERS = 17  # the column of features() that holds ln(1 + the seed's citers)
     fold = {i: int(hashlib.sha1(str(keep[i]).encode()).hexdigest(), 16) % 5 for i in table}
 
     def held_out(fit: Callable[[list[tuple[np.ndarray, np.ndarray]]], Callable[[np.ndarray], np.ndarray]]
@@ -209,17 +210,17 @@ def main() -> None:
         return learned.__getitem__
 
     def by_evidence(cases: list[tuple[np.ndarray, np.ndarray]]) -> Callable[[np.ndarray], np.ndarray]:
-        """One logistic model for seeds nobody cites, one for the rest (column 17: the seed's citers)."""
-        none, some = (fit_ranker([c for c in cases if (c[0][0, 17] == 0) == z]) for z in (True, False))
-        return lambda F: none(F) if F[0, 17] == 0 else some(F)
+        """One logistic model for seeds nobody cites, one for the rest."""
+        none, some = (fit_ranker([c for c in cases if (c[0][0, SEED_CITERS] == 0) == z]) for z in (True, False))
+        return lambda F: none(F) if F[0, SEED_CITERS] == 0 else some(F)
 
     def boosted(cases: list[tuple[np.ndarray, np.ndarray]]) -> Callable[[np.ndarray], np.ndarray]:
         """Gradient-boosted trees: interactions a linear model cannot draw (round settings, tried once)."""
         from sklearn.ensemble import HistGradientBoostingClassifier
         model = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, max_leaf_nodes=15,
                                                min_samples_leaf=100, random_state=0)
-        model.fit(np.vstack([F for F, _ in cases]), np.concatenate([hit for _, hit in cases]),
-                  sample_weight=np.concatenate([np.full(len(hit), 1.0 / max(int(hit.sum()), 1)) for _, hit in cases]))
+        X, y, weights = training_arrays(cases)
+        model.fit(X, y, sample_weight=weights)
         return model.decision_function
 
     name = f"trained on the {len(train)} other cases (5 folds by seed)"

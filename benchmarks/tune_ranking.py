@@ -128,12 +128,16 @@ def fit_ranker(cases: list[tuple[np.ndarray, np.ndarray]]) -> Callable[[np.ndarr
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    X = np.vstack([F for F, _ in cases])
+    X, y, weights = training_arrays(cases)
     scale = StandardScaler().fit(X)
-    weights = np.concatenate([np.full(len(hit), 1.0 / max(int(hit.sum()), 1)) for _, hit in cases])
-    model = LogisticRegression(max_iter=5000).fit(scale.transform(X), np.concatenate([hit for _, hit in cases]),
-                                                  sample_weight=weights)
+    model = LogisticRegression(max_iter=5000).fit(scale.transform(X), y, sample_weight=weights)
     return lambda F: model.decision_function(scale.transform(F))
+
+
+def training_arrays(cases: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cases' features, is-truth and weights stacked: each case weighs alike, whatever its hits."""
+    return (np.vstack([F for F, _ in cases]), np.concatenate([hit for _, hit in cases]),
+            np.concatenate([np.full(len(hit), 1.0 / max(int(hit.sum()), 1)) for _, hit in cases]))
 
 
 def learned() -> None:

@@ -59,7 +59,7 @@ def batch_fields(kinds: Iterable[str], full: bool = True) -> str:
 
 def by_specificity(pids: list[str], counts: dict[str, tuple]) -> list[str]:
     """Least-cited first: a paper cited by few is a more specific signal than a classic."""
-    return sorted(pids, key=lambda p: ((counts.get(p) or (None, None))[0] or 0, p))
+    return sorted(pids, key=lambda p: (list_length(counts, p, "citations"), p))
 
 
 def chunks_by_budget(order: list[str], need: dict[str, set[str]], detail: set[str],

@@ -321,7 +321,7 @@ class Crawler:
         expanded_cits: list[str] = []
         if opts.depth >= 2:
             budget = max(0, opts.max_papers - len(neighbours))
-            specific = [p for p in seed_refs if ((counts.get(p) or (0,))[0] or 0) <= COUPLING_MAX_CITERS]
+            specific = [p for p in seed_refs if batching.list_length(counts, p, "citations") <= COUPLING_MAX_CITERS]
             expanded_cits = batching.by_specificity(specific, counts)[:budget]
         # both depend only on the seeds' lists: one round of batch calls serves both
         self.ensure([(neighbours, ("references",)), (expanded_cits, ("citations",))], counts, after=map_guess)
